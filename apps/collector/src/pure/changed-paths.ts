@@ -1,6 +1,8 @@
 // nixpkgs CI's changed-paths.json (ECOSYSTEM-FORMATS.md), every historical variant.
 // Keys unknown to us are ignored so that newer files still parse.
 
+import { isObject, Malformed, parseWith, type ParseResult } from './parsing.ts';
+
 export interface AttrDiff {
   added: string[];
   changed: string[];
@@ -21,13 +23,8 @@ export interface ChangedPaths {
   labels: string[] | null;
 }
 
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
-
-/** Thrown inside the parser only, to carry the first bad key out; never escapes parseChangedPaths. */
-class Malformed extends Error {}
-
 export function parseChangedPaths(json: unknown): ParseResult<ChangedPaths> {
-  try {
+  return parseWith(() => {
     if (!isObject(json)) throw new Malformed('changed-paths.json must be a JSON object');
     const value: ChangedPaths = {
       attrdiff: json.attrdiff === undefined ? null : attrDiff(json.attrdiff, 'attrdiff'),
@@ -43,15 +40,8 @@ export function parseChangedPaths(json: unknown): ParseResult<ChangedPaths> {
         'not a changed-paths.json: it has none of attrdiff, rebuildsByPlatform, rebuildsByKernel',
       );
     }
-    return { ok: true, value };
-  } catch (e) {
-    if (e instanceof Malformed) return { ok: false, error: e.message };
-    throw e;
-  }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+    return value;
+  });
 }
 
 function optionalRecord<T>(
