@@ -1,0 +1,292 @@
+// Mass-rebuild preflight (SPEC section 6): which jobs a candidate rebuilds, nixpkgs' labels for
+// that, and what it means against the base eval's current outcomes. Linear in the job count.
+
+import type { ChangedPaths } from './changed-paths.ts';
+import { rebuildLabels, type Kernel } from './labels.ts';
+import type { FailureKind, Outcome } from './outcome.ts';
+
+export interface PreflightJob {
+  job: string;
+  system: string;
+  /** Output store paths; empty when unknown. */
+  outputs: string[];
+  drvpath: string | null;
+  outcome: Outcome | null;
+  kind?: FailureKind | null;
+  buildId?: number | null;
+}
+
+export interface PreflightItem {
+  job: string;
+  system: string;
+  package: string;
+  baseBuildId: number | null;
+  candidateBuildId: number | null;
+  baseOutcome: Outcome | null;
+  candidateOutcome: Outcome | null;
+  /** The candidate's failure kind when it fails, else the base's. */
+  kind: FailureKind | null;
+}
+
+export interface KernelReport {
+  systems: string[];
+  /** Distinct package names rebuilt on any of the kernel's systems: the label count. */
+  packages: number;
+  labels: string[];
+}
+
+export interface PreflightImpact {
+  /** Rebuilt jobs green in the base now. */
+  atRisk: PreflightItem[];
+  /** Rebuilt jobs failing in the base now. */
+  mayFix: PreflightItem[];
+  /** Rebuilt jobs whose base build has no result yet (or an unknown one). */
+  pending: PreflightItem[];
+  /** Rebuilt jobs whose base build was aborted, timed out… */
+  infra: PreflightItem[];
+  /** Rebuilt jobs absent from the base. */
+  new: PreflightItem[];
+  /** Among rebuilt jobs where both sides have a verdict: base success → candidate failure. */
+  newlyBroken: PreflightItem[];
+  newlyFixed: PreflightItem[];
+  stillFailing: PreflightItem[];
+}
+
+export interface PreflightReport {
+  mode: 'evals' | 'changed-paths';
+  /** Every system of either side (sorted), with its number of rebuilt jobs. */
+  rebuildsBySystem: Record<string, number>;
+  byKernel: Record<Kernel, KernelReport>;
+  /** Linux labels then darwin labels. */
+  labels: string[];
+  /** Whether any candidate job has a success or failure, i.e. newlyBroken/newlyFixed/stillFailing mean something. */
+  candidateResults: boolean;
+  impact: PreflightImpact;
+  /** candidateJobs is null for a changed-paths.json, which lists only rebuilds. */
+  totals: { baseJobs: number; candidateJobs: number | null; rebuilt: number } & Record<keyof PreflightImpact, number>;
+  notes: string[];
+}
+
+const KERNELS: readonly Kernel[] = ['linux', 'darwin'];
+
+export function kernelOf(system: string): Kernel | null {
+  if (system.endsWith('-linux')) return 'linux';
+  if (system.endsWith('-darwin')) return 'darwin';
+  return null;
+}
+
+/** `hello.x86_64-linux` → `hello`; aggregates such as `tested` have no suffix to strip. */
+export function packageOf(job: string, system: string): string {
+  const suffix = `.${system}`;
+  return job.endsWith(suffix) ? job.slice(0, -suffix.length) : job;
+}
+
+/** A rebuilt job as either mode finds it; `candidate` is null when only its name is known. */
+interface Rebuilt {
+  job: string;
+  system: string;
+  package: string;
+  candidate: PreflightJob | null;
+}
+
+export function computePreflight(input: { base: PreflightJob[]; candidate: PreflightJob[] }): PreflightReport {
+  const { base, candidate } = input;
+  // Every output path of the base, whatever job built it: a path found anywhere is not rebuilt.
+  const baseOutputs = new Set<string>();
+  for (const b of base) for (const out of b.outputs) baseOutputs.add(out);
+  const baseByJob = indexByJob(base);
+
+  const rebuilt: Rebuilt[] = [];
+  for (const c of candidate) {
+    const b = baseByJob.get(c.job);
+    const rebuilds =
+      c.outputs.length > 0 ? c.outputs.some((out) => !baseOutputs.has(out)) : b === undefined || b.drvpath !== c.drvpath;
+    if (rebuilds) rebuilt.push({ job: c.job, system: c.system, package: packageOf(c.job, c.system), candidate: c });
+  }
+
+  const candidateResults = candidate.some((c) => c.outcome === 'success' || c.outcome === 'failure');
+  const notes = candidateResults
+    ? []
+    : ['The candidate eval has no build results yet: newly broken, newly fixed and still failing are empty.'];
+  return report({
+    mode: 'evals',
+    baseByJob,
+    rebuilt,
+    systems: [...systemsOf(base), ...systemsOf(candidate)],
+    candidateJobs: candidate.length,
+    candidateResults,
+    notes,
+  });
+}
+
+export function computePreflightFromChangedPaths(input: { base: PreflightJob[]; changed: ChangedPaths }): PreflightReport {
+  const { base, changed } = input;
+  const baseByJob = indexByJob(base);
+  const baseSystems = systemsOf(base);
+  const notes = ['changed-paths.json carries no build results: newly broken, newly fixed and still failing are empty.'];
+  const rebuilt: Rebuilt[] = [];
+  const systems = new Set(baseSystems);
+  const kernelPackages: Partial<Record<Kernel, Set<string>>> = {};
+
+  if (changed.rebuildsByPlatform) {
+    for (const [system, attrs] of Object.entries(changed.rebuildsByPlatform)) {
+      systems.add(system);
+      for (const attr of new Set(attrs)) rebuilt.push(rebuiltAttr(attr, system));
+    }
+  } else if (changed.rebuildsByKernel) {
+    // Oldest form: the kernel's list is authoritative for the label count, but which of its
+    // systems rebuild is only known through the base jobset.
+    const unplaced = new Set<string>();
+    for (const [kernel, attrs] of Object.entries(changed.rebuildsByKernel)) {
+      if (kernel !== 'linux' && kernel !== 'darwin') continue;
+      kernelPackages[kernel] = new Set(attrs);
+      const found = expand(kernelPackages[kernel], [...baseSystems].filter((s) => kernelOf(s) === kernel));
+      for (const attr of kernelPackages[kernel]) if (!found.has(attr)) unplaced.add(attr);
+    }
+    notes.push(
+      'changed-paths.json has no rebuildsByPlatform (oldest form): each kernel\'s rebuilds were expanded to the ' +
+        'base jobset\'s systems of that kernel where <attr>.<system> exists.',
+    );
+    if (unplaced.size > 0) {
+      notes.push(`${unplaced.size} rebuilt attributes exist on none of the base's systems: counted in the labels only.`);
+    }
+  } else if (changed.attrdiff) {
+    const attrs = new Set([...changed.attrdiff.changed, ...changed.attrdiff.added]);
+    const found = expand(attrs, [...baseSystems]);
+    notes.push(
+      'changed-paths.json has no rebuild lists: rebuilds approximated by the changed and added attributes of attrdiff ' +
+        'on every base system where <attr>.<system> exists.',
+    );
+    if (found.size < attrs.size) {
+      notes.push(`${attrs.size - found.size} changed or added attributes exist in no base system and are not counted.`);
+    }
+  }
+
+  const missing = [...systems].filter((s) => !baseSystems.has(s)).sort();
+  if (missing.length > 0) {
+    notes.push(`The base jobset does not build ${missing.join(', ')}: those rebuilds are counted but have no impact listed.`);
+  }
+  return report({
+    mode: 'changed-paths',
+    baseByJob,
+    rebuilt,
+    systems,
+    candidateJobs: null,
+    candidateResults: false,
+    notes,
+    kernelPackages,
+    impactSystems: baseSystems,
+  });
+
+  function rebuiltAttr(attr: string, system: string): Rebuilt {
+    return { job: `${attr}.${system}`, system, package: attr, candidate: null };
+  }
+
+  /** Adds `<attr>.<system>` for every given system where the base has that job; returns the attrs placed. */
+  function expand(attrs: Set<string>, onSystems: string[]): Set<string> {
+    const found = new Set<string>();
+    for (const attr of attrs) {
+      for (const system of onSystems) {
+        if (!baseByJob.has(`${attr}.${system}`)) continue;
+        rebuilt.push(rebuiltAttr(attr, system));
+        found.add(attr);
+      }
+    }
+    return found;
+  }
+}
+
+function report(args: {
+  mode: PreflightReport['mode'];
+  baseByJob: Map<string, PreflightJob>;
+  rebuilt: Rebuilt[];
+  systems: Iterable<string>;
+  candidateJobs: number | null;
+  candidateResults: boolean;
+  notes: string[];
+  /** Label counts given by the input instead of derived from the rebuilt jobs. */
+  kernelPackages?: Partial<Record<Kernel, Set<string>>>;
+  /** Only rebuilt jobs of these systems get an impact (default: all). */
+  impactSystems?: Set<string>;
+}): PreflightReport {
+  const { baseByJob, rebuilt } = args;
+  const rebuildsBySystem: Record<string, number> = {};
+  for (const s of [...new Set(args.systems)].sort()) rebuildsBySystem[s] = 0;
+  const derived: Record<Kernel, Set<string>> = { linux: new Set(), darwin: new Set() };
+  const impact: PreflightImpact = {
+    atRisk: [], mayFix: [], pending: [], infra: [], new: [], newlyBroken: [], newlyFixed: [], stillFailing: [],
+  };
+
+  for (const r of rebuilt) {
+    rebuildsBySystem[r.system] = (rebuildsBySystem[r.system] ?? 0) + 1;
+    const kernel = kernelOf(r.system);
+    if (kernel) derived[kernel].add(r.package);
+    if (args.impactSystems && !args.impactSystems.has(r.system)) continue;
+
+    const b = baseByJob.get(r.job);
+    const c = r.candidate;
+    const item: PreflightItem = {
+      job: r.job,
+      system: r.system,
+      package: r.package,
+      baseBuildId: b?.buildId ?? null,
+      candidateBuildId: c?.buildId ?? null,
+      baseOutcome: b?.outcome ?? null,
+      candidateOutcome: c?.outcome ?? null,
+      kind: (c?.outcome === 'failure' ? c.kind : b?.outcome === 'failure' ? b.kind : null) ?? null,
+    };
+    if (!b) impact.new.push(item);
+    else if (b.outcome === 'success') impact.atRisk.push(item);
+    else if (b.outcome === 'failure') impact.mayFix.push(item);
+    else if (b.outcome === 'infra') impact.infra.push(item);
+    else impact.pending.push(item);
+
+    if (b?.outcome === 'success' && c?.outcome === 'failure') impact.newlyBroken.push(item);
+    else if (b?.outcome === 'failure' && c?.outcome === 'success') impact.newlyFixed.push(item);
+    else if (b?.outcome === 'failure' && c?.outcome === 'failure') impact.stillFailing.push(item);
+  }
+
+  const systems = Object.keys(rebuildsBySystem);
+  const byKernel = {} as Record<Kernel, KernelReport>;
+  for (const kernel of KERNELS) {
+    const packages = (args.kernelPackages?.[kernel] ?? derived[kernel]).size;
+    byKernel[kernel] = {
+      systems: systems.filter((s) => kernelOf(s) === kernel),
+      packages,
+      labels: rebuildLabels(kernel, packages),
+    };
+  }
+
+  const totals = { baseJobs: baseByJob.size, candidateJobs: args.candidateJobs, rebuilt: rebuilt.length } as PreflightReport['totals'];
+  for (const key of Object.keys(impact) as (keyof PreflightImpact)[]) {
+    impact[key].sort(byJob);
+    totals[key] = impact[key].length;
+  }
+  return {
+    mode: args.mode,
+    rebuildsBySystem,
+    byKernel,
+    labels: [...byKernel.linux.labels, ...byKernel.darwin.labels],
+    candidateResults: args.candidateResults,
+    impact,
+    totals,
+    notes: args.notes,
+  };
+}
+
+function indexByJob(jobs: PreflightJob[]): Map<string, PreflightJob> {
+  const map = new Map<string, PreflightJob>();
+  for (const j of jobs) map.set(j.job, j);
+  return map;
+}
+
+function systemsOf(jobs: PreflightJob[]): Set<string> {
+  const systems = new Set<string>();
+  for (const j of jobs) systems.add(j.system);
+  return systems;
+}
+
+// Code-unit order: deterministic and locale-independent, and fast on 250k items.
+function byJob(a: PreflightItem, b: PreflightItem): number {
+  return a.job < b.job ? -1 : a.job > b.job ? 1 : a.system < b.system ? -1 : a.system > b.system ? 1 : 0;
+}
