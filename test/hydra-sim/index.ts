@@ -1,0 +1,5 @@
+/** The simulated Hydra: data models (scripted and generated) and the HTTP server. */
+export * from './model.ts';
+export * from './script.ts';
+export * from './generator.ts';
+export * from './server.ts';
