@@ -1,0 +1,97 @@
+import { validate as validateCron } from 'node-cron';
+import { z } from 'zod';
+
+export const VERSION = '0.1.0';
+export const PROJECT_URL = 'https://github.com/zhf-nix/zhf';
+
+const jobsetRef = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+
+const cron = (name: string) => z.string().refine((v) => validateCron(v), { message: `${name} is not a valid cron expression` });
+const positive = z.coerce.number().positive();
+
+const schema = z.object({
+  HYDRA_URL: z.url({ protocol: /^https?$/ }).default('https://hydra.nixos.org').transform((u) => u.replace(/\/+$/, '')),
+  ZHF_JOBSETS: z.string().default('nixpkgs/unstable,nixos/unstable')
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .refine((l) => l.length > 0 && l.every((j) => jobsetRef.test(j)), { message: 'must be comma-separated project/jobset names' }),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  ZHF_DATA_DIR: z.string().min(1).default('./data'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  ZHF_SYNC_CRON: cron('ZHF_SYNC_CRON').default('*/15 * * * *'),
+  ZHF_ROUNDUP_CRON: cron('ZHF_ROUNDUP_CRON').default('45 6 * * 3'),
+  ZHF_HYDRA_RPS: positive.default(1),
+  ZHF_HYDRA_BURST: z.coerce.number().int().min(1).default(4),
+  ZHF_BACKFILL_EVALS: z.coerce.number().int().min(1).max(1000).default(8),
+  ZHF_USER_AGENT: z.string().min(1).default(`zhf/${VERSION} (+${PROJECT_URL})`),
+  ZHF_PUBLIC_URL: z.url().optional(),
+  ZHF_GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  ZHF_GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+  ZHF_GITHUB_TOKEN: z.string().min(1).optional(),
+  ZHF_GITHUB_URL: z.url().default('https://github.com').transform((u) => u.replace(/\/+$/, '')),
+  ZHF_GITHUB_API_URL: z.url().default('https://api.github.com').transform((u) => u.replace(/\/+$/, '')),
+  ZHF_DEV_LOGIN: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
+  ZHF_MAINTAINERS: z.string().default('').transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean)),
+  ZHF_NIXPKGS_GIT: z.string().min(1).optional(),
+});
+
+export type Env = z.input<typeof schema>;
+
+export interface Config {
+  hydraUrl: string;
+  jobsets: string[];
+  databaseUrl: string | null;
+  dataDir: string;
+  port: number;
+  host: string;
+  syncCron: string;
+  roundupCron: string;
+  hydraRps: number;
+  hydraBurst: number;
+  backfillEvals: number;
+  userAgent: string;
+  publicUrl: string | null;
+  github: { clientId: string | null; clientSecret: string | null; token: string | null; url: string; apiUrl: string };
+  devLogin: boolean;
+  maintainers: string[];
+  nixpkgsGit: string | null;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment once; the first problem is reported naming its variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(clean);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`invalid configuration: ${name}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  return {
+    hydraUrl: e.HYDRA_URL,
+    jobsets: e.ZHF_JOBSETS,
+    databaseUrl: e.DATABASE_URL ?? null,
+    dataDir: e.ZHF_DATA_DIR,
+    port: e.PORT,
+    host: e.HOST,
+    syncCron: e.ZHF_SYNC_CRON,
+    roundupCron: e.ZHF_ROUNDUP_CRON,
+    hydraRps: e.ZHF_HYDRA_RPS,
+    hydraBurst: e.ZHF_HYDRA_BURST,
+    backfillEvals: e.ZHF_BACKFILL_EVALS,
+    userAgent: e.ZHF_USER_AGENT,
+    publicUrl: e.ZHF_PUBLIC_URL ?? null,
+    github: {
+      clientId: e.ZHF_GITHUB_CLIENT_ID ?? null,
+      clientSecret: e.ZHF_GITHUB_CLIENT_SECRET ?? null,
+      token: e.ZHF_GITHUB_TOKEN ?? null,
+      url: e.ZHF_GITHUB_URL,
+      apiUrl: e.ZHF_GITHUB_API_URL,
+    },
+    devLogin: e.ZHF_DEV_LOGIN,
+    maintainers: e.ZHF_MAINTAINERS,
+    nixpkgsGit: e.ZHF_NIXPKGS_GIT ?? null,
+  };
+}

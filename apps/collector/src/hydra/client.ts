@@ -1,0 +1,316 @@
+import { silentLogger, type Logger } from '../log.ts';
+import { parseJsonArrayStream, TruncatedJsonError } from './json-stream.ts';
+import {
+  asBuild, asEval, asEvalsPage, asJobsetSummaries, asQueue,
+  type HydraBuild, type HydraEval, type HydraEvalsPage, type HydraJobsetSummary, type HydraQueueItem,
+} from './types.ts';
+
+/** A request that failed for good (after retries, or with a status that retrying cannot fix). */
+export class HydraError extends Error {
+  constructor(message: string, readonly url: string, readonly status: number | null, readonly attempts: number) {
+    super(`${message} (url=${url} status=${status ?? '-'} attempts=${attempts})`);
+  }
+}
+export class HydraNotFound extends HydraError {}
+
+/** A transient failure worth retrying; carries the server's Retry-After when it sent one. */
+class RetryableError extends Error {
+  constructor(message: string, readonly status: number | null, readonly retryAfterMs: number | null = null) {
+    super(message);
+  }
+}
+
+export interface HydraClientOptions {
+  baseUrl: string;
+  userAgent: string;
+  /** Request budget: sustained requests per second and burst (token bucket). */
+  rps: number;
+  burst: number;
+  maxAttempts?: number;
+  /** First backoff step; doubles each attempt (full jitter), capped at maxBackoffMs. */
+  retryBaseMs?: number;
+  maxBackoffMs?: number;
+  /** Per-endpoint budgets: time to response headers, and the longest silence inside a body. */
+  timeouts?: Partial<Record<Endpoint, { headersMs: number; idleMs: number }>>;
+  logger?: Logger;
+  sleep?: (ms: number) => Promise<void>;
+  /** Seeded jitter in tests; Math.random otherwise. */
+  random?: () => number;
+}
+
+export type Endpoint = 'evals' | 'eval' | 'evalBuilds' | 'build' | 'constituents' | 'jobsets' | 'queue' | 'latestEval';
+
+// The bulk builds list for a nixpkgs eval has taken over 300 s on hydra.nixos.org (HYDRA-API.md).
+const defaultTimeouts: Record<Endpoint, { headersMs: number; idleMs: number }> = {
+  evals: { headersMs: 300_000, idleMs: 120_000 },
+  eval: { headersMs: 120_000, idleMs: 60_000 },
+  evalBuilds: { headersMs: 900_000, idleMs: 180_000 },
+  build: { headersMs: 30_000, idleMs: 30_000 },
+  constituents: { headersMs: 60_000, idleMs: 60_000 },
+  jobsets: { headersMs: 30_000, idleMs: 30_000 },
+  queue: { headersMs: 60_000, idleMs: 60_000 },
+  latestEval: { headersMs: 30_000, idleMs: 30_000 },
+};
+
+export interface HydraStats {
+  /** Requests by `endpoint status` (status `error` for network failures). */
+  requests: Map<string, number>;
+  bytes: Map<Endpoint, number>;
+  retries: number;
+  rateLimited: number;
+  waitedMs: number;
+}
+
+const sleepReal = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Token bucket shared by every request of one client; a 429 pauses it for Retry-After. */
+class TokenBucket {
+  private tokens: number;
+  private last = Date.now();
+  private pausedUntil = 0;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private rps: number, private burst: number, private sleep: (ms: number) => Promise<void>) {
+    this.tokens = burst;
+  }
+
+  pause(ms: number) {
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
+  }
+
+  /** Resolves when a request may go; requests are served in arrival order. Returns time waited. */
+  take(): Promise<number> {
+    const started = Date.now();
+    const turn = this.chain.then(async () => {
+      for (;;) {
+        const now = Date.now();
+        if (now < this.pausedUntil) {
+          await this.sleep(this.pausedUntil - now);
+          continue;
+        }
+        this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rps);
+        this.last = now;
+        if (this.tokens >= 1) {
+          this.tokens -= 1;
+          return;
+        }
+        await this.sleep(Math.ceil(((1 - this.tokens) / this.rps) * 1000));
+      }
+    });
+    this.chain = turn.catch(() => {});
+    return turn.then(() => Date.now() - started);
+  }
+}
+
+function parseRetryAfter(v: string | null): number | null {
+  if (!v) return null;
+  const s = Number(v);
+  if (Number.isFinite(s)) return Math.max(0, s * 1000);
+  const at = Date.parse(v);
+  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : null;
+}
+
+/**
+ * The one Hydra client: every request to Hydra goes through here. It owns politeness (token
+ * bucket, User-Agent, Retry-After), retries with backoff, timeouts, and refuses anything
+ * that is not complete JSON (bot-check pages arrive as HTML with status 200).
+ */
+export class HydraClient {
+  readonly stats: HydraStats = { requests: new Map(), bytes: new Map(), retries: 0, rateLimited: 0, waitedMs: 0 };
+  private bucket: TokenBucket;
+  private log: Logger;
+  private sleep: (ms: number) => Promise<void>;
+  private random: () => number;
+
+  constructor(private opts: HydraClientOptions) {
+    this.sleep = opts.sleep ?? sleepReal;
+    this.bucket = new TokenBucket(opts.rps, opts.burst, this.sleep);
+    this.log = opts.logger ?? silentLogger;
+    this.random = opts.random ?? Math.random;
+  }
+
+  get baseUrl() {
+    return this.opts.baseUrl;
+  }
+
+  jobsetSummaries(project: string): Promise<HydraJobsetSummary[]> {
+    return this.json('jobsets', `/api/jobsets?project=${encodeURIComponent(project)}`, asJobsetSummaries);
+  }
+
+  evalsPage(project: string, jobset: string, page = 1): Promise<HydraEvalsPage> {
+    return this.json('evals', `/jobset/${enc(project)}/${enc(jobset)}/evals?page=${page}`, asEvalsPage);
+  }
+
+  eval(id: number): Promise<HydraEval> {
+    return this.json('eval', `/eval/${id}`, asEval);
+  }
+
+  build(id: number): Promise<HydraBuild> {
+    return this.json('build', `/build/${id}`, asBuild);
+  }
+
+  constituents(id: number): Promise<HydraBuild[]> {
+    return this.json('constituents', `/build/${id}/constituents`, (v) => {
+      if (!Array.isArray(v)) throw new Error('constituents: not an array');
+      return v.map(asBuild);
+    });
+  }
+
+  queue(nr: number): Promise<HydraQueueItem[]> {
+    return this.json('queue', `/api/queue?nr=${nr}`, asQueue);
+  }
+
+  /** The newest eval with nothing unfinished, read from the redirect without following it. */
+  async latestFinishedEvalId(project: string, jobset: string): Promise<number | null> {
+    const path = `/jobset/${enc(project)}/${enc(jobset)}/latest-eval`;
+    return this.request('latestEval', path, async (res) => {
+      if (res.status === 404) return null;
+      const loc = res.headers.get('location');
+      const m = loc?.match(/\/eval\/(\d+)/);
+      if (res.status >= 300 && res.status < 400 && m) return Number(m[1]);
+      throw new HydraError('latest-eval did not redirect to an eval', this.url(path), res.status, 1);
+    }, { redirect: 'manual' });
+  }
+
+  /**
+   * Streams every member build of an eval, in batches. On a failure mid-stream the whole
+   * request is retried, so `onBatch` must be idempotent (callers key builds by id).
+   */
+  async streamEvalBuilds(id: number, onBatch: (builds: HydraBuild[]) => void | Promise<void>): Promise<number> {
+    const path = `/eval/${id}/builds`;
+    return this.request('evalBuilds', path, async (res, tick) => {
+      let n = 0;
+      for await (const batch of parseJsonArrayStream(countBytes(res.body!, (b) => { this.addBytes('evalBuilds', b); tick(); }))) {
+        const builds = batch.map(asBuild);
+        n += builds.length;
+        await onBatch(builds);
+      }
+      return n;
+    });
+  }
+
+  private url(path: string) {
+    return this.opts.baseUrl + path;
+  }
+
+  private addBytes(endpoint: Endpoint, n: number) {
+    this.stats.bytes.set(endpoint, (this.stats.bytes.get(endpoint) ?? 0) + n);
+  }
+
+  private count(endpoint: Endpoint, status: number | string) {
+    const k = `${endpoint} ${status}`;
+    this.stats.requests.set(k, (this.stats.requests.get(k) ?? 0) + 1);
+  }
+
+  private json<T>(endpoint: Endpoint, path: string, parse: (v: unknown) => T): Promise<T> {
+    return this.request(endpoint, path, async (res, tick) => {
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      for await (const c of res.body!) {
+        chunks.push(c);
+        size += c.length;
+        tick();
+      }
+      this.addBytes(endpoint, size);
+      const text = Buffer.concat(chunks).toString('utf8');
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw new RetryableError(`body is not complete JSON (${size} bytes)`, res.status);
+      }
+      return parse(value);
+    });
+  }
+
+  /** One logical request with politeness, timeouts and retries; `handle` reads a 2xx (or 3xx with redirect off). */
+  private async request<T>(
+    endpoint: Endpoint,
+    path: string,
+    handle: (res: Response, tick: () => void) => Promise<T>,
+    init: { redirect?: RequestRedirect } = {},
+  ): Promise<T> {
+    const url = this.url(path);
+    const maxAttempts = this.opts.maxAttempts ?? 6;
+    const timeouts = { ...defaultTimeouts[endpoint], ...this.opts.timeouts?.[endpoint] };
+    for (let attempt = 1; ; attempt++) {
+      this.stats.waitedMs += await this.bucket.take();
+      const ctrl = new AbortController();
+      let timer = setTimeout(() => ctrl.abort(new Error(`no response headers within ${timeouts.headersMs} ms`)), timeouts.headersMs);
+      const tick = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => ctrl.abort(new Error(`body stalled for ${timeouts.idleMs} ms`)), timeouts.idleMs);
+      };
+      try {
+        const res = await fetch(url, {
+          headers: { accept: 'application/json', 'user-agent': this.opts.userAgent },
+          redirect: init.redirect ?? 'follow',
+          signal: ctrl.signal,
+        });
+        this.count(endpoint, res.status);
+        tick();
+        if (res.status === 429 || res.status >= 500) {
+          const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
+          if (res.status === 429) {
+            this.stats.rateLimited++;
+            this.bucket.pause(retryAfter ?? 1000);
+          }
+          await res.body?.cancel().catch(() => {});
+          throw new RetryableError(`HTTP ${res.status}`, res.status, retryAfter);
+        }
+        if (res.status === 404) {
+          await res.body?.cancel().catch(() => {});
+          throw new HydraNotFound('not found', url, 404, attempt);
+        }
+        if (res.status >= 400) {
+          const body = await res.text().catch(() => '');
+          throw new HydraError(`HTTP ${res.status}: ${body.slice(0, 200)}`, url, res.status, attempt);
+        }
+        if (res.status >= 300) return await handle(res, tick);
+        const type = res.headers.get('content-type') ?? '';
+        if (!type.includes('json')) {
+          // The bot filter answers 200 with an HTML challenge page: never data, maybe transient.
+          await res.body?.cancel().catch(() => {});
+          throw new RetryableError(`expected JSON, got ${type || 'no content type'} (bot check or proxy page?)`, res.status);
+        }
+        return await handle(res, tick);
+      } catch (err) {
+        if (err instanceof HydraError) throw err;
+        const retryable = err instanceof RetryableError || isNetworkError(err);
+        const reason = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
+        const status = err instanceof RetryableError ? err.status : null;
+        if (!retryable || attempt >= maxAttempts) {
+          this.log.error('hydra request failed', { url, attempt, reason });
+          throw new HydraError(reason, url, status, attempt);
+        }
+        if (!(err instanceof RetryableError)) this.count(endpoint, 'error');
+        const base = this.opts.retryBaseMs ?? 1000;
+        const backoff = Math.min(this.opts.maxBackoffMs ?? 60_000, base * 2 ** (attempt - 1)) * this.random();
+        const wait = Math.max(backoff, err instanceof RetryableError && err.retryAfterMs !== null ? err.retryAfterMs : 0);
+        this.stats.retries++;
+        this.log.warn('hydra request will be retried', { url, attempt, reason, waitMs: Math.round(wait) });
+        await this.sleep(wait);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
+}
+
+function enc(s: string) {
+  return encodeURIComponent(s);
+}
+
+function isNetworkError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  // fetch reports resets, refused connections, aborts (our timeouts) and truncated bodies as these.
+  return err.name === 'TypeError' || err.name === 'AbortError' || err.name === 'TimeoutError' || err instanceof SyntaxError
+    || err instanceof TruncatedJsonError || /terminated|ECONNRESET|socket|aborted|timeout|stalled|premature/i.test(err.message);
+}
+
+async function* countBytes(body: ReadableStream<Uint8Array>, onChunk: (n: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const c of body as unknown as AsyncIterable<Uint8Array>) {
+    onChunk(c.length);
+    yield c;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Incremental parser for one top-level JSON array of arbitrary size (Hydra's
+ * `/eval/:id/builds` is ~100 MB). It finds element boundaries by scanning bytes (UTF-8
+ * multibyte sequences never contain the ASCII `"`, `\`, `,`, brackets), then parses each
+ * chunk's complete elements with one JSON.parse. Memory stays at one chunk plus one element.
+ */
+export class TruncatedJsonError extends Error {}
+
+const OPEN_OBJ = 0x7b, CLOSE_OBJ = 0x7d, OPEN_ARR = 0x5b, CLOSE_ARR = 0x5d;
+const QUOTE = 0x22, BACKSLASH = 0x5c, COMMA = 0x2c;
+
+function isSpace(c: number) {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+export async function* parseJsonArrayStream(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<unknown[]> {
+  const decoder = new TextDecoder();
+  let buf = new Uint8Array(0);
+  let pos = 0; // next byte to scan in buf
+  let batchStart = 0; // start of the first element not yet parsed
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let started = false;
+  let ended = false;
+
+  for await (const chunk of chunks) {
+    if (ended) {
+      for (const c of chunk) if (!isSpace(c)) throw new SyntaxError('unexpected data after the JSON array');
+      continue;
+    }
+    const next = new Uint8Array(buf.length - batchStart + chunk.length);
+    next.set(buf.subarray(batchStart), 0);
+    next.set(chunk, buf.length - batchStart);
+    pos -= batchStart;
+    buf = next;
+    batchStart = 0;
+    let lastBoundary = -1; // index of the last top-level comma or closing bracket seen
+
+    for (; pos < buf.length; pos++) {
+      const c = buf[pos]!;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === BACKSLASH) escaped = true;
+        else if (c === QUOTE) inString = false;
+        continue;
+      }
+      if (!started) {
+        if (isSpace(c)) continue;
+        if (c !== OPEN_ARR) throw new SyntaxError(`expected a JSON array, got ${JSON.stringify(String.fromCharCode(c))}`);
+        started = true;
+        depth = 1;
+        batchStart = pos + 1;
+        continue;
+      }
+      if (c === QUOTE) inString = true;
+      else if (c === OPEN_OBJ || c === OPEN_ARR) depth++;
+      else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
+        depth--;
+        if (depth === 0) {
+          lastBoundary = pos;
+          ended = true;
+          break;
+        }
+      } else if (c === COMMA && depth === 1) lastBoundary = pos;
+    }
+
+    if (lastBoundary > batchStart) {
+      const text = decoder.decode(buf.subarray(batchStart, lastBoundary));
+      if (text.trim() !== '') {
+        yield JSON.parse(`[${text}]`) as unknown[];
+      }
+      batchStart = lastBoundary + 1;
+    }
+    if (ended) {
+      for (let i = pos + 1; i < buf.length; i++) if (!isSpace(buf[i]!)) throw new SyntaxError('unexpected data after the JSON array');
+      buf = new Uint8Array(0);
+      pos = 0;
+      batchStart = 0;
+    }
+  }
+  if (!ended) throw new TruncatedJsonError(started ? 'JSON array ended early (truncated body)' : 'empty body where a JSON array was expected');
+}

@@ -1,0 +1,331 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Database, Db } from '@zhf/db';
+import { jobsets } from '@zhf/db';
+import {
+  appendEval, countUnfinished, ensureJobset, finishedAmong, ingestedEvalIds, markStatsStale, prependEval, refreshEvalStats,
+  touchBuilds, unfinishedBuilds, unknownBuildIds, upsertBuilds, type BuildRecord, type EvalRecord, type JobsetRow,
+} from '@zhf/db/queries';
+import { queryRows } from '@zhf/db';
+import { HydraNotFound, type HydraClient } from './hydra/client.ts';
+import { evalRevision, type HydraBuild, type HydraEval } from './hydra/types.ts';
+import { silentLogger, type Logger } from './log.ts';
+import { recomputeBreakages } from './verdicts/recompute.ts';
+
+export interface CollectorOptions {
+  backfillEvals: number;
+  /** Seconds the bulk builds list costs per member build on the server (hydra.nixos.org: ~300 s / 285k). */
+  bulkSecondsPerBuild?: number;
+  /** Request rate, to weigh single requests against one bulk download. */
+  rps: number;
+  /** Most single /build polls of unfinished builds per jobset and run. */
+  maxBuildPolls?: number;
+  /** Least time between two bulk polls of the same eval's builds. */
+  bulkPollIntervalMs?: number;
+  /** How many queued builds to read from /api/queue to notice restarts (0: never). */
+  queueProbe?: number;
+}
+
+export interface SyncReport {
+  jobset: string;
+  skipped?: 'locked';
+  newEvals: number[];
+  buildsFetched: number;
+  buildsUpdated: number;
+  breakagesOpened: number;
+  breakagesClosed: number;
+  error?: string;
+  ms: number;
+}
+
+export interface Progress {
+  (done: number, total: number, label: string): void;
+}
+
+/**
+ * Policy for fetching an eval's unknown builds: one bulk `/eval/:id/builds` download, or one
+ * `/build/:id` request each. The bulk list costs the server time in proportion to the whole
+ * eval (HYDRA-API.md: >300 s for ~285k builds); single requests cost 1/rps seconds each. Pick
+ * whichever finishes first, with a floor so small evals never go bulk for a handful of builds.
+ */
+export function chooseFetchMode(unknown: number, evalSize: number, rps: number, bulkSecondsPerBuild: number): 'bulk' | 'single' {
+  if (unknown === 0) return 'single';
+  const bulkSeconds = evalSize * bulkSecondsPerBuild;
+  const singleSeconds = unknown / rps;
+  return unknown > 50 && singleSeconds > bulkSeconds ? 'bulk' : 'single';
+}
+
+export class Collector {
+  private log: Logger;
+  private lastBulkPoll = new Map<string, number>();
+  private probeCache = new Map<string, Promise<Map<string, string> | null>>();
+
+  constructor(private database: Database, private client: HydraClient, private opts: CollectorOptions, logger?: Logger) {
+    this.log = logger ?? silentLogger;
+  }
+
+  private get db(): Db {
+    return this.database.db;
+  }
+
+  /** One pass over the jobsets; a failing jobset does not stop the others. */
+  async syncAll(refs: string[], signal?: AbortSignal): Promise<SyncReport[]> {
+    this.probeCache.clear();
+    const out: SyncReport[] = [];
+    for (const ref of refs) {
+      if (signal?.aborted) break;
+      out.push(await this.syncJobset(ref, signal));
+    }
+    return out;
+  }
+
+  async syncJobset(ref: string, signal?: AbortSignal): Promise<SyncReport> {
+    const started = Date.now();
+    const report: SyncReport = { jobset: ref, newEvals: [], buildsFetched: 0, buildsUpdated: 0, breakagesOpened: 0, breakagesClosed: 0, ms: 0 };
+    const [project, name] = splitRef(ref);
+    const locked = await this.database.tryWithLock(`zhf:ingest:${ref}`, async () => {
+      const js = await ensureJobset(this.db, project, name);
+      try {
+        await this.discoverAndIngest(js, report, signal);
+        if (!signal?.aborted) await this.pollUnfinished(js, report);
+        await this.db.update(jobsets).set({ lastSyncAt: new Date(), lastSyncOkAt: new Date(), lastSyncError: null, lastSyncMs: Date.now() - started })
+          .where(eq(jobsets.id, js.id));
+      } catch (err) {
+        report.error = err instanceof Error ? err.message : String(err);
+        this.log.error('sync failed', { jobset: ref, reason: report.error });
+        await this.db.update(jobsets).set({ lastSyncAt: new Date(), lastSyncError: report.error, lastSyncMs: Date.now() - started })
+          .where(eq(jobsets.id, js.id));
+      }
+      return true;
+    });
+    if (locked === null) {
+      report.skipped = 'locked';
+      this.log.info('another collector is ingesting this jobset; skipped', { jobset: ref });
+    }
+    report.ms = Date.now() - started;
+    return report;
+  }
+
+  /** Fingerprints of a project's jobsets from the cheap /api/jobsets listing (null when unavailable). */
+  private probe(project: string): Promise<Map<string, string> | null> {
+    let p = this.probeCache.get(project);
+    if (!p) {
+      p = this.client.jobsetSummaries(project).then(
+        (list) => new Map(list.map((j) => [j.name, `${j.lastcheckedtime}:${j.starttime}:${j.nrtotal}`])),
+        (err) => {
+          this.log.warn('jobset probe failed; paging evals instead', { project, reason: String(err?.message ?? err) });
+          return null;
+        },
+      );
+      this.probeCache.set(project, p);
+    }
+    return p;
+  }
+
+  private async discoverAndIngest(js: JobsetRow, report: SyncReport, signal?: AbortSignal): Promise<void> {
+    const ref = `${js.project}/${js.name}`;
+    const known = await ingestedEvalIds(this.db, js.id);
+    const fingerprint = (await this.probe(js.project))?.get(js.name) ?? null;
+    if (known.length > 0 && fingerprint !== null && fingerprint === js.probe) {
+      this.log.debug('no change since the last probe', { jobset: ref });
+      return;
+    }
+    const newest = known.length ? known[known.length - 1]! : null;
+    const wanted = newest === null ? this.opts.backfillEvals : Number.POSITIVE_INFINITY;
+    const found = new Map<number, HydraEval>();
+    for (let page = 1; ; page++) {
+      const res = await this.client.evalsPage(js.project, js.name, page);
+      let reachedKnown = false;
+      for (const e of res.evals) {
+        if (newest !== null && e.id <= newest) reachedKnown = true;
+        else if (found.size < wanted && !found.has(e.id)) found.set(e.id, e);
+      }
+      if (reachedKnown || found.size >= wanted || !res.next || res.evals.length === 0) break;
+    }
+    const fresh = [...found.values()].sort((a, b) => a.id - b.id);
+    this.log.info('evals discovered', { jobset: ref, new: fresh.length, newestKnown: newest });
+    let prev = newest;
+    for (const e of fresh) {
+      if (signal?.aborted) return;
+      await this.ingestEval(js, e, prev, 'append', report);
+      prev = e.id;
+    }
+    // Only remember the probe once everything it announced is in: a failure retries next run.
+    if (fingerprint !== null) await this.db.update(jobsets).set({ probe: fingerprint }).where(eq(jobsets.id, js.id));
+    if (newest === null && fresh.length) await this.db.update(jobsets).set({ backfilled: true }).where(eq(jobsets.id, js.id));
+  }
+
+  /** Fetches what the eval needs, then makes it visible in one transaction (all or nothing). */
+  private async ingestEval(js: JobsetRow, e: HydraEval, neighbour: number | null, mode: 'append' | 'prepend', report: SyncReport): Promise<void> {
+    const t0 = Date.now();
+    const unknown = await unknownBuildIds(this.db, e.builds);
+    const records = await this.fetchBuilds(e, unknown);
+    const { revision } = evalRevision(e, js.inputName);
+    const rec: EvalRecord = {
+      id: e.id, revision, timestamp: e.timestamp, checkoutTime: e.checkouttime, evalTime: e.evaltime, flake: e.flake,
+      inputs: e.jobsetevalinputs, buildIds: e.builds,
+    };
+    await this.db.transaction(async (txRaw) => {
+      const tx = txRaw as unknown as Db;
+      const changed = await upsertBuilds(tx, js.id, records);
+      const membership = mode === 'append' || neighbour === null
+        ? await appendEval(tx, js.id, rec, neighbour)
+        : await prependEval(tx, js.id, rec, neighbour);
+      // Known builds whose state changed (seen in a bulk download) reach back to older evals.
+      const stateChanged = changed.filter((c) => !c.inserted);
+      if (stateChanged.length) await this.markStaleFor(tx, js.id, stateChanged.map((c) => c.id));
+      if (mode === 'append') {
+        const jobIds = [...new Set([...membership.jobIds, ...stateChanged.map((c) => c.jobId)])];
+        const b = await recomputeBreakages(tx, js.id, neighbour === null ? 'all' : jobIds);
+        report.breakagesOpened += b.opened;
+        report.breakagesClosed += b.closed;
+        await refreshEvalStats(tx, js.id, [e.id]);
+        if (stateChanged.length) await refreshEvalStats(tx, js.id);
+      }
+      report.buildsUpdated += stateChanged.length;
+    });
+    report.newEvals.push(e.id);
+    report.buildsFetched += records.length;
+    this.log.info('eval ingested', { jobset: `${js.project}/${js.name}`, eval: e.id, builds: e.builds.length, fetched: records.length, ms: Date.now() - t0 });
+  }
+
+  private async fetchBuilds(e: HydraEval, unknown: number[]): Promise<BuildRecord[]> {
+    const mode = chooseFetchMode(unknown.length, e.builds.length, this.opts.rps, this.opts.bulkSecondsPerBuild ?? 300 / 285_000);
+    if (mode === 'bulk') {
+      const byId = new Map<number, BuildRecord>();
+      await this.client.streamEvalBuilds(e.id, (batch) => {
+        for (const b of batch) byId.set(b.id, toRecord(b));
+      });
+      const missing = unknown.filter((id) => !byId.has(id));
+      if (missing.length) throw new Error(`eval ${e.id}: bulk build list lacks ${missing.length} member builds (e.g. ${missing[0]})`);
+      return [...byId.values()];
+    }
+    const out: BuildRecord[] = [];
+    for (const id of unknown) out.push(toRecord(await this.client.build(id)));
+    return out;
+  }
+
+  private async markStaleFor(tx: Db, jobsetId: number, buildIds: number[]): Promise<void> {
+    const [r] = await queryRows<{ first: string | null }>(tx, sql`
+      select min(first_eval_id) as first from memberships where build_id = any(${`{${buildIds.join(',')}}`}::bigint[])`);
+    if (r?.first != null) await markStatsStale(tx, jobsetId, Number(r.first));
+  }
+
+  /**
+   * Re-polls unfinished builds until they finish: one bulk download of the eval holding most
+   * of them when that is cheaper (at most every bulkPollIntervalMs), else single requests, oldest check first.
+   * Builds that Hydra lists as queued but we hold as finished were restarted: they are polled too.
+   */
+  private async pollUnfinished(js: JobsetRow, report: SyncReport): Promise<void> {
+    const ref = `${js.project}/${js.name}`;
+    const records: BuildRecord[] = [];
+    const polled: number[] = [];
+    const pending = await countUnfinished(this.db, js.id);
+    const newestEval = (await ingestedEvalIds(this.db, js.id)).at(-1);
+    const bulkOk = Date.now() - (this.lastBulkPoll.get(ref) ?? 0) >= (this.opts.bulkPollIntervalMs ?? 2 * 3600_000);
+    if (pending > 0 && newestEval !== undefined && bulkOk
+      && chooseFetchMode(pending, pending, this.opts.rps, this.opts.bulkSecondsPerBuild ?? 300 / 285_000) === 'bulk') {
+      const targets = await unfinishedBuilds(this.db, js.id, 1_000_000);
+      const byEval = new Map<number, number>();
+      for (const t of targets) if (t.evalId !== null) byEval.set(t.evalId, (byEval.get(t.evalId) ?? 0) + 1);
+      const evalId = [...byEval.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? newestEval;
+      await this.client.streamEvalBuilds(evalId, (batch) => {
+        for (const b of batch) records.push(toRecord(b));
+      });
+      this.lastBulkPoll.set(ref, Date.now());
+    } else if (pending > 0) {
+      for (const t of await unfinishedBuilds(this.db, js.id, this.opts.maxBuildPolls ?? 300)) {
+        try {
+          records.push(toRecord(await this.client.build(t.id)));
+        } catch (err) {
+          if (!(err instanceof HydraNotFound)) throw err;
+          this.log.warn('unfinished build vanished from Hydra', { jobset: ref, build: t.id });
+        }
+        polled.push(t.id);
+      }
+    }
+    if ((this.opts.queueProbe ?? 1000) > 0) {
+      try {
+        const queued = (await this.client.queue(this.opts.queueProbe ?? 1000)).filter((q) => q.project === js.project && q.jobset === js.name);
+        for (const id of await finishedAmong(this.db, queued.map((q) => q.id))) records.push(toRecord(await this.client.build(id)));
+      } catch (err) {
+        if (!(err instanceof HydraNotFound)) this.log.warn('queue probe failed; restarts are noticed on the next bulk poll', { jobset: ref, reason: String(err) });
+      }
+    }
+    if (!records.length && !polled.length) return;
+    await this.applyBuildChanges(js, records, polled, report);
+  }
+
+  /** Stores new build states and re-derives what depends on them, in one transaction. */
+  async applyBuildChanges(js: JobsetRow, records: BuildRecord[], polled: number[], report: SyncReport): Promise<void> {
+    await this.db.transaction(async (txRaw) => {
+      const tx = txRaw as unknown as Db;
+      // Only builds we already hold: a bulk poll lists members of one eval, all stored.
+      const changed = (await upsertBuilds(tx, js.id, records)).filter((c) => !c.inserted);
+      await touchBuilds(tx, polled);
+      if (!changed.length) return;
+      await this.markStaleFor(tx, js.id, changed.map((c) => c.id));
+      const b = await recomputeBreakages(tx, js.id, [...new Set(changed.map((c) => c.jobId))]);
+      report.breakagesOpened += b.opened;
+      report.breakagesClosed += b.closed;
+      report.buildsUpdated += changed.length;
+      await refreshEvalStats(tx, js.id);
+    });
+  }
+
+  /** Ingests `count` evals older than the oldest one stored (newest of them first), reporting progress. */
+  async backfill(ref: string, count: number, progress?: Progress): Promise<SyncReport> {
+    const started = Date.now();
+    const report: SyncReport = { jobset: ref, newEvals: [], buildsFetched: 0, buildsUpdated: 0, breakagesOpened: 0, breakagesClosed: 0, ms: 0 };
+    const [project, name] = splitRef(ref);
+    const res = await this.database.tryWithLock(`zhf:ingest:${ref}`, async () => {
+      const js = await ensureJobset(this.db, project, name);
+      const known = await ingestedEvalIds(this.db, js.id);
+      const oldest = known[0] ?? null;
+      const older: HydraEval[] = [];
+      for (let page = 1; older.length < count; page++) {
+        progress?.(0, count, `reading evals page ${page}`);
+        const res = await this.client.evalsPage(project, name, page);
+        for (const e of res.evals) if ((oldest === null || e.id < oldest) && older.length < count && !older.some((o) => o.id === e.id)) older.push(e);
+        if (!res.next || res.evals.length === 0) break;
+      }
+      older.sort((a, b) => b.id - a.id);
+      let neighbour = oldest;
+      for (const [i, e] of older.entries()) {
+        progress?.(i, older.length, `eval ${e.id}`);
+        await this.ingestEval(js, e, neighbour, neighbour === null ? 'append' : 'prepend', report);
+        neighbour = e.id;
+      }
+      if (older.length) {
+        progress?.(older.length, older.length, 'deriving breakages');
+        await this.db.transaction(async (txRaw) => {
+          const tx = txRaw as unknown as Db;
+          const b = await recomputeBreakages(tx, js.id, 'all');
+          report.breakagesOpened += b.opened;
+          report.breakagesClosed += b.closed;
+          // The oldest eval changed, so every eval's baselines may have: recount them all.
+          await markStatsStale(tx, js.id, 0);
+          await refreshEvalStats(tx, js.id);
+        });
+      }
+      progress?.(older.length, older.length, 'done');
+      return true;
+    });
+    if (res === null) report.skipped = 'locked';
+    report.ms = Date.now() - started;
+    return report;
+  }
+}
+
+export function splitRef(ref: string): [string, string] {
+  const i = ref.indexOf('/');
+  if (i <= 0 || i === ref.length - 1) throw new Error(`jobset must be project/jobset, got ${JSON.stringify(ref)}`);
+  return [ref.slice(0, i), ref.slice(i + 1)];
+}
+
+export function toRecord(b: HydraBuild): BuildRecord {
+  return {
+    id: b.id, job: b.job, system: b.system, finished: b.finished, status: b.buildstatus, drvpath: b.drvpath,
+    outputs: Object.values(b.buildoutputs).map((o) => o.path).filter((p): p is string => p !== null),
+    nixname: b.nixname, timestamp: b.timestamp, starttime: b.starttime, stoptime: b.stoptime,
+  };
+}

@@ -1,0 +1,284 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { queryRows, type Db } from '../client.ts';
+import { hasVerdictSql, kindSql, outcomeSql } from './sql-fragments.ts';
+
+export const CATEGORIES = [
+  'new_failure', 'still_failing', 'fixed', 'still_succeeding', 'new_job_failing', 'new_job',
+  'failing', 'succeeding', 'pending', 'infra', 'removed',
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+export type Outcome = 'success' | 'failure' | 'pending' | 'infra';
+
+/** Categories that can only occur where a job's run starts (a new build or a new job). */
+const RUN_START_ONLY = new Set<Category>(['new_failure', 'fixed', 'new_job', 'new_job_failing', 'failing', 'succeeding']);
+
+export interface EvalContext {
+  id: number;
+  jobsetId: number;
+  project: string;
+  jobset: string;
+  repoUrl: string;
+  revision: string | null;
+  timestamp: Date;
+  prevId: number | null;
+  prevRevision: string | null;
+  oldestId: number;
+  newestId: number;
+}
+
+export async function evalContext(db: Db, evalId: number): Promise<EvalContext | null> {
+  const [r] = await queryRows<{
+    id: string; jobset_id: number; project: string; name: string; repo_url: string; revision: string | null; timestamp: string | Date;
+    prev_id: string | null; prev_revision: string | null; oldest_id: string; newest_id: string;
+  }>(db, sql`
+    select e.id, e.jobset_id, js.project, js.name, js.repo_url, e.revision, e.timestamp,
+      p.id as prev_id, p.revision as prev_revision,
+      (select min(id) from evals where jobset_id = e.jobset_id) as oldest_id,
+      (select max(id) from evals where jobset_id = e.jobset_id) as newest_id
+    from evals e join jobsets js on js.id = e.jobset_id
+    left join lateral (select id, revision from evals where jobset_id = e.jobset_id and id < e.id order by id desc limit 1) p on true
+    where e.id = ${evalId}`);
+  if (!r) return null;
+  return {
+    id: Number(r.id), jobsetId: r.jobset_id, project: r.project, jobset: r.name, repoUrl: r.repo_url, revision: r.revision,
+    timestamp: new Date(r.timestamp), prevId: r.prev_id === null ? null : Number(r.prev_id), prevRevision: r.prev_revision,
+    oldestId: Number(r.oldest_id), newestId: Number(r.newest_id),
+  };
+}
+
+export interface JobRowFilters {
+  categories?: Category[];
+  systems?: string[];
+  kinds?: ('direct' | 'dependency')[];
+  /** Case-insensitive substring of the job name. */
+  q?: string;
+  /** Only these job names (exact). */
+  jobs?: string[];
+}
+
+export interface JobRow {
+  job: string;
+  system: string;
+  category: Category;
+  buildId: number;
+  status: number | null;
+  outcome: Outcome;
+  kind: 'direct' | 'dependency' | null;
+  baseline: { evalId: number; buildId: number; outcome: Outcome; revision: string | null } | null;
+  range: { from: string; to: string; url: string } | null;
+}
+
+interface RawRow {
+  job: string; system: string; category: Category; build_id: string; status: number | null; outcome: Outcome;
+  kind: 'direct' | 'dependency' | null; base_eval_id: string | null; base_build_id: string | null; base_outcome: Outcome | null;
+  base_revision: string | null; total: string;
+}
+
+/**
+ * The SQL producing SPEC section 3's rows for eval `ctx`, one per member job plus `removed`
+ * rows. Membership is a range lookup on runs; only rows starting a run (or without a
+ * verdict) need the lateral search for a baseline, so a steady eval stays cheap.
+ */
+function rowsSql(ctx: EvalContext, onlyRunStarts: boolean): SQL {
+  const E = ctx.id;
+  const P = ctx.prevId;
+  const startFilter = onlyRunStarts ? sql`and ms.first_eval_id = ${E}` : sql`and ms.first_eval_id <= ${E} and (ms.last_eval_id is null or ms.last_eval_id >= ${E})`;
+  const removed = P === null ? sql`` : sql`
+    union all
+    select j.name as job, j.system, 'removed' as category, b.id as build_id, b.status, ${outcomeSql('b')} as outcome, ${kindSql('b')} as kind,
+      null::bigint as base_eval_id, null::bigint as base_build_id, null as base_outcome, null as base_revision
+    from memberships ms join jobs j on j.id = ms.job_id join builds b on b.id = ms.build_id
+    where ms.jobset_id = ${ctx.jobsetId} and ms.last_eval_id = ${P}
+      and not exists (select 1 from memberships n where n.job_id = ms.job_id and n.first_eval_id = ${E})`;
+  return sql`
+    select job, system, category, build_id, status, outcome, kind, base_eval_id, base_build_id, base_outcome, base_revision from (
+      select m.job, m.system, m.build_id, m.status, m.outcome, m.kind,
+        case
+          when m.outcome = 'pending' then 'pending'
+          when m.outcome = 'infra' then 'infra'
+          when m.first_eval_id < ${E} then (case when m.outcome = 'success' then 'still_succeeding' else 'still_failing' end)
+          when base.outcome is null then (case
+            when ${E} = ${ctx.oldestId} then (case when m.outcome = 'success' then 'succeeding' else 'failing' end)
+            else (case when m.outcome = 'success' then 'new_job' else 'new_job_failing' end) end)
+          when m.outcome = 'success' then (case when base.outcome = 'success' then 'still_succeeding' else 'fixed' end)
+          else (case when base.outcome = 'success' then 'new_failure' else 'still_failing' end)
+        end as category,
+        case when m.first_eval_id < ${E} and m.outcome in ('success', 'failure') then ${P}::bigint else base.eval_id end as base_eval_id,
+        case when m.first_eval_id < ${E} and m.outcome in ('success', 'failure') then m.build_id else base.build_id end as base_build_id,
+        case when m.first_eval_id < ${E} and m.outcome in ('success', 'failure') then m.outcome else base.outcome end as base_outcome,
+        case when m.first_eval_id < ${E} and m.outcome in ('success', 'failure') then ${ctx.prevRevision}::text else base.revision end as base_revision
+      from (
+        select ms.job_id, ms.first_eval_id, j.name as job, j.system, b.id as build_id, b.status,
+          ${outcomeSql('b')} as outcome, ${kindSql('b')} as kind
+        from memberships ms join jobs j on j.id = ms.job_id join builds b on b.id = ms.build_id
+        where ms.jobset_id = ${ctx.jobsetId} ${startFilter}
+      ) m
+      left join lateral (
+        select pm.build_id, pm.last_eval_id as eval_id, ${outcomeSql('pb')} as outcome, pe.revision
+        from memberships pm join builds pb on pb.id = pm.build_id join evals pe on pe.id = pm.last_eval_id
+        where (m.first_eval_id = ${E} or m.outcome in ('pending', 'infra'))
+          and pm.job_id = m.job_id and pm.first_eval_id < m.first_eval_id and ${hasVerdictSql('pb')}
+        order by pm.first_eval_id desc limit 1
+      ) base on true
+    ) r
+    ${removed}`;
+}
+
+function likePattern(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+function filterSql(f: JobRowFilters, cursor: string | null): SQL {
+  const parts: SQL[] = [sql`true`];
+  if (f.categories?.length) parts.push(sql`category = any(${`{${f.categories.join(',')}}`}::text[])`);
+  if (f.systems?.length) parts.push(sql`system = any(${pgTextArray(f.systems)}::text[])`);
+  if (f.kinds?.length) parts.push(sql`kind = any(${pgTextArray(f.kinds)}::text[])`);
+  if (f.q) parts.push(sql`job ilike ${likePattern(f.q)}`);
+  if (f.jobs) parts.push(sql`job = any(${pgTextArray(f.jobs)}::text[])`);
+  if (cursor !== null) parts.push(sql`job > ${cursor}`);
+  return sql.join(parts, sql` and `);
+}
+
+/** A Postgres text[] literal with every element quoted, so commas and quotes in names are safe. */
+export function pgTextArray(values: string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}
+
+function toRow(r: RawRow, ctx: EvalContext): JobRow {
+  const baseline = r.base_eval_id === null ? null : {
+    evalId: Number(r.base_eval_id), buildId: Number(r.base_build_id), outcome: r.base_outcome!, revision: r.base_revision,
+  };
+  const ranged = (r.category === 'new_failure' || r.category === 'fixed') && baseline?.revision && ctx.revision;
+  return {
+    job: r.job, system: r.system, category: r.category, buildId: Number(r.build_id), status: r.status, outcome: r.outcome, kind: r.kind,
+    baseline,
+    range: ranged ? commitRange(ctx.repoUrl, baseline!.revision!, ctx.revision!) : null,
+  };
+}
+
+export function commitRange(repoUrl: string, from: string, to: string) {
+  return { from, to, url: `${repoUrl.replace(/\.git$/, '').replace(/\/+$/, '')}/compare/${from}...${to}` };
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  nextCursor: string | null;
+}
+
+/** Rows of eval `ctx`, filtered, ordered by job name, paged by cursor (the last job name). */
+export async function evalJobRows(db: Db, ctx: EvalContext, f: JobRowFilters, cursor: string | null, limit: number): Promise<Page<JobRow>> {
+  const onlyRunStarts = !!f.categories?.length && f.categories.every((c) => RUN_START_ONLY.has(c));
+  const onlyRemoved = !!f.categories?.length && f.categories.every((c) => c === 'removed');
+  const source = onlyRemoved ? removedOnlySql(ctx) : rowsSql(ctx, onlyRunStarts);
+  const rows = await queryRows<RawRow>(db, sql`
+    select *, count(*) over () as total from (select * from (${source}) s where ${filterSql(f, null)}) f
+    where ${cursor === null ? sql`true` : sql`job > ${cursor}`}
+    order by job limit ${limit + 1}`);
+  // The window count runs before the cursor cut, so count separately when paging past the first page.
+  let total = rows.length ? Number(rows[0]!.total) : 0;
+  if (cursor !== null) {
+    const [c] = await queryRows<{ n: string }>(db, sql`select count(*) as n from (${source}) s where ${filterSql(f, null)}`);
+    total = Number(c?.n ?? 0);
+  }
+  const items = rows.slice(0, limit).map((r) => toRow(r, ctx));
+  return { items, total, nextCursor: rows.length > limit ? items[items.length - 1]!.job : null };
+}
+
+function removedOnlySql(ctx: EvalContext): SQL {
+  if (ctx.prevId === null) return sql`select null::text as job, null::text as system, null::text as category, null::bigint as build_id, null::int as status, null::text as outcome, null::text as kind, null::bigint as base_eval_id, null::bigint as base_build_id, null::text as base_outcome, null::text as base_revision where false`;
+  return sql`
+    select j.name as job, j.system, 'removed' as category, b.id as build_id, b.status, ${outcomeSql('b')} as outcome, ${kindSql('b')} as kind,
+      null::bigint as base_eval_id, null::bigint as base_build_id, null::text as base_outcome, null::text as base_revision
+    from memberships ms join jobs j on j.id = ms.job_id join builds b on b.id = ms.build_id
+    where ms.jobset_id = ${ctx.jobsetId} and ms.last_eval_id = ${ctx.prevId}
+      and not exists (select 1 from memberships n where n.job_id = ms.job_id and n.first_eval_id = ${ctx.id})`;
+}
+
+export interface EvalCounts {
+  counts: Partial<Record<Category, number>>;
+  countsBySystem: Record<string, Partial<Record<Category, number>>>;
+  pending: number;
+}
+
+/** Category counts of an eval, overall and by system (one grouped pass over its rows). */
+export async function computeEvalCounts(db: Db, ctx: EvalContext): Promise<EvalCounts> {
+  const rows = await queryRows<{ system: string; category: Category; n: string }>(db, sql`
+    select system, category, count(*) as n from (${rowsSql(ctx, false)}) r group by system, category`);
+  const counts: Partial<Record<Category, number>> = {};
+  const countsBySystem: Record<string, Partial<Record<Category, number>>> = {};
+  for (const r of rows) {
+    const n = Number(r.n);
+    counts[r.category] = (counts[r.category] ?? 0) + n;
+    (countsBySystem[r.system] ??= {})[r.category] = n;
+  }
+  return { counts, countsBySystem, pending: counts.pending ?? 0 };
+}
+
+/** Stores fresh counts for the given evals (all stale ones of the jobset when `evalIds` is omitted). */
+export async function refreshEvalStats(db: Db, jobsetId: number, evalIds?: number[]): Promise<number> {
+  const ids = evalIds ?? (await queryRows<{ id: string }>(db, sql`
+    select e.id from evals e left join eval_stats s on s.eval_id = e.id
+    where e.jobset_id = ${jobsetId} and (s.eval_id is null or s.stale) order by e.id`)).map((r) => Number(r.id));
+  for (const id of ids) {
+    const ctx = await evalContext(db, id);
+    if (!ctx) continue;
+    const c = await computeEvalCounts(db, ctx);
+    await db.execute(sql`
+      insert into eval_stats (eval_id, counts, counts_by_system, pending, stale, computed_at)
+      values (${id}, ${JSON.stringify(c.counts)}::jsonb, ${JSON.stringify(c.countsBySystem)}::jsonb, ${c.pending}, false, now())
+      on conflict (eval_id) do update set counts = excluded.counts, counts_by_system = excluded.counts_by_system,
+        pending = excluded.pending, stale = false, computed_at = now()`);
+  }
+  return ids.length;
+}
+
+/** Marks as stale every eval of the jobset from `fromEvalId` on (a build state change reaches later baselines). */
+export async function markStatsStale(db: Db, jobsetId: number, fromEvalId: number): Promise<void> {
+  await db.execute(sql`
+    update eval_stats s set stale = true from evals e
+    where e.id = s.eval_id and e.jobset_id = ${jobsetId} and e.id >= ${fromEvalId}`);
+}
+
+/**
+ * Rows of eval `ctx` against any other eval `other` of the same jobset as the baseline: a
+ * merge on job. A baseline build without a verdict counts as no baseline.
+ */
+export async function compareJobRows(db: Db, ctx: EvalContext, other: EvalContext, f: JobRowFilters, cursor: string | null, limit: number): Promise<Page<JobRow>> {
+  const member = (e: EvalContext) => sql`
+    select ms.job_id, b.id as build_id, b.status, ${outcomeSql('b')} as outcome, ${kindSql('b')} as kind
+    from memberships ms join builds b on b.id = ms.build_id
+    where ms.jobset_id = ${e.jobsetId} and ms.first_eval_id <= ${e.id} and (ms.last_eval_id is null or ms.last_eval_id >= ${e.id})`;
+  const source = sql`
+    select j.name as job, j.system,
+      case
+        when a.job_id is null then 'removed'
+        when a.outcome = 'pending' then 'pending'
+        when a.outcome = 'infra' then 'infra'
+        when o.job_id is null then (case when a.outcome = 'success' then 'new_job' else 'new_job_failing' end)
+        when o.outcome not in ('success', 'failure') then (case when a.outcome = 'success' then 'succeeding' else 'failing' end)
+        when a.outcome = 'success' then (case when o.outcome = 'success' then 'still_succeeding' else 'fixed' end)
+        else (case when o.outcome = 'success' then 'new_failure' else 'still_failing' end)
+      end as category,
+      coalesce(a.build_id, o.build_id) as build_id,
+      case when a.job_id is null then o.status else a.status end as status,
+      coalesce(a.outcome, o.outcome) as outcome,
+      case when a.job_id is null then o.kind else a.kind end as kind,
+      case when a.job_id is not null and o.outcome in ('success', 'failure') then ${other.id}::bigint end as base_eval_id,
+      case when a.job_id is not null and o.outcome in ('success', 'failure') then o.build_id end as base_build_id,
+      case when a.job_id is not null and o.outcome in ('success', 'failure') then o.outcome end as base_outcome,
+      case when a.job_id is not null and o.outcome in ('success', 'failure') then ${other.revision}::text end as base_revision
+    from (${member(ctx)}) a full join (${member(other)}) o on o.job_id = a.job_id
+    join jobs j on j.id = coalesce(a.job_id, o.job_id)`;
+  const rows = await queryRows<RawRow>(db, sql`
+    select *, count(*) over () as total from (select * from (${source}) s where ${filterSql(f, null)}) f
+    where ${cursor === null ? sql`true` : sql`job > ${cursor}`}
+    order by job limit ${limit + 1}`);
+  let total = rows.length ? Number(rows[0]!.total) : 0;
+  if (cursor !== null) {
+    const [c] = await queryRows<{ n: string }>(db, sql`select count(*) as n from (${source}) s where ${filterSql(f, null)}`);
+    total = Number(c?.n ?? 0);
+  }
+  const items = rows.slice(0, limit).map((r) => toRow(r, ctx));
+  return { items, total, nextCursor: rows.length > limit ? items[items.length - 1]!.job : null };
+}

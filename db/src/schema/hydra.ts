@@ -1,0 +1,101 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint, boolean, index, integer, jsonb, pgTable, primaryKey, serial, smallint, text, timestamp, uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+/** A tracked Hydra jobset (`project/jobset`) and the collector's bookkeeping for it. */
+export const jobsets = pgTable('jobsets', {
+  id: serial('id').primaryKey(),
+  project: text('project').notNull(),
+  name: text('name').notNull(),
+  /** Repository of the input whose revision identifies an eval (for compare links). */
+  inputName: text('input_name').notNull().default('nixpkgs'),
+  repoUrl: text('repo_url').notNull().default('https://github.com/NixOS/nixpkgs'),
+  lastSyncAt: timestamp('last_sync_at', { withTimezone: true }),
+  lastSyncOkAt: timestamp('last_sync_ok_at', { withTimezone: true }),
+  lastSyncError: text('last_sync_error'),
+  lastSyncMs: integer('last_sync_ms'),
+  /** Fingerprint of the jobset's row in Hydra's /api/jobsets at the last discovery: unchanged means no new eval. */
+  probe: text('probe'),
+  /** True once the first sync has backfilled baselines. */
+  backfilled: boolean('backfilled').notNull().default(false),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [uniqueIndex('jobsets_project_name').on(t.project, t.name)]);
+
+/** A Hydra evaluation. Ids are Hydra's (global across jobsets); order within a jobset is by id. */
+export const evals = pgTable('evals', {
+  id: bigint('id', { mode: 'number' }).primaryKey(),
+  jobsetId: integer('jobset_id').notNull().references(() => jobsets.id),
+  revision: text('revision'),
+  timestamp: timestamp('timestamp', { withTimezone: true }).notNull(),
+  checkoutTime: integer('checkout_time'),
+  evalTime: integer('eval_time'),
+  flake: text('flake'),
+  inputs: jsonb('inputs').notNull(),
+  buildCount: integer('build_count').notNull(),
+  ingestedAt: timestamp('ingested_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [index('evals_jobset_id').on(t.jobsetId, t.id)]);
+
+/** A job name within a jobset (`hello.x86_64-linux`); `package` is the name without `.system`. */
+export const jobs = pgTable('jobs', {
+  id: serial('id').primaryKey(),
+  jobsetId: integer('jobset_id').notNull().references(() => jobsets.id),
+  name: text('name').notNull(),
+  system: text('system').notNull(),
+  package: text('package').notNull(),
+}, (t) => [
+  uniqueIndex('jobs_jobset_name').on(t.jobsetId, t.name),
+  index('jobs_jobset_system').on(t.jobsetId, t.system),
+]);
+
+/**
+ * A Hydra build, in its latest observed state. Outcome is derived from (finished, status),
+ * so verdicts always follow the current state. Times are epoch seconds as Hydra gives them.
+ */
+export const builds = pgTable('builds', {
+  id: bigint('id', { mode: 'number' }).primaryKey(),
+  jobId: integer('job_id').notNull().references(() => jobs.id),
+  finished: smallint('finished').notNull(),
+  status: smallint('status'),
+  drvpath: text('drvpath').notNull(),
+  outputs: text('outputs').array().notNull(),
+  nixname: text('nixname'),
+  timestamp: bigint('timestamp', { mode: 'number' }),
+  starttime: bigint('starttime', { mode: 'number' }),
+  stoptime: bigint('stoptime', { mode: 'number' }),
+  /** Outcomes ever observed for the current derivation: both set means flaky. */
+  seenSuccess: boolean('seen_success').notNull().default(false),
+  seenFailure: boolean('seen_failure').notNull().default(false),
+  checkedAt: timestamp('checked_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [
+  index('builds_job').on(t.jobId),
+  index('builds_unfinished').on(t.id).where(sql`finished = 0`),
+]);
+
+/**
+ * Membership as runs: job `jobId` had build `buildId` in every eval of its jobset from
+ * `firstEvalId` through `lastEvalId` (null: through the newest ingested eval). An eval that
+ * changes 2% of jobs closes and opens 2% of runs, so storage grows with change, not evals x jobs.
+ */
+export const memberships = pgTable('memberships', {
+  jobsetId: integer('jobset_id').notNull(),
+  jobId: integer('job_id').notNull().references(() => jobs.id),
+  buildId: bigint('build_id', { mode: 'number' }).notNull(),
+  firstEvalId: bigint('first_eval_id', { mode: 'number' }).notNull(),
+  lastEvalId: bigint('last_eval_id', { mode: 'number' }),
+}, (t) => [
+  primaryKey({ columns: [t.jobId, t.firstEvalId] }),
+  index('memberships_first').on(t.jobsetId, t.firstEvalId),
+  index('memberships_last').on(t.jobsetId, t.lastEvalId),
+  index('memberships_build').on(t.buildId),
+]);
+
+/** Cached category counts of an eval; `stale` is set when a member build changes state. */
+export const evalStats = pgTable('eval_stats', {
+  evalId: bigint('eval_id', { mode: 'number' }).primaryKey().references(() => evals.id),
+  counts: jsonb('counts').notNull(),
+  countsBySystem: jsonb('counts_by_system').notNull(),
+  pending: integer('pending').notNull(),
+  stale: boolean('stale').notNull().default(false),
+  computedAt: timestamp('computed_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -1,0 +1,3 @@
+export * from './hydra.ts';
+export * from './breakages.ts';
+export * from './users.ts';

@@ -1,0 +1,43 @@
+import type { Database } from '../../db/src/index.ts';
+import { evalContext, evalJobRows, type JobRow } from '../../db/src/queries/index.ts';
+import { HydraClient, type HydraClientOptions } from '../../apps/collector/src/hydra/client.ts';
+import { Collector, type CollectorOptions } from '../../apps/collector/src/sync.ts';
+import { startHydraSim, type HydraSimOptions, type RunningHydraSim, type DataSource } from '../hydra-sim/index.ts';
+
+export interface Harness {
+  sim: RunningHydraSim;
+  client: HydraClient;
+  collector: Collector;
+  close(): Promise<void>;
+}
+
+/**
+ * The real collector against the simulated Hydra over real HTTP. The simulator's rate limit
+ * is lifted unless `simOpts.rateLimit` is given, and the client retries fast.
+ */
+export async function startHarness(
+  database: Database,
+  source: DataSource,
+  opts: { sim?: HydraSimOptions; client?: Partial<HydraClientOptions>; collector?: Partial<CollectorOptions> } = {},
+): Promise<Harness> {
+  const sim = await startHydraSim(source, { rateLimit: false, ...opts.sim });
+  const client = new HydraClient({
+    baseUrl: sim.url, userAgent: 'zhf-test (+http://127.0.0.1)', rps: 1000, burst: 1000, retryBaseMs: 5, maxBackoffMs: 50, ...opts.client,
+  });
+  const collector = new Collector(database, client, { backfillEvals: 8, rps: 1000, queueProbe: 1000, ...opts.collector });
+  return { sim, client, collector, close: () => sim.close() };
+}
+
+/** Every row of an eval, keyed by job name. */
+export async function rowsOf(database: Database, evalId: number): Promise<Map<string, JobRow>> {
+  const ctx = await evalContext(database.db, evalId);
+  if (!ctx) throw new Error(`eval ${evalId} not ingested`);
+  const page = await evalJobRows(database.db, ctx, {}, null, 1_000_000);
+  return new Map(page.items.map((r) => [r.job, r]));
+}
+
+/** job name -> category of an eval. */
+export async function categoriesOf(database: Database, evalId: number): Promise<Record<string, string>> {
+  const rows = await rowsOf(database, evalId);
+  return Object.fromEntries([...rows.entries()].map(([k, v]) => [k, v.category]).sort());
+}
