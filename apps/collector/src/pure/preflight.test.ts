@@ -20,12 +20,9 @@ function job(pkg: string, system: string, version: string, extra: Partial<Prefli
   };
 }
 
-const rebuiltJobs = (r: ReturnType<typeof computePreflight>) =>
-  Object.values(r.impact)
-    .slice(0, 5) // atRisk, mayFix, pending, infra, new partition the rebuilt jobs
-    .flat()
-    .map((i) => i.job)
-    .sort();
+// atRisk, mayFix, pending, infra and new partition the rebuilt jobs.
+const rebuiltJobs = ({ impact: i }: ReturnType<typeof computePreflight>) =>
+  [...i.atRisk, ...i.mayFix, ...i.pending, ...i.infra, ...i.new].map((item) => item.job).sort();
 
 describe('computePreflight: what rebuilds', () => {
   it.each<[string, PreflightJob[], PreflightJob[], string[]]>([

@@ -67,8 +67,6 @@ export interface PreflightReport {
   notes: string[];
 }
 
-const KERNELS: readonly Kernel[] = ['linux', 'darwin'];
-
 export function kernelOf(system: string): Kernel | null {
   if (system.endsWith('-linux')) return 'linux';
   if (system.endsWith('-darwin')) return 'darwin';
@@ -247,21 +245,26 @@ function report(args: {
   }
 
   const systems = Object.keys(rebuildsBySystem);
-  const byKernel = {} as Record<Kernel, KernelReport>;
-  for (const kernel of KERNELS) {
+  const kernelReport = (kernel: Kernel): KernelReport => {
     const packages = (args.kernelPackages?.[kernel] ?? derived[kernel]).size;
-    byKernel[kernel] = {
-      systems: systems.filter((s) => kernelOf(s) === kernel),
-      packages,
-      labels: rebuildLabels(kernel, packages),
-    };
-  }
+    return { systems: systems.filter((s) => kernelOf(s) === kernel), packages, labels: rebuildLabels(kernel, packages) };
+  };
+  const byKernel = { linux: kernelReport('linux'), darwin: kernelReport('darwin') };
 
-  const totals = { baseJobs: baseByJob.size, candidateJobs: args.candidateJobs, rebuilt: rebuilt.length } as PreflightReport['totals'];
-  for (const key of Object.keys(impact) as (keyof PreflightImpact)[]) {
-    impact[key].sort(byJob);
-    totals[key] = impact[key].length;
-  }
+  for (const list of Object.values(impact)) list.sort(byJob);
+  const totals = {
+    baseJobs: baseByJob.size,
+    candidateJobs: args.candidateJobs,
+    rebuilt: rebuilt.length,
+    atRisk: impact.atRisk.length,
+    mayFix: impact.mayFix.length,
+    pending: impact.pending.length,
+    infra: impact.infra.length,
+    new: impact.new.length,
+    newlyBroken: impact.newlyBroken.length,
+    newlyFixed: impact.newlyFixed.length,
+    stillFailing: impact.stillFailing.length,
+  };
   return {
     mode: args.mode,
     rebuildsBySystem,
