@@ -489,14 +489,14 @@ export function createHydraSimApp(source: DataSource, opts: HydraSimOptions = {}
   });
 
   route('/eval/:id', (c, x) => {
-    const e = lookupEval(c.req.param('id'), x.json);
+    const e = lookupEval(c.req.param('id')!, x.json);
     if ('status' in e) return e;
     if (!x.json) return htmlPage(`Evaluation ${e.id}`, `<p>Revision ${e.inputs.nixpkgs?.revision ?? ''}; ${e.buildCount} builds.</p>`);
     return { status: 200, headers: { 'content-type': JSON_TYPE }, body: () => evalChunks(e, x.rng) };
   });
 
   route('/eval/:id/builds', (c, x) => {
-    const e = lookupEval(c.req.param('id'), x.json);
+    const e = lookupEval(c.req.param('id')!, x.json);
     if ('status' in e) return e;
     if (!x.json) return htmlPage(`Builds of evaluation ${e.id}`, `<p>${e.buildCount} builds.</p>`);
     return {
@@ -523,7 +523,7 @@ export function createHydraSimApp(source: DataSource, opts: HydraSimOptions = {}
   });
 
   route('/build/:id', (c, x) => {
-    const b = lookupBuild(c.req.param('id'), x.json);
+    const b = lookupBuild(c.req.param('id')!, x.json);
     if ('status' in b && 'headers' in b) return b;
     const build = b as SimBuild;
     if (!x.json) return buildPage(build, x.origin);
@@ -531,7 +531,7 @@ export function createHydraSimApp(source: DataSource, opts: HydraSimOptions = {}
   });
 
   route('/build/:id/constituents', (c, x) => {
-    const b = lookupBuild(c.req.param('id'), x.json);
+    const b = lookupBuild(c.req.param('id')!, x.json);
     if ('status' in b && 'headers' in b) return b;
     const list = data.constituents((b as SimBuild).id).map((id) => data.getBuild(id)).filter((v): v is SimBuild => !!v);
     if (!x.json) return htmlPage(`Constituents of build ${(b as SimBuild).id}`, `<ul>${list.map((m) => `<li>${escapeHtml(m.job)}</li>`).join('')}</ul>`);
