@@ -55,9 +55,9 @@ export type Fault = FaultMatch &
     | { kind: 'slow'; delayMs: number }
     /** Closes the socket after `afterBytes` bytes of body (Content-Length kept when known). */
     | { kind: 'cut'; afterBytes: number }
-    /** Valid HTTP response whose body simply ends after `bytes` (default: half, or 1000 when streamed). */
+    /** Valid HTTP response whose body simply ends after `bytes` (default: half, or half the first chunk when streamed). */
     | { kind: 'truncate'; bytes?: number }
-    /** Garbage injected after `atByte` bytes (default: half, or 1000 when streamed). */
+    /** Garbage injected after `atByte` bytes (default as for truncate). */
     | { kind: 'malformed'; atByte?: number }
     /** 200 text/html "are you a bot" page instead of the answer. */
     | { kind: 'botcheck' }
@@ -566,7 +566,8 @@ export function createHydraSimApp(source: DataSource, opts: HydraSimOptions = {}
           nrsucceeded,
           nrfailed,
           nrtotal,
-          lastcheckedtime: js.lastcheckedtime ?? e?.timestamp ?? null,
+          // Hydra stamps the jobset at every evaluation, so a new eval always moves this.
+          lastcheckedtime: Math.max(js.lastcheckedtime ?? 0, e?.timestamp ?? 0) || null,
           starttime: js.starttime,
           checkinterval: js.checkinterval,
           triggertime: js.triggertime,
@@ -678,8 +679,9 @@ function toResponse(out: Out, counter: RouteCounter, fault: Fault | undefined, o
   let sent = 0;
   let limit = Infinity; // bytes to send before the fault acts
   if (fault?.kind === 'cut') limit = fault.afterBytes;
-  if (fault?.kind === 'truncate') limit = fault.bytes ?? (full ? Math.floor(full.length / 2) : 1000);
-  if (fault?.kind === 'malformed') limit = fault.atByte ?? (full ? Math.floor(full.length / 2) : 1000);
+  // Unset positions default to half the body (streamed: half of its first non-empty chunk).
+  if (fault?.kind === 'truncate') limit = fault.bytes ?? (full ? Math.floor(full.length / 2) : -1);
+  if (fault?.kind === 'malformed') limit = fault.atByte ?? (full ? Math.floor(full.length / 2) : -1);
   if (full && fault?.kind === 'cut') headers.set('content-length', String(full.length)); // promise more than we send
   let pendingFull = full;
   let stopped = false;
@@ -706,6 +708,7 @@ function toResponse(out: Out, counter: RouteCounter, fault: Fault | undefined, o
           done();
           return;
         }
+        if (limit === -1) limit = sent + Math.floor(chunk.length / 2);
         if (sent + chunk.length <= limit) {
           sent += chunk.length;
           counter.bytes += chunk.length;
@@ -734,8 +737,11 @@ function toResponse(out: Out, counter: RouteCounter, fault: Fault | undefined, o
         }
         // cut: let the head reach the socket, then drop the connection mid-body.
         await new Promise((r) => setTimeout(r, 30));
-        if (outgoing?.socket) outgoing.socket.destroy();
-        ctrl.error(new Error('connection cut by simulated fault'));
+        if (outgoing?.socket) {
+          outgoing.socket.destroy();
+          ctrl.close();
+        } else ctrl.error(new Error('connection cut by simulated fault')); // app.request(): no socket
+
         done();
       },
     },
