@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { queryRows } from '../../db/src/index.ts';
-import { ScriptedHydra } from '../hydra-sim/index.ts';
-import { categoriesOf, rowsOf, startHarness } from '../support/collector.ts';
+
+import { categoriesOf, newSim, rowsOf, startHarness } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
 
 const T0 = Date.UTC(2026, 10, 2) / 1000;
@@ -17,7 +17,7 @@ async function breakagesOf(db: Parameters<typeof queryRows>[0], project: string)
 describeEachDriver('verdicts per SPEC section 3', (get) => {
   it('produces every category from a scripted history', async () => {
     const database = get();
-    const sim = new ScriptedHydra({ start: T0 });
+    const sim = newSim(T0);
     const js = sim.jobset('nixpkgs', 'unstable');
     const e1 = sim.eval(js, { jobs: {
       [`a.${X}`]: 'success', [`b.${X}`]: 'failure', [`c.${X}`]: 'success', [`d.${X}`]: 'success',

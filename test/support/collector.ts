@@ -2,7 +2,7 @@ import type { Database } from '../../db/src/index.ts';
 import { evalContext, evalJobRows, type JobRow } from '../../db/src/queries/index.ts';
 import { HydraClient, type HydraClientOptions } from '../../apps/collector/src/hydra/client.ts';
 import { Collector, type CollectorOptions } from '../../apps/collector/src/sync.ts';
-import { startHydraSim, type HydraSimOptions, type RunningHydraSim, type DataSource } from '../hydra-sim/index.ts';
+import { ScriptedHydra, startHydraSim, type HydraSimOptions, type RunningHydraSim, type DataSource } from '../hydra-sim/index.ts';
 
 export interface Harness {
   sim: RunningHydraSim;
@@ -39,5 +39,17 @@ export async function rowsOf(database: Database, evalId: number): Promise<Map<st
 /** job name -> category of an eval. */
 export async function categoriesOf(database: Database, evalId: number): Promise<Record<string, string>> {
   const rows = await rowsOf(database, evalId);
-  return Object.fromEntries([...rows.entries()].map(([k, v]) => [k, v.category]).sort());
+  return Object.fromEntries([...rows.entries()].filter(([k]) => !k.startsWith('marker.')).map(([k, v]) => [k, v.category]).sort());
+}
+
+let simCounter = 0;
+
+/**
+ * A ScriptedHydra whose eval and build ids do not collide with other sims sharing the same
+ * database (Hydra's ids are global; tests isolate with unique ids, not wipes).
+ */
+export function newSim(start: number): ScriptedHydra {
+  simCounter++;
+  const base = (process.pid % 1000) * 1000 + simCounter * 10;
+  return new ScriptedHydra({ start, firstEvalId: 1_000_000 + base * 100, firstBuildId: 100_000_000 + base * 10_000 });
 }

@@ -1,0 +1,33 @@
+import { GeneratedHydra, startHydraSim } from '../../../test/hydra-sim/index.ts';
+import type { Logger } from './log.ts';
+
+/**
+ * The built-in simulated Hydra of `zhf demo`: a seeded nixpkgs-like history whose newest
+ * evals are still building, on a clock that follows real time, so pending builds finish and
+ * a new eval appears every few hours while the demo runs. It enforces hydra.nixos.org's
+ * request limits, so the demo exercises the same polite client as production.
+ */
+export async function startDemoHydra(log: Logger, opts: { jobs?: number; evals?: number } = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  const hydra = new GeneratedHydra({
+    seed: 2026,
+    jobsPerEval: opts.jobs ?? 4000,
+    evals: opts.evals ?? 40,
+    // The history runs until 12 h from now: later evals appear as the clock reaches them.
+    end: now + 12 * 3600,
+    now,
+    staging: { name: 'staging-next', evals: 3 },
+  });
+  const sim = await startHydraSim(hydra, { rateLimit: { rps: 2, burst: 7 } });
+  const timer = setInterval(() => hydra.setClock(Math.floor(Date.now() / 1000)), 10_000);
+  timer.unref();
+  log.debug('demo hydra clock follows real time');
+  return {
+    url: sim.url,
+    jobsets: ['nixpkgs/unstable', 'nixpkgs/staging-next'],
+    async close() {
+      clearInterval(timer);
+      await sim.close();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { getRequestListener } from '@hono/node-server';
+import { createApp, getSessionUser, SESSION_COOKIE } from '../../dashboard/src/lib/server/api/index.ts';
+import { setContext } from '../../dashboard/src/lib/server/context.ts';
+import { mountExtraRoutes } from './api-extra.ts';
+import type { Runtime } from './runtime.ts';
+
+const dashboardDir = fileURLToPath(new URL('../../dashboard/', import.meta.url));
+const handlerPath = `${dashboardDir}build/handler.js`;
+
+/** Builds the dashboard once when no build exists (a fresh clone), so `npm start` just works. */
+export function ensureDashboardBuilt(log: Runtime['log']): void {
+  if (existsSync(handlerPath)) return;
+  log.info('building the dashboard (first start only)…');
+  const res = spawnSync('npx', ['vite', 'build'], { cwd: dashboardDir, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (res.status !== 0) throw new Error(`dashboard build failed (exit ${res.status}); run \`npm run build\` to see why`);
+}
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const API_PATHS = /^\/(api(\/|$)|healthz$|metrics$|feeds\/|auth\/)/;
+
+/**
+ * One HTTP server: the Hono app answers the API, auth, health and feeds; SvelteKit's
+ * adapter-node handler renders every page, reaching the API in process through the context.
+ */
+export async function startServer(rt: Runtime, opts: { port?: number; host?: string } = {}): Promise<RunningServer> {
+  const app = createApp(
+    {
+      database: rt.database,
+      config: rt.config,
+      metrics: {
+        hydraRequests: () => rt.client.stats.requests,
+      },
+    },
+    { extraRoutes: (api) => mountExtraRoutes(api, rt) },
+  );
+  setContext({
+    fetch: async (req) => app.fetch(req),
+    sessionUser: async (cookie) => (cookie ? getSessionUser(rt.database, cookie, rt.config) : null),
+    sessionCookieName: SESSION_COOKIE,
+    hydraUrl: rt.config.hydraUrl,
+    devLogin: rt.config.devLogin,
+    githubLogin: !!rt.config.github.clientId,
+  });
+  ensureDashboardBuilt(rt.log);
+  const { handler } = (await import(pathToFileURL(handlerPath).href)) as {
+    handler: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+  };
+  const api = getRequestListener(app.fetch);
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (API_PATHS.test(path)) return void api(req, res);
+    handler(req, res, () => {
+      res.statusCode = 404;
+      res.end('Not found');
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? rt.config.port, opts.host ?? rt.config.host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  return {
+    url,
+    server,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections?.();
+      server.close(() => resolve());
+    }),
+  };
+}

@@ -1,0 +1,14 @@
+import adapter from '@sveltejs/adapter-node';
+import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
+
+/** @type {import('@sveltejs/kit').Config} */
+const config = {
+  preprocess: vitePreprocess(),
+  kit: {
+    adapter: adapter({ out: 'build' }),
+    // Form posts are checked for a same-origin Origin header (CSRF) by SvelteKit itself.
+    csrf: { trustedOrigins: [] },
+  },
+};
+
+export default config;
