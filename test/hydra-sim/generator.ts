@@ -31,7 +31,8 @@
  *                            failureRate: 0.04, churn: 0.01, intervalSec: 28800 }: a second jobset
  *                            of the same project over the same packages, branched from the main
  *                            jobset's eval just before its first eval; jobs in its rebuild set get
- *                            new derivations/outputs, the rest share the main jobset's drv and outputs.
+ *                            new derivations/outputs, the rest share the main jobset's drv, outputs
+ *                            and final status (as Hydra would find the same result).
  *
  * Aggregates `tested` (core packages on x86_64-linux) and `unstable` (the first 15 packages on all
  * systems) are rebuilt in every eval; finished when all constituents are, status 0 iff all are 0.
@@ -373,6 +374,12 @@ export class GeneratedHydra implements HydraData {
           status[r] = AGG_STATUS;
           continue;
         }
+        const shared = this.sharedMainRef(tr.t, i);
+        if (shared >= 0) {
+          // Same derivation as the main jobset's build: Hydra would find the same result.
+          status[r] = this.stateAt(Math.floor(shared / REF_SHIFT), shared % REF_SHIFT, Number.MAX_SAFE_INTEGER).final;
+          continue;
+        }
         const p = this.parent[i];
         const salt = this.seed ^ (tr.t * 0x51ed);
         if (p >= 0 && cur[p] >= 0 && this.statusOfRef(cur[p]) === 1 && unit4(salt, i, k, S_CASCADE) < O.cascadeRate) {
@@ -470,6 +477,12 @@ export class GeneratedHydra implements HydraData {
     return `${short}-${1 + (h % 9)}.${(h >>> 4) % 20}.${(h >>> 9) % 10}`;
   }
 
+  /** For a staging job outside the rebuild set: the main build whose derivation it shares, else -1. */
+  private sharedMainRef(t: number, i: number): number {
+    if (t !== 1 || i >= this.universe || !this.stagingBaseRef || this.inStagingRebuildSet(i)) return -1;
+    return this.stagingBaseRef[i];
+  }
+
   /** The (track, job, eval) whose derivation a build of track t created at k really has. */
   private derivationKey(t: number, i: number, k: number): [number, number, number] {
     if (t === 1 && i < this.universe && !this.inStagingRebuildSet(i) && this.stagingBaseRef) {
@@ -513,7 +526,7 @@ export class GeneratedHydra implements HydraData {
     const tr = this.tracks[this.slotTrack[g]];
     const k = this.slotK[g];
     const i = this.changed[g][r];
-    if (i >= this.universe) return { restarted: false, repointed: false };
+    if (i >= this.universe || this.sharedMainRef(tr.t, i) >= 0) return { restarted: false, repointed: false };
     const salt = this.seed ^ (tr.t * 0x51ed);
     const restarted = this.status[g][r] !== 0 && unit4(salt, i, k, S_RESTART) < this.opts.restartRate;
     const repointed = !restarted && this.endK[g][r] > k && unit4(salt, i, k, S_REPOINT) < this.opts.repointRate;
