@@ -1,0 +1,99 @@
+// Mass-rebuild preflight against the database (SPEC section 6): load two evals (or one eval and
+// a changed-paths.json) and hand them to the pure computation in ../pure/preflight.ts.
+
+import type { Db } from '@zhf/db';
+import { newestEvalOfJobset, preflightEvalRef, preflightJobRows, type PreflightEvalRef } from '@zhf/db/queries';
+import { parseChangedPaths } from '../pure/changed-paths.ts';
+import { computePreflight, computePreflightFromChangedPaths, type PreflightJob, type PreflightReport } from '../pure/preflight.ts';
+import { Invalid, NotFound } from './errors.ts';
+
+export type { PreflightEvalRef };
+
+/** The pure report plus which evals it compared; `candidate` is null for a changed-paths.json. */
+export type PreflightResult = PreflightReport & { base: PreflightEvalRef; candidate: PreflightEvalRef | null };
+
+const JOBSET_REF = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/;
+
+/**
+ * Every member job of the eval with outputs, derivation, current outcome and build id, in one
+ * set-based query. The rows already have PreflightJob's shape, so they are returned as they are.
+ */
+export async function loadPreflightJobs(db: Db, evalId: number): Promise<PreflightJob[]> {
+  return preflightJobRows(db, evalId);
+}
+
+/** Preflight of `candidateEvalId` against `baseEvalId`; the two may belong to different tracked jobsets. */
+export async function preflightEvals(db: Db, baseEvalId: number, candidateEvalId: number): Promise<PreflightResult> {
+  checkEvalId(baseEvalId, 'base');
+  checkEvalId(candidateEvalId, 'candidate');
+  const base = await evalRefOrThrow(db, baseEvalId, 'base');
+  const candidate = await evalRefOrThrow(db, candidateEvalId, 'candidate');
+  const baseJobs = await loadPreflightJobs(db, base.id);
+  const candidateJobs = await loadPreflightJobs(db, candidate.id);
+  return { base, candidate, ...computePreflight({ base: baseJobs, candidate: candidateJobs }) };
+}
+
+/**
+ * Preflight of a pull request's changed-paths.json (an object, or the file's text) against an eval:
+ * `target` is a base eval id, or a jobset `project/jobset` whose newest ingested eval is the base.
+ * The file is checked before the database is read: a malformed one is `Invalid`, naming its bad key.
+ */
+export async function preflightChangedPaths(db: Db, target: string | number, json: unknown): Promise<PreflightResult> {
+  const changed = parseChangedPathsInput(json);
+  let base: PreflightEvalRef;
+  if (typeof target === 'number') {
+    checkEvalId(target, 'base');
+    base = await evalRefOrThrow(db, target, 'base');
+  } else {
+    const m = JOBSET_REF.exec(target);
+    if (!m) throw new Invalid(`jobset must be project/jobset, got ${JSON.stringify(target)}`);
+    const newest = await newestEvalOfJobset(db, m[1]!, m[2]!);
+    if (newest === undefined) throw new NotFound(`jobset ${target} is not tracked`);
+    if (newest === null) throw new NotFound(`jobset ${target} has no ingested eval yet`);
+    base = newest;
+  }
+  const baseJobs = await loadPreflightJobs(db, base.id);
+  return { base, candidate: null, ...computePreflightFromChangedPaths({ base: baseJobs, changed }) };
+}
+
+function parseChangedPathsInput(json: unknown) {
+  let value = json;
+  if (typeof json === 'string') {
+    try {
+      value = JSON.parse(json);
+    } catch (e) {
+      throw new Invalid(`changed-paths.json is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  const parsed = parseChangedPaths(value);
+  if (!parsed.ok) throw new Invalid(`changed-paths.json: ${parsed.error}`);
+  return parsed.value;
+}
+
+function checkEvalId(id: number, which: string): void {
+  if (!Number.isSafeInteger(id) || id <= 0) throw new Invalid(`${which} must be a positive eval id, got ${JSON.stringify(id)}`);
+}
+
+async function evalRefOrThrow(db: Db, id: number, which: string): Promise<PreflightEvalRef> {
+  const ref = await preflightEvalRef(db, id);
+  if (!ref) throw new NotFound(`${which} eval ${id} is not ingested`);
+  return ref;
+}
+
+export const PREFLIGHT_LISTS = ['newlyBroken', 'newlyFixed', 'stillFailing', 'atRisk', 'mayFix', 'pending', 'infra', 'new'] as const;
+
+/**
+ * The result with every impact list cut to `limit` items (a mass rebuild lists 100k+ jobs);
+ * `totals` keeps the full counts, and `truncated` says which lists were cut.
+ */
+export function truncatePreflightLists(result: PreflightResult, limit: number): PreflightResult & { truncated: string[] } {
+  const impact = { ...result.impact };
+  const truncated: string[] = [];
+  for (const key of PREFLIGHT_LISTS) {
+    if (impact[key].length > limit) {
+      impact[key] = impact[key].slice(0, limit);
+      truncated.push(key);
+    }
+  }
+  return { ...result, impact, truncated };
+}

@@ -1,0 +1,185 @@
+import { Hono } from 'hono';
+import { beforeAll, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../db/src/index.ts';
+import {
+  formatPreflightText, loadPreflightJobs, NotFound, preflightChangedPaths, preflightEvals, preflightRoutes, type PreflightResult,
+} from '../../apps/collector/src/preflight/index.ts';
+import { GeneratedHydra, SYSTEMS } from '../hydra-sim/index.ts';
+import { startHarness } from '../support/collector.ts';
+import { describeEachDriver } from '../support/db.ts';
+
+const END = Date.UTC(2026, 10, 20) / 1000;
+
+/** Job names of every impact list that classifies a rebuilt job by its base outcome (they partition the rebuilds). */
+function rebuiltJobs(r: PreflightResult): string[] {
+  const i = r.impact;
+  return [...i.atRisk, ...i.mayFix, ...i.pending, ...i.infra, ...i.new].map((x) => x.job).sort();
+}
+const sorted = (s: Iterable<string>) => [...s].sort();
+
+describeEachDriver('mass-rebuild preflight against the simulated Hydra', (get) => {
+  // A staging-like jobset branched from an unstable-like one; the clock is days past the newest
+  // eval so every build has its final status and the ground truth's final statuses are current.
+  const hydra = new GeneratedHydra({
+    seed: 7, jobsPerEval: 2000, evals: 6, massRebuilds: [], end: END, now: END + 3 * 86_400, staging: { evals: 3, rebuildFraction: 0.3 },
+  });
+  let base = 0;
+  let candidate = 0;
+  let app: Hono;
+
+  beforeAll(async () => {
+    const database = get();
+    const h = await startHarness(database, hydra, { collector: { backfillEvals: 8 } });
+    try {
+      const reports = await h.collector.syncAll(['nixpkgs/unstable', 'nixpkgs/staging-next']);
+      for (const r of reports) expect(r.error).toBeUndefined();
+    } finally {
+      await h.close();
+    }
+    const newest = async (name: string) => {
+      const [r] = await queryRows<{ id: number }>(database.db, sql`
+        select max(e.id)::float8 as id from evals e join jobsets j on j.id = e.jobset_id where j.project = 'nixpkgs' and j.name = ${name}`);
+      return Number(r!.id);
+    };
+    base = await newest('unstable');
+    candidate = await newest('staging-next');
+    expect(base).toBe(hydra.groundTruth.allEvalIds('unstable').at(-1));
+    expect(candidate).toBe(hydra.groundTruth.allEvalIds('staging-next').at(-1));
+    app = new Hono().route('/api/preflight', preflightRoutes({ database }));
+  });
+
+  it('loads every member job of an eval with outputs, derivation, outcome and build', async () => {
+    const jobs = await loadPreflightJobs(get().db, candidate);
+    const members = hydra.groundTruth.members(candidate);
+    expect(jobs.length).toBe(members.size);
+    const hello = jobs.find((j) => j.job === 'hello.x86_64-linux')!;
+    expect(hello).toMatchObject({ system: 'x86_64-linux', buildId: members.get('hello.x86_64-linux') });
+    expect(hello.outputs.length).toBeGreaterThan(0);
+    expect(hello.outputs[0]).toMatch(/^\/nix\/store\//);
+    expect(typeof hello.drvpath).toBe('string');
+  });
+
+  it('finds exactly the rebuild set and the newly broken and fixed jobs of the ground truth', async () => {
+    const report = await preflightEvals(get().db, base, candidate);
+    const truthRebuilds = hydra.groundTruth.rebuilds(candidate, base);
+    // The scenario must exercise the rule: a real rebuild set that is not everything.
+    expect(truthRebuilds.size).toBeGreaterThan(100);
+    expect(truthRebuilds.size).toBeLessThan(hydra.groundTruth.members(candidate).size);
+    expect(report.totals.rebuilt).toBe(truthRebuilds.size);
+    // Every job of staging's rebuild set has new outputs; most others share unstable's.
+    for (const job of hydra.groundTruth.stagingRebuildSet()) if (hydra.groundTruth.members(candidate).has(job)) expect(truthRebuilds.has(job)).toBe(true);
+    expect(rebuiltJobs(report)).toEqual(sorted(truthRebuilds));
+
+    const { newlyFailing, newlyFixed } = hydra.groundTruth.newlyFailingAndFixed(candidate, base);
+    const expectBroken = newlyFailing.filter((j) => truthRebuilds.has(j));
+    const expectFixed = newlyFixed.filter((j) => truthRebuilds.has(j));
+    expect(expectBroken.length).toBeGreaterThan(0);
+    expect(report.impact.newlyBroken.map((i) => i.job)).toEqual(sorted(expectBroken));
+    expect(report.impact.newlyFixed.map((i) => i.job)).toEqual(sorted(expectFixed));
+    expect(report.candidateResults).toBe(true);
+    expect(report.base).toMatchObject({ id: base, jobset: 'nixpkgs/unstable' });
+    expect(report.candidate).toMatchObject({ id: candidate, jobset: 'nixpkgs/staging-next' });
+
+    // Labels count distinct packages (job without `.system`) per kernel.
+    const systemOf = new Map((await loadPreflightJobs(get().db, candidate)).map((j) => [j.job, j.system]));
+    for (const kernel of ['linux', 'darwin'] as const) {
+      const pkgs = new Set([...truthRebuilds].filter((j) => systemOf.get(j)!.endsWith(`-${kernel}`)).map((j) => j.replace(`.${systemOf.get(j)}`, '')));
+      expect(report.byKernel[kernel].packages).toBe(pkgs.size);
+    }
+    expect(report.labels).toContain(`10.rebuild-linux: ${report.byKernel.linux.packages > 500 ? '501+' : '101-500'}`);
+  });
+
+  it('gives the same rebuilds from a changed-paths.json derived from the ground truth', async () => {
+    const truthRebuilds = hydra.groundTruth.rebuilds(candidate, base);
+    const rebuildsByPlatform: Record<string, string[]> = {};
+    const expected: string[] = [];
+    for (const job of truthRebuilds) {
+      const system = SYSTEMS.find((s) => job.endsWith(`.${s}`));
+      if (!system) continue; // aggregates (`tested`) carry no system: nixpkgs' CI does not list them
+      (rebuildsByPlatform[system] ??= []).push(job.slice(0, -system.length - 1));
+      expected.push(job);
+    }
+    const file = { attrdiff: { added: [], changed: [], removed: [] }, rebuildsByPlatform };
+    const report = await preflightChangedPaths(get().db, 'nixpkgs/unstable', file);
+    expect(report.mode).toBe('changed-paths');
+    expect(report.base.id).toBe(base);
+    expect(report.candidate).toBeNull();
+    expect(report.totals.rebuilt).toBe(expected.length);
+    expect(rebuiltJobs(report)).toEqual(sorted(expected));
+    // Only names are known: no candidate results.
+    expect(report.impact.newlyBroken).toEqual([]);
+
+    // From the text of the file, against an explicit base eval: the same report.
+    const again = await preflightChangedPaths(get().db, base, JSON.stringify(file));
+    expect(again.totals).toEqual(report.totals);
+  });
+
+  it('rejects unknown evals and jobsets as not found', async () => {
+    await expect(preflightEvals(get().db, base, 999_999_999)).rejects.toBeInstanceOf(NotFound);
+    await expect(preflightChangedPaths(get().db, 'nixpkgs/nope', { rebuildsByPlatform: {} })).rejects.toThrow(/not tracked/);
+  });
+
+  it('formats a readable terminal report with truncated lists', async () => {
+    const report = await preflightEvals(get().db, base, candidate);
+    const text = formatPreflightText(report, { maxLines: 5 });
+    expect(text).toContain(`nixpkgs/staging-next eval ${candidate}`);
+    expect(text).toContain(`against nixpkgs/unstable eval ${base}`);
+    expect(text).toContain(report.labels[0]);
+    expect(text).toMatch(/^ {2}x86_64-linux +\d+$/m);
+    expect(text).toContain(`At risk (rebuilt, green in the base now): ${report.totals.atRisk}`);
+    expect(text).toContain(`… ${report.totals.atRisk - 5} more`);
+    const lines = text.split('\n');
+    const atRisk = lines.findIndex((l) => l.startsWith('At risk'));
+    expect(lines.slice(atRisk + 1, atRisk + 7).filter((l) => l.startsWith('  ') && !l.includes('more'))).toHaveLength(5);
+  });
+
+  it('GET /api/preflight answers the report; bad and unknown ids are 400 and 404', async () => {
+    const res = await app.request(`/api/preflight?base=${base}&candidate=${candidate}&limit=10`);
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    const direct = await preflightEvals(get().db, base, candidate);
+    expect(body.totals).toEqual(direct.totals);
+    expect(body.labels).toEqual(direct.labels);
+    expect(body.impact.atRisk).toHaveLength(10);
+    expect(body.truncated).toContain('atRisk');
+
+    const bad = await app.request('/api/preflight?base=abc&candidate=1');
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error).toMatchObject({ code: 'invalid', message: expect.stringContaining('base') });
+    const missing = await app.request(`/api/preflight?base=${base}&candidate=999999999`);
+    expect(missing.status).toBe(404);
+    expect((await missing.json()).error.code).toBe('not_found');
+  });
+
+  it('POST /api/preflight takes two evals or a changed-paths.json, names the bad key, refuses huge bodies', async () => {
+    const post = (body: unknown, raw?: string) =>
+      app.request('/api/preflight', { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw ?? JSON.stringify(body) });
+
+    const evals = await post({ base, candidate });
+    expect(evals.status).toBe(200);
+    expect((await evals.json()).mode).toBe('evals');
+
+    const cp = await post({ jobset: 'nixpkgs/unstable', changedPaths: { rebuildsByPlatform: { 'x86_64-linux': ['hello'] } } });
+    expect(cp.status).toBe(200);
+    const cpBody = await cp.json();
+    expect(cpBody.totals.rebuilt).toBe(1);
+    expect(cpBody.impact.atRisk.concat(cpBody.impact.mayFix, cpBody.impact.pending, cpBody.impact.infra).map((i: { job: string }) => i.job))
+      .toEqual(['hello.x86_64-linux']);
+
+    const malformed = await post({ jobset: 'nixpkgs/unstable', changedPaths: { rebuildsByPlatform: { 'x86_64-linux': 'hello' } } });
+    expect(malformed.status).toBe(400);
+    expect((await malformed.json()).error.message).toContain('rebuildsByPlatform.x86_64-linux');
+
+    const notJson = await post(null, '{"base": ');
+    expect(notJson.status).toBe(400);
+    const both = await post({ base, jobset: 'nixpkgs/unstable', changedPaths: { rebuildsByPlatform: {} } });
+    expect(both.status).toBe(400);
+    const unknownJobset = await post({ jobset: 'nixpkgs/nope', changedPaths: { rebuildsByPlatform: {} } });
+    expect(unknownJobset.status).toBe(404);
+
+    const huge = await post(null, JSON.stringify({ jobset: 'nixpkgs/unstable', changedPaths: { pad: 'x'.repeat(5 * 1024 * 1024) } }));
+    expect(huge.status).toBe(413);
+    expect((await huge.json()).error.code).toBe('payload_too_large');
+  });
+});
