@@ -5,3 +5,6 @@ export * from './sql-fragments.ts';
 export type { Db, Database } from '../client.ts';
 export * from './preflight.ts';
 export * from './roundups.ts';
+export * from './api-breakages.ts';
+export * from './api-auth.ts';
+export * from './api-reads.ts';

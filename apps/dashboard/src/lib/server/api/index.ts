@@ -1,0 +1,60 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { authRoutes, loadSession, meResponse } from './auth.ts';
+import { errorBody, onError } from './errors.ts';
+import { openApiDocument } from './openapi.ts';
+import { breakageRoutes } from './routes/breakages.ts';
+import { evalRoutes } from './routes/evals.ts';
+import { jobRoutes, jobsetRoutes } from './routes/jobsets.ts';
+import { opsRoutes } from './routes/ops.ts';
+import { trendRoutes } from './routes/trends.ts';
+import type { ApiDeps, ApiEnv } from './types.ts';
+
+export { getSessionUser, isMaintainer, requireUser, checkCsrf, SESSION_COOKIE, type SessionUser } from './auth.ts';
+export { ApiError, Conflict, Forbidden, Invalid, NotFound, Unauthorized, Upstream, errorBody, parseOr400 } from './errors.ts';
+export { openApiDocument } from './openapi.ts';
+export { readBody, v, encodeCursor, decodeCursor, limitSchema, idString } from './util.ts';
+export type { ApiConfig, ApiDeps, ApiEnv, ApiMetrics } from './types.ts';
+
+/** Largest accepted request body. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface CreateAppOptions {
+  /** Mounts more routes on the `/api` sub-app (preflight, roundups, ...), sharing deps, session, errors and the body limit. */
+  extraRoutes?: (api: Hono<ApiEnv>) => void;
+}
+
+/**
+ * The Hono app serving `/api/*`, `/auth/*`, `/healthz`, `/metrics` and `/feeds/*`. No server:
+ * tests call `app.request()`, the zhf server hands it requests. Nothing reads the environment.
+ */
+export function createApp(deps: ApiDeps, opts: CreateAppOptions = {}): Hono<ApiEnv> {
+  const resolved = { ...deps, now: deps.now ?? (() => new Date()) };
+  const app = new Hono<ApiEnv>();
+  app.onError(onError);
+  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.use('*', async (c, next) => {
+    c.set('deps', resolved);
+    await next();
+  });
+  app.use('*', bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => c.json(errorBody('too_large', `request body over ${MAX_BODY_BYTES} bytes`), 413),
+  }));
+  app.use('*', loadSession);
+
+  const api = new Hono<ApiEnv>()
+    .route('/jobsets', jobsetRoutes())
+    .route('/evals', evalRoutes())
+    .route('/jobs', jobRoutes())
+    .route('/breakages', breakageRoutes())
+    .route('/trends', trendRoutes())
+    .get('/me', (c) => c.json(meResponse(c), 200))
+    .get('/openapi.json', (c) => c.json(openApiDocument(resolved.config.publicUrl ?? new URL(c.req.url).origin), 200));
+  opts.extraRoutes?.(api);
+
+  app.route('/api', api);
+  app.route('/auth', authRoutes());
+  app.route('/', opsRoutes());
+  return app;
+}

@@ -1,0 +1,115 @@
+import { isoWeekOf, parseWeek } from '@zhf/collector/pure/week';
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import {
+  claimBreakage, findJobset, getBreakage, listBreakages, releaseClaim, updateClaim, validBreakageCursor, type BreakageCursor, type BreakageFilters,
+} from '@zhf/db/queries';
+import { requireUser } from '../auth.ts';
+import { Conflict, Forbidden, Invalid, NotFound } from '../errors.ts';
+import type { ApiEnv } from '../types.ts';
+import { cleanText, decodeCursor, encodeCursor, idString, INT4_MAX, jobsetRefSchema, limitSchema, listOf, readBody, v } from '../util.ts';
+
+const listQuery = z.object({
+  week: z.string().max(20).optional(),
+  jobset: jobsetRefSchema.optional(),
+  system: listOf(cleanText(100)),
+  state: listOf(z.enum(['open', 'fixed', 'gone'])),
+  kind: listOf(z.enum(['direct', 'dependency'])),
+  claimed: z.enum(['true', 'false', '1', '0']).optional().transform((s) => (s === undefined ? undefined : s === 'true' || s === '1')),
+  q: cleanText(200).optional(),
+  sort: z.enum(['job', 'opened', 'system']).default('job'),
+  limit: limitSchema,
+  cursor: z.string().optional(),
+});
+
+export const PR_URL = /^https:\/\/github\.com\/[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}\/pull\/[1-9][0-9]{0,9}$/;
+
+const prUrl = z.string().max(300).transform((s) => s.trim()).refine((s) => s === '' || PR_URL.test(s), 'must be https://github.com/<owner>/<repo>/pull/<number>')
+  .nullable().optional().transform((s) => (s === '' ? null : s));
+const note = cleanText(2000).nullable().optional().transform((s) => (s === '' ? null : s));
+const claimBody = z.object({ prUrl, note }).strict();
+
+const idParam = v('param', z.object({ id: idString(INT4_MAX) }));
+
+async function current(c: Context<ApiEnv>, id: number) {
+  const { database, config, now } = c.get('deps');
+  const view = await getBreakage(database.db, { now: now(), hydraUrl: config.hydraUrl }, id);
+  if (!view) throw new NotFound(`breakage ${id} does not exist`);
+  return view;
+}
+
+/** `/api/breakages`: the weekly fix list, the backlog, and claims (SPEC section 4). */
+export function breakageRoutes() {
+  return new Hono<ApiEnv>()
+    .get('/', v('query', listQuery), async (c) => {
+      const { database, config, now } = c.get('deps');
+      const q = c.req.valid('query');
+      const t = now();
+      const thisWeek = isoWeekOf(t);
+      let week: BreakageFilters['week'];
+      if (q.week === undefined || q.week === '') week = { kind: 'week', week: thisWeek };
+      else if (q.week === 'backlog') week = { kind: 'backlog', currentWeek: thisWeek };
+      else if (q.week === 'all') week = undefined;
+      else {
+        const w = parseWeek(q.week);
+        if (!w) throw new Invalid('week must be YYYY-Www, backlog or all');
+        week = { kind: 'week', week: w };
+      }
+      let jobsetId: number | undefined;
+      if (q.jobset) {
+        const [p, n] = q.jobset.split('/') as [string, string];
+        const js = await findJobset(database.db, p, n);
+        if (!js) throw new NotFound(`jobset ${q.jobset} is not tracked`);
+        jobsetId = js.id;
+      }
+      const cursor = decodeCursor(q.cursor, (x): x is BreakageCursor => validBreakageCursor(q.sort, x));
+      const page = await listBreakages(database.db, { now: t, hydraUrl: config.hydraUrl }, {
+        jobsetId, week, systems: q.system, states: q.state, kinds: q.kind, claimed: q.claimed, q: q.q?.trim() || undefined, sort: q.sort,
+      }, cursor, q.limit);
+      return c.json({
+        week: week?.kind === 'week' ? week.week : (q.week ?? thisWeek),
+        items: page.items, total: page.total, nextCursor: page.nextCursorKey === null ? null : encodeCursor(page.nextCursorKey),
+      }, 200);
+    })
+    .get('/:id', idParam, async (c) => c.json(await current(c, c.req.valid('param').id), 200))
+    .post('/:id/claim', idParam, requireUser, async (c) => {
+      const { id } = c.req.valid('param');
+      const body = await readBody(c, claimBody);
+      const user = c.get('user')!;
+      const r = await claimBreakage(c.get('deps').database.db, {
+        breakageId: id, userId: user.id, handle: user.login, prUrl: body.prUrl ?? null, note: body.note ?? null, now: c.get('deps').now(),
+      });
+      if (!r.ok) {
+        if (r.reason === 'not_found') throw new NotFound(`breakage ${id} does not exist`);
+        if (r.reason === 'not_open') throw new Conflict(`breakage ${id} is ${r.state}; only open breakages can be claimed`);
+        throw new Conflict(`claimed by @${r.holder}`, { holder: r.holder });
+      }
+      return c.json(await current(c, id), 201);
+    })
+    .patch('/:id/claim', idParam, requireUser, async (c) => {
+      const { id } = c.req.valid('param');
+      const body = await readBody(c, claimBody);
+      if (body.prUrl === undefined && body.note === undefined) throw new Invalid('nothing to update: send prUrl and/or note');
+      const user = c.get('user')!;
+      const r = await updateClaim(c.get('deps').database.db, { breakageId: id, userId: user.id, prUrl: body.prUrl, note: body.note, now: c.get('deps').now() });
+      if (!r.ok) {
+        if (r.reason === 'not_found') throw new NotFound(`breakage ${id} does not exist`);
+        if (r.reason === 'no_claim') throw new NotFound(`breakage ${id} has no active claim`);
+        throw new Forbidden(`claimed by @${r.holder}; only the holder may change it`, { holder: r.holder });
+      }
+      return c.json(await current(c, id), 200);
+    })
+    .delete('/:id/claim', idParam, requireUser, async (c) => {
+      const { id } = c.req.valid('param');
+      const user = c.get('user')!;
+      const r = await releaseClaim(c.get('deps').database.db, {
+        breakageId: id, userId: user.id, handle: user.login, maintainer: user.maintainer, now: c.get('deps').now(),
+      });
+      if (!r.ok) {
+        if (r.reason === 'not_found') throw new NotFound(`breakage ${id} does not exist`);
+        if (r.reason === 'no_claim') throw new NotFound(`breakage ${id} has no active claim`);
+        throw new Forbidden(`claimed by @${r.holder}; only the holder or a maintainer may release it`, { holder: r.holder });
+      }
+      return c.json(await current(c, id), 200);
+    });
+}

@@ -1,0 +1,60 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { CATEGORIES, compareJobRows, evalContext, evalJobRows, evalViews } from '@zhf/db/queries';
+import { Invalid, NotFound } from '../errors.ts';
+import type { ApiEnv } from '../types.ts';
+import { cleanText, decodeCursor, encodeCursor, idString, isCleanText, isShortString, limitSchema, listOf, v } from '../util.ts';
+
+const jobsQuery = z.object({
+  category: listOf(z.enum(CATEGORIES)),
+  system: listOf(cleanText(100)),
+  kind: listOf(z.enum(['direct', 'dependency'])),
+  q: cleanText(200).optional(),
+  limit: limitSchema,
+  cursor: z.string().optional(),
+});
+
+const isJobCursor = (x: unknown): x is string => isShortString(x) && isCleanText(x);
+
+function filters(q: z.output<typeof jobsQuery>) {
+  return {
+    categories: q.category.length ? q.category : undefined,
+    systems: q.system.length ? q.system : undefined,
+    kinds: q.kind.length ? q.kind : undefined,
+    q: q.q?.trim() || undefined,
+  };
+}
+
+/** `/api/evals`: one eval, its rows (SPEC section 3), and any two evals compared. */
+export function evalRoutes() {
+  return new Hono<ApiEnv>()
+    .get('/:id', v('param', z.object({ id: idString() })), async (c) => {
+      const { id } = c.req.valid('param');
+      const [view] = await evalViews(c.get('deps').database.db, [id]);
+      if (!view) throw new NotFound(`eval ${id} is not ingested`);
+      return c.json(view, 200);
+    })
+    .get('/:id/jobs', v('param', z.object({ id: idString() })), v('query', jobsQuery), async (c) => {
+      const { id } = c.req.valid('param');
+      const q = c.req.valid('query');
+      const db = c.get('deps').database.db;
+      const ctx = await evalContext(db, id);
+      if (!ctx) throw new NotFound(`eval ${id} is not ingested`);
+      const page = await evalJobRows(db, ctx, filters(q), decodeCursor(q.cursor, isJobCursor), q.limit);
+      return c.json({ items: page.items, total: page.total, nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor) }, 200);
+    })
+    .get('/:id/compare/:otherId', v('param', z.object({ id: idString(), otherId: idString() })), v('query', jobsQuery), async (c) => {
+      const { id, otherId } = c.req.valid('param');
+      const q = c.req.valid('query');
+      const db = c.get('deps').database.db;
+      const [ctx, other] = [await evalContext(db, id), await evalContext(db, otherId)];
+      if (!ctx) throw new NotFound(`eval ${id} is not ingested`);
+      if (!other) throw new NotFound(`eval ${otherId} is not ingested`);
+      if (ctx.jobsetId !== other.jobsetId) throw new Invalid(`evals ${id} and ${otherId} belong to different jobsets`);
+      const page = await compareJobRows(db, ctx, other, filters(q), decodeCursor(q.cursor, isJobCursor), q.limit);
+      return c.json({
+        evalId: id, baseEvalId: otherId,
+        items: page.items, total: page.total, nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor),
+      }, 200);
+    });
+}

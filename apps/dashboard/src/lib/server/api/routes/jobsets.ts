@@ -1,0 +1,76 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { allJobsets, evalViews, findJobset, jobHistory, jobsetEvalPage, jobsetSummaries } from '@zhf/db/queries';
+import { NotFound } from '../errors.ts';
+import type { ApiEnv } from '../types.ts';
+import { cleanText, decodeCursor, encodeCursor, idString, isId, limitSchema, v } from '../util.ts';
+
+const nameParam = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'not a project or jobset name');
+
+/** `/api/jobsets`: the tracked jobsets and their evals. */
+export function jobsetRoutes() {
+  return new Hono<ApiEnv>()
+    .get('/', async (c) => {
+      const { database, config } = c.get('deps');
+      const rows = await allJobsets(database.db);
+      const byRef = new Map(rows.map((r) => [`${r.project}/${r.name}`, r]));
+      const tracked = config.jobsets.map((ref) => ({ ref, row: byRef.get(ref) ?? null }));
+      const summaries = await jobsetSummaries(database.db, tracked.flatMap((t) => (t.row ? [t.row.id] : [])));
+      const latestIds = [...summaries.values()].flatMap((s) => (s.latestEvalId === null ? [] : [s.latestEvalId]));
+      const evals = new Map((await evalViews(database.db, latestIds)).map((e) => [e.id, e]));
+      const items = tracked.map(({ ref, row }) => {
+        const s = row ? summaries.get(row.id) : undefined;
+        return {
+          jobset: ref,
+          latestEval: s?.latestEvalId ? evals.get(s.latestEvalId) ?? null : null,
+          openBreakages: s?.openBreakages ?? 0,
+          lastSyncOkAt: row?.lastSyncOkAt?.toISOString() ?? null,
+          lastSyncError: row?.lastSyncError ?? null,
+        };
+      });
+      return c.json({ items, total: items.length, nextCursor: null }, 200);
+    })
+    .get('/:project/:jobset/evals',
+      v('param', z.object({ project: nameParam, jobset: nameParam })),
+      v('query', z.object({ limit: limitSchema, before: idString().optional(), cursor: z.string().optional() })),
+      async (c) => {
+        const { database } = c.get('deps');
+        const p = c.req.valid('param');
+        const q = c.req.valid('query');
+        const js = await findJobset(database.db, p.project, p.jobset);
+        if (!js) throw new NotFound(`jobset ${p.project}/${p.jobset} is not tracked`);
+        const before = decodeCursor(q.cursor, isId) ?? q.before ?? null;
+        const page = await jobsetEvalPage(database.db, js.id, before, q.limit);
+        const items = await evalViews(database.db, page.ids);
+        return c.json({ items, total: page.total, nextCursor: page.next === null ? null : encodeCursor(page.next) }, 200);
+      });
+}
+
+/** `/api/jobs/:project/:jobset/:job`: one job's history. */
+export function jobRoutes() {
+  return new Hono<ApiEnv>()
+    .get('/:project/:jobset/:job',
+      v('param', z.object({ project: nameParam, jobset: nameParam, job: cleanText(500).pipe(z.string().min(1)) })),
+      v('query', z.object({ limit: limitSchema, cursor: z.string().optional() })),
+      async (c) => {
+        const { database, config } = c.get('deps');
+        const p = c.req.valid('param');
+        const q = c.req.valid('query');
+        const js = await findJobset(database.db, p.project, p.jobset);
+        if (!js) throw new NotFound(`jobset ${p.project}/${p.jobset} is not tracked`);
+        const h = await jobHistory(database.db, js, p.job, decodeCursor(q.cursor, isId), q.limit);
+        if (!h) throw new NotFound(`job ${p.job} is not in ${p.project}/${p.jobset}`);
+        return c.json({
+          jobset: `${js.project}/${js.name}`,
+          job: p.job,
+          system: h.system,
+          hydraUrl: `${config.hydraUrl}/job/${encodeURIComponent(js.project)}/${encodeURIComponent(js.name)}/${encodeURIComponent(p.job)}`,
+          items: h.page.items,
+          total: h.page.total,
+          nextCursor: h.page.next === null ? null : encodeCursor(h.page.next),
+          lastSuccess: h.lastSuccess,
+          firstFailureAfter: h.firstFailureAfter,
+          range: h.range,
+        }, 200);
+      });
+}

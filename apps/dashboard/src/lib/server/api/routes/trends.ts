@@ -1,0 +1,48 @@
+import { isoWeekOf, nextWeek, parseWeek, weekRange } from '@zhf/collector/pure/week';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { findJobset, trendEvals, trendWeeks } from '@zhf/db/queries';
+import { Invalid, NotFound } from '../errors.ts';
+import type { ApiEnv } from '../types.ts';
+import { jobsetRefSchema, v } from '../util.ts';
+
+const DAY_MS = 86_400_000;
+const MAX_WEEKS = 156;
+const MAX_EVALS = 2000;
+
+/** A bound: an ISO week (its Monday; `to` takes the week's end), a date, or a date-time. */
+function bound(s: string, end: boolean): Date {
+  const w = parseWeek(s);
+  if (w) return end ? weekRange(w).end : weekRange(w).start;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) {
+    const d = new Date(`${s}T00:00:00Z`);
+    if (!Number.isNaN(d.getTime()) && d.toISOString().startsWith(s)) return end ? new Date(d.getTime() + DAY_MS) : d;
+  }
+  if (/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/.test(s)) {
+    const d = new Date(s);
+    if (!Number.isNaN(d.getTime())) return d;
+  }
+  throw new Invalid(`${end ? 'to' : 'from'} must be an ISO week (2026-W48), a date or a date-time`);
+}
+
+/** `/api/trends`: failing counts per eval, and breakages opened/fixed/open per week. */
+export function trendRoutes() {
+  return new Hono<ApiEnv>()
+    .get('/', v('query', z.object({ jobset: jobsetRefSchema, from: z.string().max(40).optional(), to: z.string().max(40).optional() })), async (c) => {
+      const { database, now } = c.get('deps');
+      const q = c.req.valid('query');
+      const [p, n] = q.jobset.split('/') as [string, string];
+      const js = await findJobset(database.db, p, n);
+      if (!js) throw new NotFound(`jobset ${q.jobset} is not tracked`);
+      const to = q.to ? bound(q.to, true) : weekRange(isoWeekOf(now())).end;
+      const from = q.from ? bound(q.from, false) : new Date(to.getTime() - 12 * 7 * DAY_MS);
+      if (from >= to) throw new Invalid('from must be before to');
+      const weeks: { week: string; start: Date; end: Date }[] = [];
+      for (let w = isoWeekOf(from); weekRange(w).start < to; w = nextWeek(w)) {
+        weeks.push({ week: w, ...weekRange(w) });
+        if (weeks.length > MAX_WEEKS) throw new Invalid(`at most ${MAX_WEEKS} weeks at once`);
+      }
+      const [evals, perWeek] = [await trendEvals(database.db, js.id, from, to, MAX_EVALS), await trendWeeks(database.db, js.id, weeks)];
+      return c.json({ jobset: q.jobset, from: from.toISOString(), to: to.toISOString(), evals, weeks: perWeek }, 200);
+    });
+}

@@ -1,0 +1,270 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { queryRows, type Db } from '../client.ts';
+import { commitRange, pgTextArray, type Page } from './verdicts.ts';
+
+/** A claim counts as active until released or 14 days after its last update (SPEC section 4). */
+export const CLAIM_TTL_MS = 14 * 86_400_000;
+
+export type BreakageState = 'open' | 'fixed' | 'gone';
+export type BreakageSort = 'job' | 'opened' | 'system';
+
+export interface BreakageFilters {
+  jobsetId?: number;
+  /** One ISO week, or the backlog (open, opened before `currentWeek`). */
+  week?: { kind: 'week'; week: string } | { kind: 'backlog'; currentWeek: string };
+  systems?: string[];
+  states?: BreakageState[];
+  kinds?: ('direct' | 'dependency')[];
+  claimed?: boolean;
+  /** Case-insensitive substring of the job name. */
+  q?: string;
+  jobId?: number;
+  sort: BreakageSort;
+}
+
+export interface ClaimView {
+  by: string;
+  at: string;
+  updatedAt: string;
+  expiresAt: string;
+  prUrl: string | null;
+  note: string | null;
+}
+
+export interface BreakageView {
+  id: number;
+  jobset: string;
+  job: string;
+  system: string;
+  state: BreakageState;
+  kind: 'direct' | 'dependency' | null;
+  status: number | null;
+  flaky: boolean;
+  week: string;
+  openedEvalId: number;
+  openedAt: string;
+  closedEvalId: number | null;
+  closedAt: string | null;
+  buildId: number;
+  buildUrl: string;
+  range: { from: string; to: string; url: string } | null;
+  claim: ClaimView | null;
+  fixedBy: string | null;
+}
+
+/** Keyset position of a row in the chosen order: the values of its sort columns, then its id. */
+export type BreakageCursor = (string | number)[];
+
+interface RawBreakage {
+  id: number; project: string; jobset_name: string; repo_url: string; job: string; system: string; state: BreakageState;
+  kind: 'direct' | 'dependency' | null; status: number | null; flaky: boolean; week: string; opened_eval_id: string | number;
+  opened_at: string | Date; closed_eval_id: string | number | null; closed_at: string | Date | null; build_id: string | number;
+  range_from: string | null; range_to: string | null; fixed_by: string | null; claim_by: string | null;
+  claimed_at: string | Date | null; claim_updated_at: string | Date | null; pr_url: string | null; note: string | null;
+}
+
+export function isoTime(v: string | Date): string {
+  return (v instanceof Date ? v : new Date(v)).toISOString();
+}
+
+function likePattern(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+const activeClaimJoin = (now: Date) => sql`
+  left join claims c on c.breakage_id = bk.id and c.released_at is null and c.updated_at > ${new Date(now.getTime() - CLAIM_TTL_MS).toISOString()}::timestamptz`;
+
+const breakageColumns = sql`
+  bk.id, js.project, js.name as jobset_name, js.repo_url, j.name as job, j.system, bk.state, bk.kind, bk.status, bk.flaky, bk.week,
+  bk.opened_eval_id, bk.opened_at, bk.closed_eval_id, bk.closed_at, bk.build_id, bk.range_from, bk.range_to, bk.fixed_by,
+  c.handle as claim_by, c.claimed_at, c.updated_at as claim_updated_at, c.pr_url, c.note`;
+
+function filterSql(f: BreakageFilters): SQL {
+  const parts: SQL[] = [sql`true`];
+  if (f.jobsetId !== undefined) parts.push(sql`bk.jobset_id = ${f.jobsetId}`);
+  if (f.week?.kind === 'week') parts.push(sql`bk.week = ${f.week.week}`);
+  // Week strings are zero-padded, so text order is time order.
+  if (f.week?.kind === 'backlog') parts.push(sql`bk.state = 'open' and bk.week < ${f.week.currentWeek}`);
+  if (f.systems?.length) parts.push(sql`j.system = any(${pgTextArray(f.systems)}::text[])`);
+  if (f.states?.length) parts.push(sql`bk.state = any(${pgTextArray(f.states)}::text[])`);
+  if (f.kinds?.length) parts.push(sql`bk.kind = any(${pgTextArray(f.kinds)}::text[])`);
+  if (f.claimed === true) parts.push(sql`c.id is not null`);
+  if (f.claimed === false) parts.push(sql`c.id is null`);
+  if (f.q) parts.push(sql`j.name ilike ${likePattern(f.q)}`);
+  if (f.jobId !== undefined) parts.push(sql`bk.job_id = ${f.jobId}`);
+  return sql.join(parts, sql` and `);
+}
+
+const ORDER: Record<BreakageSort, { keys: SQL; order: SQL; after: (c: BreakageCursor) => SQL; cursorOf: (r: RawBreakage) => BreakageCursor }> = {
+  job: {
+    keys: sql`j.name, bk.id`,
+    order: sql`j.name, bk.id`,
+    after: (c) => sql`(j.name, bk.id) > (${String(c[0])}, ${Number(c[1])})`,
+    cursorOf: (r) => [r.job, r.id],
+  },
+  system: {
+    keys: sql`j.system, j.name, bk.id`,
+    order: sql`j.system, j.name, bk.id`,
+    after: (c) => sql`(j.system, j.name, bk.id) > (${String(c[0])}, ${String(c[1])}, ${Number(c[2])})`,
+    cursorOf: (r) => [r.system, r.job, r.id],
+  },
+  opened: {
+    keys: sql`bk.opened_eval_id, bk.id`,
+    order: sql`bk.opened_eval_id desc, bk.id desc`,
+    after: (c) => sql`(bk.opened_eval_id, bk.id) < (${Number(c[0])}::bigint, ${Number(c[1])})`,
+    cursorOf: (r) => [Number(r.opened_eval_id), r.id],
+  },
+};
+
+/** The shape each sort's cursor must have: checked before it reaches SQL. */
+export function validBreakageCursor(sort: BreakageSort, c: unknown): c is BreakageCursor {
+  if (!Array.isArray(c)) return false;
+  const isId = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  const isText = (v: unknown) => typeof v === 'string' && v.length <= 1000;
+  if (sort === 'job') return c.length === 2 && isText(c[0]) && isId(c[1]) && (c[1] as number) <= 2 ** 31 - 1;
+  if (sort === 'system') return c.length === 3 && isText(c[0]) && isText(c[1]) && isId(c[2]) && (c[2] as number) <= 2 ** 31 - 1;
+  return c.length === 2 && isId(c[0]) && isId(c[1]) && (c[1] as number) <= 2 ** 31 - 1;
+}
+
+function toView(r: RawBreakage, hydraUrl: string): BreakageView {
+  const claimUpdated = r.claim_updated_at === null ? null : new Date(r.claim_updated_at);
+  return {
+    id: r.id,
+    jobset: `${r.project}/${r.jobset_name}`,
+    job: r.job,
+    system: r.system,
+    state: r.state,
+    kind: r.kind,
+    status: r.status,
+    flaky: r.flaky,
+    week: r.week,
+    openedEvalId: Number(r.opened_eval_id),
+    openedAt: isoTime(r.opened_at),
+    closedEvalId: r.closed_eval_id === null ? null : Number(r.closed_eval_id),
+    closedAt: r.closed_at === null ? null : isoTime(r.closed_at),
+    buildId: Number(r.build_id),
+    buildUrl: `${hydraUrl}/build/${Number(r.build_id)}`,
+    range: r.range_from && r.range_to ? commitRange(r.repo_url, r.range_from, r.range_to) : null,
+    claim: r.claim_by === null || claimUpdated === null ? null : {
+      by: r.claim_by,
+      at: isoTime(r.claimed_at!),
+      updatedAt: claimUpdated.toISOString(),
+      expiresAt: new Date(claimUpdated.getTime() + CLAIM_TTL_MS).toISOString(),
+      prUrl: r.pr_url,
+      note: r.note,
+    },
+    fixedBy: r.fixed_by,
+  };
+}
+
+export interface BreakageCtx {
+  now: Date;
+  hydraUrl: string;
+}
+
+/** Breakages matching every filter, in `f.sort` order, one keyset page after `cursor`. */
+export async function listBreakages(
+  db: Db, ctx: BreakageCtx, f: BreakageFilters, cursor: BreakageCursor | null, limit: number,
+): Promise<Page<BreakageView> & { nextCursorKey: BreakageCursor | null }> {
+  const o = ORDER[f.sort];
+  const from = sql`from breakages bk join jobs j on j.id = bk.job_id join jobsets js on js.id = bk.jobset_id ${activeClaimJoin(ctx.now)}`;
+  const rows = await queryRows<RawBreakage>(db, sql`
+    select ${breakageColumns} ${from}
+    where ${filterSql(f)} and ${cursor === null ? sql`true` : o.after(cursor)}
+    order by ${o.order} limit ${limit + 1}`);
+  const [c] = await queryRows<{ n: string | number }>(db, sql`select count(*) as n ${from} where ${filterSql(f)}`);
+  const page = rows.slice(0, limit);
+  const nextCursorKey = rows.length > limit ? o.cursorOf(page[page.length - 1]!) : null;
+  return { items: page.map((r) => toView(r, ctx.hydraUrl)), total: Number(c?.n ?? 0), nextCursor: null, nextCursorKey };
+}
+
+export async function getBreakage(db: Db, ctx: BreakageCtx, id: number): Promise<BreakageView | null> {
+  const [r] = await queryRows<RawBreakage>(db, sql`
+    select ${breakageColumns}
+    from breakages bk join jobs j on j.id = bk.job_id join jobsets js on js.id = bk.jobset_id ${activeClaimJoin(ctx.now)}
+    where bk.id = ${id}`);
+  return r ? toView(r, ctx.hydraUrl) : null;
+}
+
+export type ClaimResult =
+  | { ok: true }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'not_open'; state: BreakageState }
+  | { ok: false; reason: 'held'; holder: string };
+
+/**
+ * Claims breakage `breakageId` for the user. Atomic through the partial unique index on
+ * active claims: of simultaneous claims one insert wins, the others do nothing and read the
+ * holder. A claim stale for 14 days is expired first, in the same transaction.
+ */
+export async function claimBreakage(
+  db: Db, a: { breakageId: number; userId: number; handle: string; prUrl: string | null; note: string | null; now: Date },
+): Promise<ClaimResult> {
+  const now = a.now.toISOString();
+  const cutoff = new Date(a.now.getTime() - CLAIM_TTL_MS).toISOString();
+  return db.transaction(async (tx) => {
+    const [bk] = await queryRows<{ state: BreakageState }>(tx, sql`select state from breakages where id = ${a.breakageId}`);
+    if (!bk) return { ok: false, reason: 'not_found' } as const;
+    if (bk.state !== 'open') return { ok: false, reason: 'not_open', state: bk.state } as const;
+    await tx.execute(sql`
+      update claims set released_at = ${now}::timestamptz, release_reason = 'expired', released_by = 'zhf'
+      where breakage_id = ${a.breakageId} and released_at is null and updated_at <= ${cutoff}::timestamptz`);
+    const inserted = await queryRows<{ id: number }>(tx, sql`
+      insert into claims (breakage_id, user_id, handle, claimed_at, updated_at, pr_url, note)
+      values (${a.breakageId}, ${a.userId}, ${a.handle}, ${now}::timestamptz, ${now}::timestamptz, ${a.prUrl}, ${a.note})
+      on conflict (breakage_id) where released_at is null do nothing
+      returning id`);
+    if (inserted.length) return { ok: true } as const;
+    const [holder] = await queryRows<{ handle: string }>(tx, sql`select handle from claims where breakage_id = ${a.breakageId} and released_at is null`);
+    return { ok: false, reason: 'held', holder: holder?.handle ?? 'someone' } as const;
+  });
+}
+
+export type ClaimChangeResult =
+  | { ok: true }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'no_claim' }
+  | { ok: false; reason: 'not_holder'; holder: string };
+
+/** The active (unexpired) claim of a breakage, locked for update inside `tx`. */
+async function activeClaimForUpdate(tx: Db, breakageId: number, now: Date) {
+  const cutoff = new Date(now.getTime() - CLAIM_TTL_MS).toISOString();
+  const [bk] = await queryRows<{ id: number }>(tx, sql`select id from breakages where id = ${breakageId}`);
+  if (!bk) return 'not_found' as const;
+  const [c] = await queryRows<{ id: number; user_id: number; handle: string }>(tx, sql`
+    select id, user_id, handle from claims
+    where breakage_id = ${breakageId} and released_at is null and updated_at > ${cutoff}::timestamptz for update`);
+  return c ?? ('no_claim' as const);
+}
+
+/** Releases the active claim: its holder, or a maintainer, may. */
+export async function releaseClaim(
+  db: Db, a: { breakageId: number; userId: number; handle: string; maintainer: boolean; now: Date },
+): Promise<ClaimChangeResult> {
+  return db.transaction(async (tx) => {
+    const c = await activeClaimForUpdate(tx, a.breakageId, a.now);
+    if (typeof c === 'string') return { ok: false, reason: c } as const;
+    if (c.user_id !== a.userId && !a.maintainer) return { ok: false, reason: 'not_holder', holder: c.handle } as const;
+    await tx.execute(sql`
+      update claims set released_at = ${a.now.toISOString()}::timestamptz, release_reason = 'released', released_by = ${a.handle}
+      where id = ${c.id}`);
+    return { ok: true } as const;
+  });
+}
+
+/** Sets the PR link and/or note of the holder's claim (undefined: unchanged, null: cleared); renews its 14 days. */
+export async function updateClaim(
+  db: Db, a: { breakageId: number; userId: number; prUrl?: string | null; note?: string | null; now: Date },
+): Promise<ClaimChangeResult> {
+  return db.transaction(async (tx) => {
+    const c = await activeClaimForUpdate(tx, a.breakageId, a.now);
+    if (typeof c === 'string') return { ok: false, reason: c } as const;
+    if (c.user_id !== a.userId) return { ok: false, reason: 'not_holder', holder: c.handle } as const;
+    await tx.execute(sql`
+      update claims set updated_at = ${a.now.toISOString()}::timestamptz,
+        pr_url = ${a.prUrl === undefined ? sql`pr_url` : sql`${a.prUrl}`},
+        note = ${a.note === undefined ? sql`note` : sql`${a.note}`}
+      where id = ${c.id}`);
+    return { ok: true } as const;
+  });
+}

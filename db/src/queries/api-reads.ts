@@ -1,0 +1,238 @@
+import { sql } from 'drizzle-orm';
+import { jsonParam, queryRows, type Db } from '../client.ts';
+import { isoTime } from './api-breakages.ts';
+import { kindSql, outcomeSql } from './sql-fragments.ts';
+import { commitRange, refreshEvalStats, type Category, type Outcome, type Page } from './verdicts.ts';
+
+export interface JobsetRef {
+  id: number;
+  project: string;
+  name: string;
+  repoUrl: string;
+  lastSyncAt: Date | null;
+  lastSyncOkAt: Date | null;
+  lastSyncError: string | null;
+  lastSyncMs: number | null;
+}
+
+interface RawJobset {
+  id: number; project: string; name: string; repo_url: string; last_sync_at: string | Date | null;
+  last_sync_ok_at: string | Date | null; last_sync_error: string | null; last_sync_ms: number | null;
+}
+
+const toJobset = (r: RawJobset): JobsetRef => ({
+  id: r.id, project: r.project, name: r.name, repoUrl: r.repo_url,
+  lastSyncAt: r.last_sync_at === null ? null : new Date(r.last_sync_at),
+  lastSyncOkAt: r.last_sync_ok_at === null ? null : new Date(r.last_sync_ok_at),
+  lastSyncError: r.last_sync_error, lastSyncMs: r.last_sync_ms,
+});
+
+export async function findJobset(db: Db, project: string, name: string): Promise<JobsetRef | null> {
+  const [r] = await queryRows<RawJobset>(db, sql`select * from jobsets where project = ${project} and name = ${name}`);
+  return r ? toJobset(r) : null;
+}
+
+export async function allJobsets(db: Db): Promise<JobsetRef[]> {
+  return (await queryRows<RawJobset>(db, sql`select * from jobsets order by project, name`)).map(toJobset);
+}
+
+export interface EvalView {
+  id: number;
+  jobset: string;
+  revision: string | null;
+  timestamp: string;
+  previousEvalId: number | null;
+  complete: boolean;
+  pending: number;
+  counts: Partial<Record<Category, number>>;
+  countsBySystem: Record<string, Partial<Record<Category, number>>>;
+}
+
+const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
+
+/**
+ * Evals with their category counts, in the order of `ids`. Counts come from eval_stats,
+ * recomputed first for the evals whose row is missing or stale.
+ */
+export async function evalViews(db: Db, ids: number[]): Promise<EvalView[]> {
+  if (!ids.length) return [];
+  const idList = sql`${`{${ids.join(',')}}`}::bigint[]`;
+  const missing = await queryRows<{ id: string | number; jobset_id: number }>(db, sql`
+    select e.id, e.jobset_id from evals e left join eval_stats s on s.eval_id = e.id
+    where e.id = any(${idList}) and (s.eval_id is null or s.stale)`);
+  const byJobset = new Map<number, number[]>();
+  for (const m of missing) (byJobset.get(m.jobset_id) ?? byJobset.set(m.jobset_id, []).get(m.jobset_id)!).push(Number(m.id));
+  for (const [jobsetId, evalIds] of byJobset) await refreshEvalStats(db, jobsetId, evalIds);
+  const rows = await queryRows<{
+    id: string | number; project: string; name: string; revision: string | null; timestamp: string | Date; prev_id: string | number | null;
+    counts: unknown; counts_by_system: unknown; pending: number | null;
+  }>(db, sql`
+    select e.id, js.project, js.name, e.revision, e.timestamp,
+      (select max(p.id) from evals p where p.jobset_id = e.jobset_id and p.id < e.id) as prev_id,
+      s.counts, s.counts_by_system, s.pending
+    from evals e join jobsets js on js.id = e.jobset_id left join eval_stats s on s.eval_id = e.id
+    where e.id = any(${idList})`);
+  const byId = new Map(rows.map((r) => [Number(r.id), r]));
+  return ids.flatMap((id) => {
+    const r = byId.get(id);
+    if (!r) return [];
+    const pending = r.pending ?? 0;
+    return [{
+      id, jobset: `${r.project}/${r.name}`, revision: r.revision, timestamp: isoTime(r.timestamp),
+      previousEvalId: r.prev_id === null ? null : Number(r.prev_id), complete: pending === 0, pending,
+      counts: json(r.counts ?? {}), countsBySystem: json(r.counts_by_system ?? {}),
+    }];
+  });
+}
+
+/** Eval ids of a jobset, newest first, before `before`. */
+export async function jobsetEvalPage(db: Db, jobsetId: number, before: number | null, limit: number): Promise<{ ids: number[]; total: number; next: number | null }> {
+  const rows = await queryRows<{ id: string | number }>(db, sql`
+    select id from evals where jobset_id = ${jobsetId} and ${before === null ? sql`true` : sql`id < ${before}`}
+    order by id desc limit ${limit + 1}`);
+  const [c] = await queryRows<{ n: string | number }>(db, sql`select count(*) as n from evals where jobset_id = ${jobsetId}`);
+  const ids = rows.slice(0, limit).map((r) => Number(r.id));
+  return { ids, total: Number(c?.n ?? 0), next: rows.length > limit ? ids[ids.length - 1]! : null };
+}
+
+export interface JobsetSummary {
+  jobset: JobsetRef;
+  latestEvalId: number | null;
+  openBreakages: number;
+}
+
+export async function jobsetSummaries(db: Db, jobsetIds: number[]): Promise<Map<number, { latestEvalId: number | null; openBreakages: number }>> {
+  if (!jobsetIds.length) return new Map();
+  const rows = await queryRows<{ id: number; latest: string | number | null; open: string | number }>(db, sql`
+    select js.id, (select max(e.id) from evals e where e.jobset_id = js.id) as latest,
+      (select count(*) from breakages bk where bk.jobset_id = js.id and bk.state = 'open') as open
+    from jobsets js where js.id = any(${`{${jobsetIds.join(',')}}`}::int[])`);
+  return new Map(rows.map((r) => [r.id, { latestEvalId: r.latest === null ? null : Number(r.latest), openBreakages: Number(r.open) }]));
+}
+
+export interface JobHistoryEntry {
+  evalId: number;
+  revision: string | null;
+  timestamp: string;
+  buildId: number;
+  status: number | null;
+  outcome: Outcome;
+  kind: 'direct' | 'dependency' | null;
+}
+
+export interface JobHistory {
+  jobId: number;
+  system: string;
+  page: Page<JobHistoryEntry> & { next: number | null };
+  lastSuccess: JobHistoryEntry | null;
+  firstFailureAfter: JobHistoryEntry | null;
+  range: { from: string; to: string; url: string } | null;
+}
+
+type RawEntry = { eval_id: string | number; revision: string | null; timestamp: string | Date; build_id: string | number; status: number | null; outcome: Outcome; kind: 'direct' | 'dependency' | null };
+const toEntry = (r: RawEntry): JobHistoryEntry => ({
+  evalId: Number(r.eval_id), revision: r.revision, timestamp: isoTime(r.timestamp), buildId: Number(r.build_id), status: r.status, outcome: r.outcome, kind: r.kind,
+});
+
+/** Per eval of the jobset containing the job (newest first): its build and outcome; and where it last went red. */
+export async function jobHistory(db: Db, js: JobsetRef, jobName: string, before: number | null, limit: number): Promise<JobHistory | null> {
+  const [job] = await queryRows<{ id: number; system: string }>(db, sql`select id, system from jobs where jobset_id = ${js.id} and name = ${jobName}`);
+  if (!job) return null;
+  const base = sql`
+    select e.id as eval_id, e.revision, e.timestamp, b.id as build_id, b.status, ${outcomeSql('b')} as outcome, ${kindSql('b')} as kind
+    from evals e join memberships ms on ms.job_id = ${job.id} and ms.first_eval_id <= e.id and (ms.last_eval_id is null or ms.last_eval_id >= e.id)
+    join builds b on b.id = ms.build_id
+    where e.jobset_id = ${js.id}`;
+  const rows = await queryRows<RawEntry>(db, sql`
+    select * from (${base}) h where ${before === null ? sql`true` : sql`eval_id < ${before}`} order by eval_id desc limit ${limit + 1}`);
+  const [c] = await queryRows<{ n: string | number }>(db, sql`select count(*) as n from (${base}) h`);
+  const [ok] = await queryRows<RawEntry>(db, sql`select * from (${base}) h where outcome = 'success' order by eval_id desc limit 1`);
+  const [bad] = await queryRows<RawEntry>(db, sql`
+    select * from (${base}) h where outcome = 'failure' and eval_id > ${ok ? Number(ok.eval_id) : 0} order by eval_id limit 1`);
+  const items = rows.slice(0, limit).map(toEntry);
+  const lastSuccess = ok ? toEntry(ok) : null;
+  const firstFailureAfter = bad ? toEntry(bad) : null;
+  return {
+    jobId: job.id,
+    system: job.system,
+    page: { items, total: Number(c?.n ?? 0), nextCursor: null, next: rows.length > limit ? items[items.length - 1]!.evalId : null },
+    lastSuccess,
+    firstFailureAfter,
+    range: lastSuccess?.revision && firstFailureAfter?.revision ? commitRange(js.repoUrl, lastSuccess.revision, firstFailureAfter.revision) : null,
+  };
+}
+
+const FAILING: Category[] = ['new_failure', 'still_failing', 'new_job_failing', 'failing'];
+
+export interface TrendEval {
+  evalId: number;
+  timestamp: string;
+  failing: number;
+  failingBySystem: Record<string, number>;
+  failingByKind: { direct: number; dependency: number };
+}
+
+export interface TrendWeek {
+  week: string;
+  opened: number;
+  fixed: number;
+  open: number;
+  medianHoursToFix: number | null;
+}
+
+/** Per-eval failing counts (by system from eval_stats, by kind grouped here) of the evals in [from, to). */
+export async function trendEvals(db: Db, jobsetId: number, from: Date, to: Date, max: number): Promise<TrendEval[]> {
+  const idRows = await queryRows<{ id: string | number }>(db, sql`
+    select id from evals where jobset_id = ${jobsetId} and timestamp >= ${from.toISOString()}::timestamptz
+      and timestamp < ${to.toISOString()}::timestamptz order by id desc limit ${max}`);
+  const ids = idRows.map((r) => Number(r.id)).reverse();
+  if (!ids.length) return [];
+  const views = await evalViews(db, ids);
+  const kinds = await queryRows<{ eval_id: string | number; kind: 'direct' | 'dependency'; n: string | number }>(db, sql`
+    select e.id as eval_id, ${kindSql('b')} as kind, count(*) as n
+    from evals e join memberships ms on ms.jobset_id = e.jobset_id and ms.first_eval_id <= e.id and (ms.last_eval_id is null or ms.last_eval_id >= e.id)
+    join builds b on b.id = ms.build_id
+    where e.id = any(${`{${ids.join(',')}}`}::bigint[]) and ${outcomeSql('b')} = 'failure'
+    group by e.id, 2`);
+  const byKind = new Map<number, { direct: number; dependency: number }>();
+  for (const k of kinds) {
+    const e = byKind.get(Number(k.eval_id)) ?? { direct: 0, dependency: 0 };
+    e[k.kind] = Number(k.n);
+    byKind.set(Number(k.eval_id), e);
+  }
+  return views.map((v) => {
+    const bySystem: Record<string, number> = {};
+    for (const [system, counts] of Object.entries(v.countsBySystem)) bySystem[system] = FAILING.reduce((s, c) => s + (counts[c] ?? 0), 0);
+    return {
+      evalId: v.id, timestamp: v.timestamp, failing: FAILING.reduce((s, c) => s + (v.counts[c] ?? 0), 0),
+      failingBySystem: bySystem, failingByKind: byKind.get(v.id) ?? { direct: 0, dependency: 0 },
+    };
+  });
+}
+
+/** Per ISO week: breakages opened, fixed (closed as fixed within it), open at its end, median hours to fix. */
+export async function trendWeeks(db: Db, jobsetId: number, weeks: { week: string; start: Date; end: Date }[]): Promise<TrendWeek[]> {
+  if (!weeks.length) return [];
+  const param = jsonParam(weeks.map((w) => ({ w: w.week, s: w.start.toISOString(), e: w.end.toISOString() })));
+  const rows = await queryRows<{ week: string; opened: string | number; fixed: string | number; open: string | number; median: string | number | null }>(db, sql`
+    select w.w as week,
+      (select count(*) from breakages bk where bk.jobset_id = ${jobsetId} and bk.week = w.w) as opened,
+      (select count(*) from breakages bk where bk.jobset_id = ${jobsetId} and bk.state = 'fixed' and bk.closed_at >= w.s and bk.closed_at < w.e) as fixed,
+      (select count(*) from breakages bk where bk.jobset_id = ${jobsetId} and bk.opened_at < w.e and (bk.closed_at is null or bk.closed_at >= w.e)) as open,
+      (select percentile_cont(0.5) within group (order by extract(epoch from (bk.closed_at - bk.opened_at)))
+        from breakages bk where bk.jobset_id = ${jobsetId} and bk.state = 'fixed' and bk.closed_at >= w.s and bk.closed_at < w.e) as median
+    from jsonb_to_recordset(${param}) as w(w text, s timestamptz, e timestamptz) order by w.w`);
+  return rows.map((r) => ({
+    week: r.week, opened: Number(r.opened), fixed: Number(r.fixed), open: Number(r.open),
+    medianHoursToFix: r.median === null ? null : Math.round((Number(r.median) / 3600) * 100) / 100,
+  }));
+}
+
+/** Open breakages grouped by jobset, system and kind (for /metrics). */
+export async function openBreakageCounts(db: Db): Promise<{ jobset: string; system: string; kind: string | null; n: number }[]> {
+  const rows = await queryRows<{ project: string; name: string; system: string; kind: string | null; n: string | number }>(db, sql`
+    select js.project, js.name, j.system, bk.kind, count(*) as n
+    from breakages bk join jobs j on j.id = bk.job_id join jobsets js on js.id = bk.jobset_id
+    where bk.state = 'open' group by 1, 2, 3, 4 order by 1, 2, 3, 4`);
+  return rows.map((r) => ({ jobset: `${r.project}/${r.name}`, system: r.system, kind: r.kind, n: Number(r.n) }));
+}

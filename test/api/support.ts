@@ -1,0 +1,107 @@
+import { sql } from 'drizzle-orm';
+import { loadConfig } from '../../apps/collector/src/config.ts';
+import { createApp, type ApiDeps } from '../../apps/dashboard/src/lib/server/api/index.ts';
+import { queryRows, type Database } from '../../db/src/index.ts';
+import { ScriptedHydra, type EvalHandle } from '../hydra-sim/index.ts';
+import { startHarness, type Harness } from '../support/collector.ts';
+
+export const X = 'x86_64-linux';
+export const A = 'aarch64-linux';
+/** Monday 2026-11-02 00:00 UTC: week 2026-W45. */
+export const T0 = Date.UTC(2026, 10, 2) / 1000;
+/** "Now" for the API: Wednesday of the same week. */
+export const NOW = new Date(Date.UTC(2026, 10, 4, 12));
+export const REQUESTS = `python312Packages.requests.${X}`;
+
+export interface Scenario {
+  sim: ScriptedHydra;
+  h: Harness;
+  e1: EvalHandle;
+  e2: EvalHandle;
+  e3: EvalHandle;
+}
+
+/**
+ * Three evals of nixpkgs/unstable, ingested by the real collector from the simulated Hydra:
+ * broken (failing in e1, fixed in e3), hello.aarch64 / requests / newjob (open from e2),
+ * depfail (open, dependency), gone (failed in e2, removed in e3).
+ */
+export async function ingestScenario(database: Database): Promise<Scenario> {
+  const sim = new ScriptedHydra({ start: T0 });
+  const js = sim.jobset('nixpkgs', 'unstable');
+  const e1 = sim.eval(js, { jobs: {
+    [`hello.${X}`]: 'success', [`hello.${A}`]: 'success', [REQUESTS]: 'success', [`broken.${X}`]: 'failure',
+    [`depfail.${X}`]: 'success', [`gone.${X}`]: 'success', [`steady.${A}`]: 'success',
+  } });
+  sim.advance(3600);
+  const e2 = sim.eval(js, { jobs: {
+    [`hello.${X}`]: 'reuse', [`hello.${A}`]: 'failure', [REQUESTS]: 'failure', [`broken.${X}`]: 'reuse',
+    [`depfail.${X}`]: 'dep', [`gone.${X}`]: 'failure', [`newjob.${X}`]: 'failure', [`steady.${A}`]: 'reuse',
+  } });
+  sim.advance(3600);
+  const e3 = sim.eval(js, { jobs: {
+    [`hello.${X}`]: 'reuse', [`hello.${A}`]: 'reuse', [REQUESTS]: 'reuse', [`broken.${X}`]: 'success',
+    [`depfail.${X}`]: 'reuse', [`newjob.${X}`]: 'reuse', [`steady.${A}`]: 'reuse',
+  } });
+  const h = await startHarness(database, sim);
+  const [report] = await h.collector.syncAll(['nixpkgs/unstable']);
+  if (report?.error) throw new Error(`sync failed: ${report.error}`);
+  return { sim, h, e1, e2, e3 };
+}
+
+export function testConfig(env: Record<string, string> = {}) {
+  return loadConfig({ ZHF_JOBSETS: 'nixpkgs/unstable', ZHF_DEV_LOGIN: '1', ZHF_MAINTAINERS: 'Mona', HYDRA_URL: 'https://hydra.example.org', ...env });
+}
+
+export function makeApp(database: Database, over: Partial<ApiDeps> = {}) {
+  return createApp({ database, config: testConfig(), now: () => NOW, ...over });
+}
+
+export type App = ReturnType<typeof makeApp>;
+
+export interface Session {
+  handle: string;
+  cookie: string;
+  csrf: string;
+}
+
+export async function devLogin(app: App, handle: string): Promise<Session> {
+  const res = await app.request('/auth/dev', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ handle }) });
+  if (res.status !== 200) throw new Error(`dev login as ${handle}: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { csrf: string };
+  const cookie = /zhf_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1];
+  if (!cookie) throw new Error('no session cookie');
+  return { handle, cookie: `zhf_session=${cookie}`, csrf: body.csrf };
+}
+
+/** A JSON request, signed in as `as` (with its CSRF token) when given. */
+export async function call(app: App, method: string, path: string, opts: { as?: Session; body?: unknown; headers?: Record<string, string> } = {}) {
+  const headers: Record<string, string> = { accept: 'application/json', ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}) };
+  if (opts.as) Object.assign(headers, { cookie: opts.as.cookie, 'x-csrf-token': opts.as.csrf });
+  Object.assign(headers, opts.headers);
+  const res = await app.request(path, { method, headers, body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) });
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+/** Breakage id of a job (by name) in nixpkgs/unstable. */
+export async function breakageId(database: Database, job: string): Promise<number> {
+  const [r] = await queryRows<{ id: number }>(database.db, sql`
+    select bk.id from breakages bk join jobs j on j.id = bk.job_id where j.name = ${job} order by bk.opened_eval_id desc limit 1`);
+  if (!r) throw new Error(`no breakage for ${job}`);
+  return r.id;
+}
+
+export async function rowCounts(database: Database) {
+  const [r] = await queryRows<Record<string, string | number>>(database.db, sql`
+    select (select count(*) from claims) as claims, (select count(*) from users) as users, (select count(*) from sessions) as sessions,
+      (select count(*) from breakages) as breakages,
+      (select coalesce(string_agg(id || ':' || coalesce(pr_url, '') || ':' || coalesce(note, '') || ':' || coalesce(released_at::text, ''), ',' order by id), '') from claims) as claim_state`);
+  return Object.fromEntries(Object.entries(r!).map(([k, v]) => [k, typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v]));
+}
