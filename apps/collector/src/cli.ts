@@ -1,5 +1,5 @@
 import { readFileSync, rmSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger } from './log.ts';
 import { createProgress } from './progress.ts';
@@ -55,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function args(rest: string[], options: Parameters<typeof parseArgs>[0]['options'], allowPositionals = false) {
+function args<O extends NonNullable<ParseArgsConfig['options']>>(rest: string[], options: O, allowPositionals = false) {
   try {
     return parseArgs({ args: rest, options, allowPositionals, strict: true });
   } catch (err) {

@@ -23,6 +23,8 @@ export interface CollectorOptions {
   bulkPollIntervalMs?: number;
   /** How many queued builds to read from /api/queue to notice restarts (0: never). */
   queueProbe?: number;
+  /** Force how unknown builds are fetched (tests and benchmarks); `auto` weighs both. */
+  fetchMode?: 'auto' | 'bulk' | 'single';
 }
 
 export interface SyncReport {
@@ -70,6 +72,8 @@ export class Collector {
   /** One pass over the jobsets; a failing jobset does not stop the others. */
   async syncAll(refs: string[], signal?: AbortSignal): Promise<SyncReport[]> {
     this.probeCache.clear();
+    // A shutdown aborts the request in flight too; the eval in hand then rolls back untouched.
+    this.client.abortSignal = signal;
     const out: SyncReport[] = [];
     for (const ref of refs) {
       if (signal?.aborted) break;
@@ -189,7 +193,8 @@ export class Collector {
   }
 
   private async fetchBuilds(e: HydraEval, unknown: number[]): Promise<BuildRecord[]> {
-    const mode = chooseFetchMode(unknown.length, e.builds.length, this.opts.rps, this.opts.bulkSecondsPerBuild ?? 300 / 285_000);
+    const forced = this.opts.fetchMode && this.opts.fetchMode !== 'auto' ? this.opts.fetchMode : null;
+    const mode = unknown.length === 0 ? 'single' : (forced ?? chooseFetchMode(unknown.length, e.builds.length, this.opts.rps, this.opts.bulkSecondsPerBuild ?? 300 / 285_000));
     if (mode === 'bulk') {
       const byId = new Map<number, BuildRecord>();
       await this.client.streamEvalBuilds(e.id, (batch) => {

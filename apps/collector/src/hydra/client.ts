@@ -117,6 +117,8 @@ function parseRetryAfter(v: string | null): number | null {
  */
 export class HydraClient {
   readonly stats: HydraStats = { requests: new Map(), bytes: new Map(), retries: 0, rateLimited: 0, waitedMs: 0 };
+  /** When aborted, requests in flight stop and new ones fail at once (clean shutdown). */
+  abortSignal: AbortSignal | undefined;
   private bucket: TokenBucket;
   private log: Logger;
   private sleep: (ms: number) => Promise<void>;
@@ -234,8 +236,11 @@ export class HydraClient {
     const maxAttempts = this.opts.maxAttempts ?? 6;
     const timeouts = { ...defaultTimeouts[endpoint], ...this.opts.timeouts?.[endpoint] };
     for (let attempt = 1; ; attempt++) {
+      if (this.abortSignal?.aborted) throw new HydraError('aborted by shutdown', url, null, attempt);
       this.stats.waitedMs += await this.bucket.take();
       const ctrl = new AbortController();
+      const onShutdown = () => ctrl.abort(new Error('aborted by shutdown'));
+      this.abortSignal?.addEventListener('abort', onShutdown, { once: true });
       let timer = setTimeout(() => ctrl.abort(new Error(`no response headers within ${timeouts.headersMs} ms`)), timeouts.headersMs);
       const tick = () => {
         clearTimeout(timer);
@@ -276,6 +281,7 @@ export class HydraClient {
         return await handle(res, tick);
       } catch (err) {
         if (err instanceof HydraError) throw err;
+        if (this.abortSignal?.aborted) throw new HydraError('aborted by shutdown', url, null, attempt);
         const retryable = err instanceof RetryableError || isNetworkError(err);
         const reason = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
         const status = err instanceof RetryableError ? err.status : null;
@@ -292,6 +298,7 @@ export class HydraClient {
         await this.sleep(wait);
       } finally {
         clearTimeout(timer);
+        this.abortSignal?.removeEventListener('abort', onShutdown);
       }
     }
   }
