@@ -1,0 +1,56 @@
+// Form actions for claiming, shared by every page that lists breakages. They call the API's
+// claim endpoints with the visitor's session; success redirects back (post/redirect/get),
+// so the same forms work without JavaScript and with `use:enhance`.
+import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
+import { apiSend } from './api.ts';
+
+function backTo(url: URL): string {
+  const p = new URLSearchParams(url.search);
+  for (const k of [...p.keys()]) if (k.startsWith('/')) p.delete(k);
+  const s = p.toString();
+  return `${url.pathname}${s ? `?${s}` : ''}`;
+}
+
+async function idOf(event: RequestEvent): Promise<{ id: number | null; form: FormData }> {
+  const form = await event.request.formData();
+  const raw = String(form.get('id') ?? '');
+  return { id: /^[1-9][0-9]{0,9}$/.test(raw) ? Number(raw) : null, form };
+}
+
+function needUser(event: RequestEvent, id: number | null) {
+  if (!event.locals.user) return fail(401, { id, message: 'Sign in to claim breakages.' });
+  if (id === null) return fail(400, { id, message: 'Which breakage? The form did not say.' });
+  return null;
+}
+
+export const claimActions = {
+  claim: async (event: RequestEvent) => {
+    const { id, form } = await idOf(event);
+    const bad = needUser(event, id);
+    if (bad) return bad;
+    const prUrl = String(form.get('prUrl') ?? '').trim();
+    const r = await apiSend(event, 'POST', `/api/breakages/${id}/claim`, prUrl ? { prUrl } : {});
+    if (!r.ok) return fail(r.status, { id, message: r.message });
+    redirect(303, backTo(event.url));
+  },
+  release: async (event: RequestEvent) => {
+    const { id } = await idOf(event);
+    const bad = needUser(event, id);
+    if (bad) return bad;
+    const r = await apiSend(event, 'DELETE', `/api/breakages/${id}/claim`);
+    if (!r.ok) return fail(r.status, { id, message: r.message });
+    redirect(303, backTo(event.url));
+  },
+  pr: async (event: RequestEvent) => {
+    const { id, form } = await idOf(event);
+    const bad = needUser(event, id);
+    if (bad) return bad;
+    const prUrl = String(form.get('prUrl') ?? '').trim();
+    const note = form.get('note');
+    const body: Record<string, string | null> = { prUrl: prUrl || null };
+    if (typeof note === 'string') body.note = note.trim() || null;
+    const r = await apiSend(event, 'PATCH', `/api/breakages/${id}/claim`, body);
+    if (!r.ok) return fail(r.status, { id, message: r.message });
+    redirect(303, backTo(event.url));
+  },
+};

@@ -1,0 +1,165 @@
+// The HTTP API's shapes as the pages render them (SPEC section 5). Fields may be added by the
+// API; pages only read what is listed here.
+
+export const CATEGORIES = [
+  'new_failure', 'still_failing', 'fixed', 'still_succeeding', 'new_job_failing', 'new_job',
+  'failing', 'succeeding', 'pending', 'infra', 'removed',
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+export type Outcome = 'success' | 'failure' | 'pending' | 'infra';
+export type Kind = 'direct' | 'dependency';
+export type Counts = Partial<Record<Category, number>>;
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  nextCursor: string | null;
+}
+
+export interface Range {
+  from: string;
+  to: string;
+  url: string;
+}
+
+export interface EvalView {
+  id: number;
+  jobset: string;
+  revision: string | null;
+  timestamp: string;
+  previousEvalId: number | null;
+  complete: boolean;
+  pending?: number;
+  counts: Counts;
+  countsBySystem: Record<string, Counts>;
+}
+
+export interface JobsetItem {
+  jobset: string;
+  latestEval: EvalView | null;
+  openBreakages: number;
+  lastSyncOkAt: string | null;
+  lastSyncError: string | null;
+}
+
+export interface JobRow {
+  job: string;
+  system: string;
+  category: Category;
+  buildId: number;
+  status: number | null;
+  outcome: Outcome;
+  kind: Kind | null;
+  baseline: { evalId: number; buildId: number; outcome: Outcome; revision: string | null } | null;
+  range: Range | null;
+}
+
+export interface Claim {
+  by: string;
+  at: string;
+  updatedAt?: string;
+  expiresAt?: string;
+  prUrl: string | null;
+  note: string | null;
+}
+
+export interface Breakage {
+  id: number;
+  jobset: string;
+  job: string;
+  system: string;
+  state: 'open' | 'fixed' | 'gone';
+  kind: Kind | null;
+  status?: number | null;
+  flaky: boolean;
+  week?: string;
+  openedEvalId: number;
+  openedAt: string;
+  closedEvalId: number | null;
+  closedAt?: string | null;
+  buildId?: number;
+  buildUrl?: string;
+  range: Range | null;
+  claim: Claim | null;
+  fixedBy?: string | null;
+}
+
+export interface JobHistoryEntry {
+  evalId: number;
+  revision: string | null;
+  timestamp: string;
+  buildId: number;
+  status: number | null;
+  outcome: Outcome;
+  kind: Kind | null;
+}
+
+export interface JobHistory extends Page<JobHistoryEntry> {
+  jobset: string;
+  job: string;
+  system: string;
+  hydraUrl: string;
+  lastSuccess: JobHistoryEntry | null;
+  firstFailureAfter: JobHistoryEntry | null;
+  range: Range | null;
+}
+
+export interface Trends {
+  jobset: string;
+  from: string;
+  to: string;
+  evals: { evalId: number; timestamp: string; failing: number; failingBySystem: Record<string, number>; failingByKind: { direct: number; dependency: number } }[];
+  weeks: { week: string; opened: number; fixed: number; open: number; medianHoursToFix: number | null }[];
+}
+
+export interface Roundup {
+  jobset: string;
+  week: string;
+  markdown: string;
+  parts: string[];
+  summary: {
+    totals: Record<string, number>;
+    bySystem: ({ system: string } & Record<string, number | string>)[];
+    backlogOpen: number;
+    parts: number;
+  };
+  burndown: { date: string; open: number }[];
+  generatedAt?: string;
+  frozen: boolean;
+  frozenAt?: string | null;
+}
+
+export interface PreflightItem {
+  job: string;
+  system: string;
+  package: string;
+  baseBuildId: number | null;
+  candidateBuildId: number | null;
+  baseOutcome: Outcome | null;
+  candidateOutcome: Outcome | null;
+  kind: Kind | null;
+}
+
+export const IMPACT_LISTS = ['atRisk', 'mayFix', 'pending', 'infra', 'new', 'newlyBroken', 'newlyFixed', 'stillFailing'] as const;
+export type ImpactList = (typeof IMPACT_LISTS)[number];
+
+export interface EvalRef {
+  id: number;
+  jobset: string;
+  revision: string | null;
+  timestamp: string;
+}
+
+export interface PreflightReport {
+  mode: 'evals' | 'changed-paths';
+  base: EvalRef;
+  candidate: EvalRef | null;
+  rebuildsBySystem: Record<string, number>;
+  byKernel: Record<string, { systems: string[]; packages: number; labels: string[] }>;
+  labels: string[];
+  candidateResults: boolean;
+  impact: Record<ImpactList, PreflightItem[]>;
+  totals: { baseJobs: number; candidateJobs: number | null; rebuilt: number } & Record<ImpactList, number>;
+  notes: string[];
+  truncated?: string[];
+}
