@@ -58,3 +58,6 @@ export function createApp(deps: ApiDeps, opts: CreateAppOptions = {}): Hono<ApiE
   app.route('/', opsRoutes());
   return app;
 }
+
+/** The name the issue uses. */
+export const createApi = createApp;
