@@ -8,3 +8,4 @@ export * from './roundups.ts';
 export * from './api-breakages.ts';
 export * from './api-auth.ts';
 export * from './api-reads.ts';
+export * from './check.ts';
