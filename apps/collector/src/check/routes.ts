@@ -1,0 +1,157 @@
+// Issue 9's HTTP API as a Hono sub-app mounted under /api (`api.route('/', checkRoutes(deps))`):
+//   POST /check                          packages or a nixpkgs-review report.json → pre-existing or new
+//   GET  /commits/:sha?jobset=           first eval containing the commit, and what it broke
+//   GET|POST /prs/:number?jobset=        the same for a merged pull request (POST: { changedPaths })
+//   GET  /failing/:project/:jobset.json  the newest eval's failing jobs, cacheable, with ETag
+// Errors are `{ error: { code, message } }`; bad input is 4xx, an unreachable GitHub 502.
+
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import type { Database } from '@zhf/db';
+import { failingFeedHead, failingJobsOfEval } from '@zhf/db/queries';
+import { errorBody, onError } from '../../../dashboard/src/lib/server/api/errors.ts';
+import { readBody } from '../../../dashboard/src/lib/server/api/util.ts';
+import type { ApiEnv } from '../../../dashboard/src/lib/server/api/types.ts';
+import { jobsetForBranch } from '../ancestry/branches.ts';
+import { Invalid, NotFound, NotMerged, Upstream } from '../ancestry/errors.ts';
+import { firstEvalContaining, jobsetOrThrow } from '../ancestry/first-eval.ts';
+import { resolvePullRequest } from '../ancestry/github.ts';
+import { oracleFromConfig } from '../ancestry/index.ts';
+import type { AncestryOracle } from '../ancestry/oracle.ts';
+import { brokenBy, parseChangedPathsInput, type BrokenByResult } from './broken-by.ts';
+import { checkPackages, checkReport } from './run.ts';
+
+export interface CheckRouteDeps {
+  database: Pick<Database, 'db'>;
+  config: {
+    jobsets: string[];
+    github: { token: string | null; apiUrl: string };
+    /** A local nixpkgs clone: when set, ancestry comes from git instead of GitHub. */
+    nixpkgsGit?: string | null;
+  };
+  /** Overrides the oracle the configuration would choose. */
+  oracle?: AncestryOracle;
+  /** For the GitHub API (pulls, and compare when no oracle is given). */
+  fetch?: typeof fetch;
+  now?: () => Date;
+  /** Longest wait for a GitHub rate limit to clear during a request. */
+  githubMaxWaitMs?: number;
+}
+
+/** Uploads (report.json, changed-paths.json) above this are 413. */
+export const CHECK_MAX_BODY = 5 * 1024 * 1024;
+const SHA = /^[0-9a-fA-F]{7,40}$/;
+const JOBSET = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
+
+const packageSchema = z.object({ attr: z.string().min(1).max(500), system: z.string().min(1).max(100) });
+const checkBody = z.object({
+  jobset: z.string().regex(JOBSET, 'must be project/jobset').optional(),
+  packages: z.array(packageSchema).max(50_000).optional(),
+  report: z.unknown().optional(),
+  system: z.string().max(100).optional(),
+}).refine((b) => (b.packages === undefined) !== (b.report === undefined), 'give either packages ([{attr, system}]) or report (a nixpkgs-review report.json), not both');
+const prBody = z.object({
+  changedPaths: z.unknown().optional(),
+  jobset: z.string().regex(JOBSET, 'must be project/jobset').optional(),
+});
+
+/** Job names are `<attr>.<system>` in nixpkgs jobsets: prefer one of those when none is named. */
+export function defaultCheckJobset(jobsets: readonly string[]): string | undefined {
+  return jobsets.find((j) => j === 'nixpkgs/unstable') ?? jobsets.find((j) => j.startsWith('nixpkgs/')) ?? jobsets[0];
+}
+
+export function checkRoutes(deps: CheckRouteDeps) {
+  const db = () => deps.database.db;
+  const now = () => deps.now?.() ?? new Date();
+  const oracle = deps.oracle ?? oracleFromConfig(deps.config, deps.fetch);
+  const oracleName = oracle.name ?? 'custom';
+  const github = { apiUrl: deps.config.github.apiUrl, token: deps.config.github.token, fetch: deps.fetch, maxWaitMs: deps.githubMaxWaitMs };
+
+  const jobsetQuery = (c: Context, fallback: string | undefined): string => {
+    const q = c.req.query('jobset');
+    const js = q === undefined || q === '' ? fallback : q;
+    if (!js) throw new Invalid('jobset is required: no jobset is configured');
+    if (!JOBSET.test(js)) throw new Invalid(`jobset must be project/jobset, got ${JSON.stringify(js)}`);
+    return js;
+  };
+
+  /** Where `sha` landed in `jobset` and, when it has, what it broke there. */
+  const landing = async (jobset: string, sha: string, changedPaths?: unknown) => {
+    const js = await jobsetOrThrow(db(), jobset);
+    const first = await firstEvalContaining(db(), oracle, js, sha);
+    const broke: BrokenByResult | null = first
+      ? await brokenBy(db(), { evalId: first.id, sha, oracle, changedPaths, now: now() })
+      : null;
+    return {
+      sha, jobset: `${js.project}/${js.name}`, oracle: oracleName,
+      newestEvalId: js.newestEvalId,
+      landed: first ? { evalId: first.id, revision: first.revision, timestamp: first.timestamp, oracleCalls: first.oracleCalls } : null,
+      brokenBy: broke,
+    };
+  };
+
+  const pr = async (c: Context, changedPaths: unknown, requested: string | undefined) => {
+    const raw = c.req.param('number') ?? '';
+    if (!/^[1-9][0-9]{0,8}$/.test(raw)) throw new Invalid(`pull request number must be a positive integer, got ${JSON.stringify(raw)}`);
+    const q = c.req.query('jobset') || requested;
+    if (q !== undefined && !JOBSET.test(q)) throw new Invalid(`jobset must be project/jobset, got ${JSON.stringify(q)}`);
+    // A malformed upload is 400 before any GitHub traffic.
+    if (changedPaths !== undefined && changedPaths !== null) parseChangedPathsInput(changedPaths);
+    const info = await resolvePullRequest(github, Number(raw));
+    if (!info.merged) throw new NotMerged(info.number);
+    if (!info.mergeCommitSha) throw new Upstream(`GitHub did not give the merge commit of PR #${info.number}`);
+    const jobset = jobsetForBranch(info.baseRef, deps.config.jobsets, q);
+    return c.json({ pr: info, ...(await landing(jobset, info.mergeCommitSha, changedPaths)) }, 200);
+  };
+
+  return new Hono<ApiEnv>()
+    .onError(onError)
+    .post(
+      '/check',
+      bodyLimit({ maxSize: CHECK_MAX_BODY, onError: (c) => c.json(errorBody('too_large', `request body over ${CHECK_MAX_BODY} bytes`), 413) }),
+      async (c) => {
+        const b = await readBody(c, checkBody);
+        const jobset = b.jobset ?? defaultCheckJobset(deps.config.jobsets);
+        if (!jobset) throw new Invalid('jobset is required: no jobset is configured');
+        if (b.packages) return c.json(await checkPackages(db(), { jobset, packages: b.packages, now: now() }), 200);
+        return c.json(await checkReport(db(), { jobset, report: b.report, defaultSystem: b.system || undefined, now: now() }), 200);
+      },
+    )
+    .get('/commits/:sha', async (c) => {
+      const sha = c.req.param('sha');
+      if (!SHA.test(sha)) throw new Invalid(`commit must be 7 to 40 hexadecimal digits, got ${JSON.stringify(sha)}`);
+      const jobset = jobsetQuery(c, deps.config.jobsets[0]);
+      return c.json(await landing(jobset, sha.toLowerCase()), 200);
+    })
+    .get('/prs/:number', (c) => pr(c, undefined, undefined))
+    .post(
+      '/prs/:number',
+      bodyLimit({ maxSize: CHECK_MAX_BODY, onError: (c) => c.json(errorBody('too_large', `request body over ${CHECK_MAX_BODY} bytes`), 413) }),
+      async (c) => {
+        const b = await readBody(c, prBody);
+        return pr(c, b.changedPaths, b.jobset);
+      },
+    )
+    .get('/failing/:project/:file', async (c) => {
+      const file = c.req.param('file');
+      if (!file.endsWith('.json')) throw new NotFound(`no route for GET ${c.req.path}`);
+      const ref = `${c.req.param('project')}/${file.slice(0, -'.json'.length)}`;
+      const js = await jobsetOrThrow(db(), ref);
+      const head = await failingFeedHead(db(), js.id);
+      if (!head) throw new NotFound(`jobset ${ref} has no ingested eval yet`);
+      // The eval and when its counts were computed (recomputed when a member build changes) version the list.
+      const etag = `"zhf-failing-${head.evalId}-${head.statsComputedAt ? Date.parse(head.statsComputedAt) : 0}${head.statsStale ? '-stale' : ''}"`;
+      const headers = { 'cache-control': 'public, max-age=300', etag };
+      const inm = c.req.header('if-none-match');
+      if (inm && inm.split(',').map((t) => t.trim().replace(/^W\//, '')).some((t) => t === etag || t === '*')) {
+        return c.body(null, 304, headers);
+      }
+      const jobs = await failingJobsOfEval(db(), js.id, head.evalId);
+      return c.json({
+        jobset: ref, evalId: head.evalId, revision: head.revision, timestamp: head.timestamp, statsComputedAt: head.statsComputedAt,
+        total: jobs.length,
+        jobs: jobs.map((j) => ({ job: j.job, system: j.system, kind: j.kind, status: j.status, buildId: j.buildId, since: j.sinceEvalId === null ? null : { evalId: j.sinceEvalId }, breakageId: j.breakageId })),
+      }, 200, headers);
+    });
+}
