@@ -106,7 +106,7 @@ export interface FailingJob {
   breakageId: number | null;
 }
 
-/** Every member job of eval `evalId` whose build currently fails, by job name, with the breakage it belongs to. */
+/** Every member job of eval `evalId` whose build currently fails, in byte order of job name (the same on every server locale), with its breakage. */
 export async function failingJobsOfEval(db: Db, jobsetId: number, evalId: number): Promise<FailingJob[]> {
   const rows = await queryRows<{
     job: string; system: string; kind: 'direct' | 'dependency'; status: number | null; build_id: string | number; since: string | number | null; breakage_id: number | null;
@@ -123,7 +123,7 @@ export async function failingJobsOfEval(db: Db, jobsetId: number, evalId: number
       order by b.opened_eval_id desc limit 1
     ) bk on true
     where f.outcome = 'failure'
-    order by f.job`);
+    order by f.job collate "C"`);
   return rows.map((r) => ({
     job: r.job, system: r.system, kind: r.kind, status: r.status, buildId: Number(r.build_id),
     sinceEvalId: r.since === null ? null : Number(r.since), breakageId: r.breakage_id,
