@@ -1,0 +1,162 @@
+/**
+ * End-to-end harness: a scripted Hydra history placed in the current ISO week, synced by
+ * the real collector into an embedded database, served by the one-process zhf server with the
+ * built dashboard, and driven by Debian's headless Chromium through playwright-core.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { loadConfig } from '../../apps/collector/src/config.ts';
+import { silentLogger } from '../../apps/collector/src/log.ts';
+import { createRuntime, type Runtime } from '../../apps/collector/src/runtime.ts';
+import { startHydraSim, type RunningHydraSim } from '../hydra-sim/index.ts';
+import { scenario } from './scenario.ts';
+
+export { A, X, scenario } from './scenario.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const dashboard = join(root, 'apps/dashboard');
+export const SCREENSHOTS = join(root, 'test-artifacts/screenshots');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync',
+];
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Builds the dashboard when its sources are newer than the build (or ZHF_E2E_BUILD=1). */
+export function ensureBuild(): void {
+  const handler = join(dashboard, 'build/handler.js');
+  let built = 0;
+  try {
+    built = statSync(handler).mtimeMs;
+  } catch {
+    built = 0;
+  }
+  const sources = Math.max(newest(join(dashboard, 'src')), statSync(join(dashboard, 'svelte.config.js')).mtimeMs);
+  if (process.env.ZHF_E2E_BUILD !== '1' && built > sources) return;
+  const r = spawnSync('npx', ['vite', 'build'], { cwd: dashboard, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`dashboard build failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+}
+
+export interface Running {
+  url: string;
+  runtime: Runtime;
+  sim: RunningHydraSim;
+  facts: ReturnType<typeof scenario>;
+  close(): Promise<void>;
+}
+
+export async function startApp(): Promise<Running> {
+  const facts = scenario();
+  if (process.env.ZHF_E2E_URL) {
+    return { url: process.env.ZHF_E2E_URL, facts, runtime: null as never, sim: null as never, close: async () => {} };
+  }
+  // Imported here so a missing server module fails this suite with its own message.
+  const { startServer } = await import('../../apps/collector/src/server.ts');
+  const sim = await startHydraSim(facts.sim, { rateLimit: false });
+  const dataDir = mkdtempSync(join(tmpdir(), 'zhf-e2e-'));
+  const config = loadConfig({
+    HYDRA_URL: sim.url, ZHF_JOBSETS: 'nixpkgs/unstable', ZHF_DATA_DIR: dataDir, ZHF_DEV_LOGIN: '1',
+    ZHF_HYDRA_RPS: '1000', ZHF_HYDRA_BURST: '1000', ZHF_MAINTAINERS: 'maint',
+  });
+  const runtime = await createRuntime(config, silentLogger);
+  const [report] = await runtime.collector.syncAll(config.jobsets);
+  if (report?.error) throw new Error(`sync failed: ${String(report.error)}`);
+  const server = startServer(runtime, { port: 0, host: '127.0.0.1' });
+  return {
+    url: server.url, runtime, sim, facts,
+    async close() {
+      await server.close();
+      await runtime.close();
+      await sim.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/** One person's browser: its own Chromium with a fresh user-data-dir (own cookies). */
+export async function openBrowser(opts: { javaScript?: boolean; viewport?: { width: number; height: number }; isMobile?: boolean } = {}): Promise<Browser> {
+  const dir = mkdtempSync(join(tmpdir(), 'zhf-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    headless: true,
+    javaScriptEnabled: opts.javaScript ?? true,
+    viewport: opts.viewport ?? { width: 1280, height: 800 },
+    isMobile: opts.isMobile,
+    hasTouch: opts.isMobile,
+    deviceScaleFactor: 1,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context, page,
+    async close() {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Navigates and, when JavaScript runs, waits until SvelteKit has hydrated the page. */
+export async function visit(page: Page, url: string, javaScript = true): Promise<void> {
+  await page.goto(url);
+  if (javaScript) await page.waitForSelector('html[data-hydrated]', { state: 'attached' });
+}
+
+/** Dev sign-in through the plain form; lands on `next`, hydrated when JavaScript runs. */
+export async function signIn(page: Page, url: string, handle: string, next = '/fix', javaScript = true): Promise<void> {
+  await page.goto(`${url}/signin?next=${encodeURIComponent(next)}`);
+  await page.fill('input[name=handle]', handle);
+  await Promise.all([page.waitForURL((u) => u.pathname === next.split('?')[0]), page.click('[data-testid=dev-login] button')]);
+  if (javaScript) await page.waitForSelector('html[data-hydrated]', { state: 'attached' });
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** Whether a canvas has any non-transparent pixel: the chart drew something. */
+export async function canvasDrawn(page: Page, selector: string): Promise<boolean> {
+  return page.$eval(selector, (el) => {
+    const c = el as HTMLCanvasElement;
+    const ctx = c.getContext('2d');
+    if (!ctx || c.width === 0 || c.height === 0) return false;
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let painted = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) painted++;
+    return painted > 50;
+  });
+}
