@@ -28,8 +28,8 @@ export async function preflightEvals(db: Db, baseEvalId: number, candidateEvalId
   checkEvalId(candidateEvalId, 'candidate');
   const base = await evalRefOrThrow(db, baseEvalId, 'base');
   const candidate = await evalRefOrThrow(db, candidateEvalId, 'candidate');
-  const baseJobs = await loadPreflightJobs(db, base.id);
-  const candidateJobs = await loadPreflightJobs(db, candidate.id);
+  // Two connections on PostgreSQL load both sides at once; PGlite runs them in turn.
+  const [baseJobs, candidateJobs] = await Promise.all([loadPreflightJobs(db, base.id), loadPreflightJobs(db, candidate.id)]);
   return { base, candidate, ...computePreflight({ base: baseJobs, candidate: candidateJobs }) };
 }
 
