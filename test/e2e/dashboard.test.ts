@@ -181,7 +181,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard end to end', () => {
     await screenshot(b.page, 'roundup');
   }, 120_000);
 
-  it('preflight compares two evals', async () => {
+  it('preflight compares two evals, and a pasted changed-paths.json', async () => {
     const { e1, e3 } = app.facts;
     const b = await open({ viewport: LAPTOP });
     await b.page.goto(`${url}/preflight`);
@@ -192,6 +192,16 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard end to end', () => {
     await b.page.waitForSelector('[data-testid=preflight-report]');
     await expect(b.page.locator('[data-testid=preflight-report] .labels').textContent()).resolves.toContain('10.rebuild-linux');
     await screenshot(b.page, 'preflight');
+
+    // A pull request's changed-paths.json, pasted: one Linux package rebuilt.
+    await visit(b.page, `${url}/preflight`);
+    await b.page.fill('[data-testid=preflight-upload] textarea[name=text]', JSON.stringify({ rebuildsByPlatform: { [X]: ['hello'] } }));
+    await b.page.locator('[data-testid=preflight-upload] button').click();
+    await b.page.waitForSelector('[data-testid=preflight-report]');
+    const labels = await b.page.locator('[data-testid=preflight-report] .labels').textContent();
+    expect(labels).toContain('10.rebuild-linux: 1');
+    expect(labels).toContain('10.rebuild-darwin: 0');
+    expect(await b.page.locator('[data-testid=impact-mayFix] summary .count').textContent()).toBe('1');
   }, 120_000);
 
   it('claiming and releasing work with JavaScript disabled', async () => {
