@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Database, Db } from '@zhf/db';
 import { jobsets } from '@zhf/db';
 import {
-  appendEval, countUnfinished, ensureJobset, finishedAmong, ingestedEvalIds, markStatsStale, prependEval, refreshEvalStats,
+  appendEval, countUnfinished, ensureJobset, finishedAmong, unfinishedAmong, ingestedEvalIds, markStatsStale, prependEval, refreshEvalStats,
   touchBuilds, unfinishedBuilds, unknownBuildIds, upsertBuilds, type BuildRecord, type EvalRecord, type JobsetRow,
 } from '@zhf/db/queries';
 import { queryRows } from '@zhf/db';
@@ -13,10 +13,12 @@ import { recomputeBreakages } from './verdicts/recompute.ts';
 
 export interface CollectorOptions {
   backfillEvals: number;
-  /** Seconds the bulk builds list costs per member build on the server (hydra.nixos.org: ~300 s / 285k). */
-  bulkSecondsPerBuild?: number;
   /** Request rate, to weigh single requests against one bulk download. */
   rps: number;
+  /** Longest time single requests may take before a bulk download is preferred. */
+  maxSingleSeconds?: number;
+  /** Single /build requests in flight at once (the client's token bucket still sets the rate). */
+  singleConcurrency?: number;
   /** Most single /build polls of unfinished builds per jobset and run. */
   maxBuildPolls?: number;
   /** Least time between two bulk polls of the same eval's builds. */
@@ -45,15 +47,17 @@ export interface Progress {
 
 /**
  * Policy for fetching an eval's unknown builds: one bulk `/eval/:id/builds` download, or one
- * `/build/:id` request each. The bulk list costs the server time in proportion to the whole
- * eval (HYDRA-API.md: >300 s for ~285k builds); single requests cost 1/rps seconds each. Pick
- * whichever finishes first, with a floor so small evals never go bulk for a handful of builds.
+ * `/build/:id` request each. Hydra serves the bulk list with ~5 queries per member build
+ * (HYDRA-API.md), so it costs the server in proportion to the whole eval, while single
+ * requests cost in proportion to what we lack (plus a request's overhead, ~3 builds' worth).
+ * Singles are kinder to Hydra until we lack a third of the eval; past that, or when singles
+ * would take longer than `maxSingleSeconds` at our request rate, one bulk download wins.
+ * Steady state (2% churn, ~5k of 250k builds at 1 req/s: ~83 min, well inside the ~6 h
+ * between nixpkgs evals) goes single; a first ingest or a mass rebuild goes bulk.
  */
-export function chooseFetchMode(unknown: number, evalSize: number, rps: number, bulkSecondsPerBuild: number): 'bulk' | 'single' {
-  if (unknown === 0) return 'single';
-  const bulkSeconds = evalSize * bulkSecondsPerBuild;
-  const singleSeconds = unknown / rps;
-  return unknown > 50 && singleSeconds > bulkSeconds ? 'bulk' : 'single';
+export function chooseFetchMode(unknown: number, evalSize: number, rps: number, maxSingleSeconds = 7200): 'bulk' | 'single' {
+  if (unknown <= 50) return 'single';
+  return unknown * 3 > evalSize || unknown / rps > maxSingleSeconds ? 'bulk' : 'single';
 }
 
 export class Collector {
@@ -194,19 +198,47 @@ export class Collector {
 
   private async fetchBuilds(e: HydraEval, unknown: number[]): Promise<BuildRecord[]> {
     const forced = this.opts.fetchMode && this.opts.fetchMode !== 'auto' ? this.opts.fetchMode : null;
-    const mode = unknown.length === 0 ? 'single' : (forced ?? chooseFetchMode(unknown.length, e.builds.length, this.opts.rps, this.opts.bulkSecondsPerBuild ?? 300 / 285_000));
+    const mode = unknown.length === 0 ? 'single' : (forced ?? chooseFetchMode(unknown.length, e.builds.length, this.opts.rps, this.opts.maxSingleSeconds));
     if (mode === 'bulk') {
+      // Keep what is new to us, and what the download says about builds that are (or were) unfinished.
+      const wanted = new Set(unknown);
+      const held = new Set(await unfinishedAmong(this.db, e.builds));
       const byId = new Map<number, BuildRecord>();
+      const restarted: number[] = [];
       await this.client.streamEvalBuilds(e.id, (batch) => {
-        for (const b of batch) byId.set(b.id, toRecord(b));
+        for (const b of batch) {
+          if (wanted.has(b.id) || held.has(b.id)) byId.set(b.id, toRecord(b));
+          else if (b.finished === 0) {
+            byId.set(b.id, toRecord(b));
+            restarted.push(b.id);
+          }
+        }
       });
       const missing = unknown.filter((id) => !byId.has(id));
       if (missing.length) throw new Error(`eval ${e.id}: bulk build list lacks ${missing.length} member builds (e.g. ${missing[0]})`);
+      if (restarted.length) this.log.info('restarted builds seen in a bulk download', { eval: e.id, builds: restarted.length });
       return [...byId.values()];
     }
-    const out: BuildRecord[] = [];
-    for (const id of unknown) out.push(toRecord(await this.client.build(id)));
+    return this.fetchSingles(unknown);
+  }
+
+  /** `/build/:id` for each id, a few in flight at once; the client's token bucket keeps the rate. */
+  private async fetchSingles(ids: number[]): Promise<BuildRecord[]> {
+    const out: BuildRecord[] = new Array(ids.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const i = next++;
+        out[i] = toRecord(await this.client.build(ids[i]!));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.opts.singleConcurrency ?? 4, ids.length) }, worker));
     return out;
+  }
+
+  private async evalSize(evalId: number): Promise<number> {
+    const [r] = await queryRows<{ n: number }>(this.db, sql`select build_count as n from evals where id = ${evalId}`);
+    return r?.n ?? 0;
   }
 
   private async markStaleFor(tx: Db, jobsetId: number, buildIds: number[]): Promise<void> {
@@ -228,7 +260,7 @@ export class Collector {
     const newestEval = (await ingestedEvalIds(this.db, js.id)).at(-1);
     const bulkOk = Date.now() - (this.lastBulkPoll.get(ref) ?? 0) >= (this.opts.bulkPollIntervalMs ?? 2 * 3600_000);
     if (pending > 0 && newestEval !== undefined && bulkOk
-      && chooseFetchMode(pending, pending, this.opts.rps, this.opts.bulkSecondsPerBuild ?? 300 / 285_000) === 'bulk') {
+      && chooseFetchMode(pending, (await this.evalSize(newestEval)), this.opts.rps, this.opts.maxSingleSeconds) === 'bulk') {
       const targets = await unfinishedBuilds(this.db, js.id, 1_000_000);
       const byEval = new Map<number, number>();
       for (const t of targets) if (t.evalId !== null) byEval.set(t.evalId, (byEval.get(t.evalId) ?? 0) + 1);

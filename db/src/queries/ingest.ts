@@ -222,3 +222,11 @@ export async function finishedAmong(db: Db, ids: number[]): Promise<number[]> {
   const rows = await queryRows<{ id: string | number }>(db, sql`select id from builds where id = any(${idArray(ids)}) and finished = 1`);
   return rows.map((r) => Number(r.id));
 }
+
+/** Of `ids`, those stored as not finished. */
+export async function unfinishedAmong(db: Db, ids: number[]): Promise<number[]> {
+  if (!ids.length) return [];
+  const rows = await queryRows<{ id: string | number }>(db, sql`
+    select b.id from unnest(${idArray(ids)}) as u(id) join builds b on b.id = u.id where b.finished = 0`);
+  return rows.map((r) => Number(r.id));
+}
