@@ -186,7 +186,7 @@ async function preflight(config: Config, rest: string[]): Promise<number> {
       if (!values.base || !values.candidate) throw new UsageError('preflight needs --base EVAL --candidate EVAL, or --jobset P/J --changed-paths FILE');
       report = await pf.preflightEvals(rt.database.db, evalIdArg(values.base, '--base'), evalIdArg(values.candidate, '--candidate'));
     }
-    process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : pf.formatPreflightText(report) + '\n');
+    process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : pf.formatPreflightText(report));
     return 0;
   } finally {
     await rt.close();

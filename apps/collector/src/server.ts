@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { createApp, getSessionUser, SESSION_COOKIE } from '../../dashboard/src/lib/server/api/index.ts';
 import { setContext } from '../../dashboard/src/lib/server/context.ts';
-import { mountExtraRoutes } from './api-extra.ts';
+import { mountExtraRoutes, UPLOAD_PATHS } from './api-extra.ts';
 import type { Runtime } from './runtime.ts';
 
 const dashboardDir = fileURLToPath(new URL('../../dashboard/', import.meta.url));
@@ -41,7 +41,7 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
         hydraRequests: () => rt.client.stats.requests,
       },
     },
-    { extraRoutes: (api) => mountExtraRoutes(api, rt) },
+    { extraRoutes: (api) => mountExtraRoutes(api, rt), largeBodyPaths: UPLOAD_PATHS },
   );
   setContext({
     fetch: async (req) => app.fetch(req),

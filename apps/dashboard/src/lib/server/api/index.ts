@@ -19,9 +19,14 @@ export type { ApiConfig, ApiDeps, ApiEnv, ApiMetrics } from './types.ts';
 /** Largest accepted request body. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** Largest body for uploads of ecosystem files (changed-paths.json, report.json) under `largeBodyPaths`. */
+export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
+
 export interface CreateAppOptions {
   /** Mounts more routes on the `/api` sub-app (preflight, roundups, ...), sharing deps, session, errors and the body limit. */
   extraRoutes?: (api: Hono<ApiEnv>) => void;
+  /** Path prefixes that accept bodies up to MAX_UPLOAD_BYTES (file uploads); everything else 1 MB. */
+  largeBodyPaths?: string[];
 }
 
 /**
@@ -37,10 +42,13 @@ export function createApp(deps: ApiDeps, opts: CreateAppOptions = {}): Hono<ApiE
     c.set('deps', resolved);
     await next();
   });
-  app.use('*', bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: (c) => c.json(errorBody('too_large', `request body over ${MAX_BODY_BYTES} bytes`), 413),
-  }));
+  const limit = (maxSize: number) => bodyLimit({
+    maxSize,
+    onError: (c) => c.json(errorBody('too_large', `request body over ${maxSize} bytes`), 413),
+  });
+  const small = limit(MAX_BODY_BYTES);
+  const large = limit(MAX_UPLOAD_BYTES);
+  app.use('*', (c, next) => ((opts.largeBodyPaths ?? []).some((p) => c.req.path.startsWith(p)) ? large(c, next) : small(c, next)));
   app.use('*', loadSession);
 
   const api = new Hono<ApiEnv>()
