@@ -242,6 +242,16 @@ describeEachDriver('ancestry: where a commit landed and what it broke', (get) =>
     // In eval 5 (c11) late.x86_64-linux fails for the first time; its baseline (c9) already contains c6.
     const r = await brokenBy(get().db, { evalId: evals[5]!.id, sha: c[6]!, oracle: gitOracle(repo) });
     expect(r).toMatchObject({ total: 0, excluded: 1 });
+    // Told where c6 first landed, it trusts eval order for earlier baselines and asks nothing about them.
+    const asked: string[] = [];
+    const spy: AncestryOracle = { isAncestor: async (commit, of) => (asked.push(of), gitOracle(repo).isAncestor(commit, of)) };
+    const r2 = await brokenBy(get().db, { evalId: evals[5]!.id, sha: c[6]!, oracle: spy, firstContainingEvalId: evals[3]!.id });
+    expect(r2).toMatchObject({ total: 0, excluded: 1 });
+    expect(asked).toEqual([c[9]]);
+    asked.length = 0;
+    const r3 = await brokenBy(get().db, { evalId: evals[3]!.id, sha: c[6]!, oracle: spy, firstContainingEvalId: evals[3]!.id });
+    expect(r3.total).toBe(3);
+    expect(asked).toEqual([]);
     const byC10 = await brokenBy(get().db, { evalId: evals[5]!.id, sha: c[10]!, oracle: gitOracle(repo) });
     expect(byC10.failures.map((f) => f.job)).toEqual([`late.${X}`]);
   });
@@ -264,7 +274,7 @@ describeEachDriver('ancestry: where a commit landed and what it broke', (get) =>
     expect(nb.brokenBy.failures.map((f) => f.job)).toEqual([`broke.${X}`]);
     expect(nb.brokenBy.narrowed).toEqual({ source: 'rebuildsByPlatform', before: 3, after: 1 });
 
-    const refusals: [string, Promise<Response>, number, RegExp][] = [
+    const refusals: [string, Response | Promise<Response>, number, RegExp][] = [
       ['not merged', app.request('/api/prs/102'), 409, /PR #102 is not merged/],
       ['an untracked base branch', app.request('/api/prs/103'), 422, /no tracked jobset follows haskell-updates/],
       ['no such PR', app.request('/api/prs/999'), 404, /PR #999 not found/],

@@ -197,8 +197,8 @@ describeEachDriver('check: pre-existing or new', (get) => {
   });
 
   it('answers bad input with a clear 4xx, never a 500', async () => {
-    const post = (body: string, type = 'application/json') => app.request('/api/check', { method: 'POST', headers: { 'content-type': type }, body });
-    const cases: [string, Promise<Response>, number, RegExp][] = [
+    const post = async (body: string, type = 'application/json') => app.request('/api/check', { method: 'POST', headers: { 'content-type': type }, body });
+    const cases: [string, Response | Promise<Response>, number, RegExp][] = [
       ['malformed JSON', post('{"report": '), 400, /not valid JSON/],
       ['neither packages nor report', post('{}'), 400, /either packages/],
       ['both packages and report', post(JSON.stringify({ packages: [], report: {} })), 400, /either packages/],

@@ -67,17 +67,24 @@ const packageOf = (job: string, system: string) => (job.endsWith(`.${system}`) ?
  * previous eval to this one). With `changedPaths`, only jobs the pull request rebuilt.
  */
 export async function brokenBy(
-  db: Db, a: { evalId: number; sha: string; oracle: AncestryOracle; changedPaths?: unknown; now?: Date },
+  db: Db,
+  a: {
+    evalId: number; sha: string; oracle: AncestryOracle; changedPaths?: unknown; now?: Date;
+    /** When known (firstEvalContaining's answer): baselines of earlier evals cannot contain the commit, so the oracle is not asked about them. */
+    firstContainingEvalId?: number;
+  },
 ): Promise<BrokenByResult> {
   const changed = a.changedPaths === undefined || a.changedPaths === null ? null : parseChangedPathsInput(a.changedPaths);
   const ctx = await evalContext(db, a.evalId);
   if (!ctx) throw new NotFound(`eval ${a.evalId} is not ingested`);
   const page = await evalJobRows(db, ctx, { categories: ['new_failure', 'new_job_failing'] }, null, 10_000_000);
 
-  const revisions = [...new Set(page.items.flatMap((r) => (r.category === 'new_failure' && r.baseline?.revision ? [r.baseline.revision] : [])))];
+  const asked = (r: JobRow) => r.category === 'new_failure' && !!r.baseline?.revision
+    && (a.firstContainingEvalId === undefined || r.baseline.evalId >= a.firstContainingEvalId);
+  const revisions = [...new Set(page.items.filter(asked).map((r) => r.baseline!.revision!))];
   const baselineHas = new Map<string, boolean>();
   for (const rev of revisions) baselineHas.set(rev, (await a.oracle.isAncestor(a.sha, rev)) === true);
-  let rows = page.items.filter((r) => !(r.category === 'new_failure' && r.baseline?.revision && baselineHas.get(r.baseline.revision)));
+  let rows = page.items.filter((r) => !(asked(r) && baselineHas.get(r.baseline!.revision!)));
   const excluded = page.items.length - rows.length;
 
   let narrowed: BrokenByResult['narrowed'] = null;

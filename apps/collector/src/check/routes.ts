@@ -81,7 +81,7 @@ export function checkRoutes(deps: CheckRouteDeps) {
     const js = await jobsetOrThrow(db(), jobset);
     const first = await firstEvalContaining(db(), oracle, js, sha);
     const broke: BrokenByResult | null = first
-      ? await brokenBy(db(), { evalId: first.id, sha, oracle, changedPaths, now: now() })
+      ? await brokenBy(db(), { evalId: first.id, sha, oracle, changedPaths, now: now(), firstContainingEvalId: first.id })
       : null;
     return {
       sha, jobset: `${js.project}/${js.name}`, oracle: oracleName,
