@@ -22,7 +22,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard end to end', () => {
   const row = (b: Browser, job: string) => b.page.locator(`[data-testid=breakage][data-job="${job}"]`);
 
   beforeAll(async () => {
-    if (!process.env.ZHF_E2E_URL) ensureBuild();
+    ensureBuild();
     app = await startApp();
     url = app.url;
   }, 300_000);

@@ -61,9 +61,6 @@ export interface Running {
 
 export async function startApp(): Promise<Running> {
   const facts = scenario();
-  if (process.env.ZHF_E2E_URL) {
-    return { url: process.env.ZHF_E2E_URL, facts, runtime: null as never, sim: null as never, close: async () => {} };
-  }
   // Imported here so a missing server module fails this suite with its own message.
   const { startServer } = await import('../../apps/collector/src/server.ts');
   const sim = await startHydraSim(facts.sim, { rateLimit: false });
@@ -75,7 +72,11 @@ export async function startApp(): Promise<Running> {
   const runtime = await createRuntime(config, silentLogger);
   const [report] = await runtime.collector.syncAll(config.jobsets);
   if (report?.error) throw new Error(`sync failed: ${String(report.error)}`);
-  const server = startServer(runtime, { port: 0, host: '127.0.0.1' });
+  // adapter-node derives the request origin from ORIGIN (else it assumes https), and SvelteKit
+  // refuses form posts whose Origin differs: a deployment sets ORIGIN, so the test does too.
+  const port = await freePort();
+  process.env.ORIGIN = `http://127.0.0.1:${port}`;
+  const server = await startServer(runtime, { port, host: '127.0.0.1' });
   return {
     url: server.url, runtime, sim, facts,
     async close() {
