@@ -110,9 +110,6 @@ async function demo(base: Config): Promise<number> {
     jobsets: hydra.jobsets,
     dataDir,
     devLogin: true,
-    hydraRps: Math.max(base.hydraRps, 2),
-    hydraBurst: Math.max(base.hydraBurst, 7),
-    userAgent: base.userAgent,
   };
   log.info('demo: simulated Hydra running', { url: hydra.url, jobsets: hydra.jobsets.join(',') });
   const code = await serveForever(config, { collector: true });

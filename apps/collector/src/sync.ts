@@ -73,7 +73,11 @@ export class Collector {
     return this.database.db;
   }
 
-  /** One pass over the jobsets; a failing jobset does not stop the others. */
+  /**
+   * One pass over the jobsets; a failing jobset does not stop the others. New evals of every
+   * jobset come first, then the slower polling of unfinished builds, so a fresh dashboard
+   * fills up before anything waits on hundreds of polls.
+   */
   async syncAll(refs: string[], signal?: AbortSignal): Promise<SyncReport[]> {
     this.probeCache.clear();
     // A shutdown aborts the request in flight too; the eval in hand then rolls back untouched.
@@ -81,25 +85,38 @@ export class Collector {
     const out: SyncReport[] = [];
     for (const ref of refs) {
       if (signal?.aborted) break;
-      out.push(await this.syncJobset(ref, signal));
+      out.push(await this.syncJobset(ref, signal, 'evals'));
+    }
+    for (const report of out) {
+      if (signal?.aborted) break;
+      if (report.skipped || report.error) continue;
+      const polled = await this.syncJobset(report.jobset, signal, 'builds');
+      report.buildsUpdated += polled.buildsUpdated;
+      report.breakagesOpened += polled.breakagesOpened;
+      report.breakagesClosed += polled.breakagesClosed;
+      report.error = polled.error;
+      report.ms += polled.ms;
     }
     return out;
   }
 
-  async syncJobset(ref: string, signal?: AbortSignal): Promise<SyncReport> {
+  /** Ingests new evals (`evals`), polls unfinished builds (`builds`), or both, holding the jobset's lock. */
+  async syncJobset(ref: string, signal?: AbortSignal, phase: 'evals' | 'builds' | 'all' = 'all'): Promise<SyncReport> {
     const started = Date.now();
     const report: SyncReport = { jobset: ref, newEvals: [], buildsFetched: 0, buildsUpdated: 0, breakagesOpened: 0, breakagesClosed: 0, ms: 0 };
     const [project, name] = splitRef(ref);
     const locked = await this.database.tryWithLock(`zhf:ingest:${ref}`, async () => {
       const js = await ensureJobset(this.db, project, name);
       try {
-        await this.discoverAndIngest(js, report, signal);
-        if (!signal?.aborted) await this.pollUnfinished(js, report);
-        await this.db.update(jobsets).set({ lastSyncAt: new Date(), lastSyncOkAt: new Date(), lastSyncError: null, lastSyncMs: Date.now() - started })
-          .where(eq(jobsets.id, js.id));
+        if (phase !== 'builds') await this.discoverAndIngest(js, report, signal);
+        if (phase !== 'evals' && !signal?.aborted) await this.pollUnfinished(js, report);
+        if (phase !== 'evals') {
+          await this.db.update(jobsets).set({ lastSyncAt: new Date(), lastSyncOkAt: new Date(), lastSyncError: null, lastSyncMs: Date.now() - started })
+            .where(eq(jobsets.id, js.id));
+        }
       } catch (err) {
         report.error = err instanceof Error ? err.message : String(err);
-        this.log.error('sync failed', { jobset: ref, reason: report.error });
+        this.log.error('sync failed', { jobset: ref, phase, reason: report.error });
         await this.db.update(jobsets).set({ lastSyncAt: new Date(), lastSyncError: report.error, lastSyncMs: Date.now() - started })
           .where(eq(jobsets.id, js.id));
       }
@@ -154,7 +171,7 @@ export class Collector {
     let prev = newest;
     for (const e of fresh) {
       if (signal?.aborted) return;
-      await this.ingestEval(js, e, prev, 'append', report);
+      await this.ingestEval(js, e, prev, 'append', report, newest === null);
       prev = e.id;
     }
     // Only remember the probe once everything it announced is in: a failure retries next run.
@@ -162,11 +179,15 @@ export class Collector {
     if (newest === null && fresh.length) await this.db.update(jobsets).set({ backfilled: true }).where(eq(jobsets.id, js.id));
   }
 
-  /** Fetches what the eval needs, then makes it visible in one transaction (all or nothing). */
-  private async ingestEval(js: JobsetRow, e: HydraEval, neighbour: number | null, mode: 'append' | 'prepend', report: SyncReport): Promise<void> {
+  /**
+   * Fetches what the eval needs, then makes it visible in one transaction (all or nothing).
+   * `catchUp` (first sync, backfill): baselines are a one-time cost where time to a useful
+   * dashboard matters, so any real amount of unknown builds goes bulk (minutes, not hours).
+   */
+  private async ingestEval(js: JobsetRow, e: HydraEval, neighbour: number | null, mode: 'append' | 'prepend', report: SyncReport, catchUp = false): Promise<void> {
     const t0 = Date.now();
     const unknown = await unknownBuildIds(this.db, e.builds);
-    const records = await this.fetchBuilds(e, unknown);
+    const records = await this.fetchBuilds(e, unknown, catchUp);
     const { revision } = evalRevision(e, js.inputName);
     const rec: EvalRecord = {
       id: e.id, revision, timestamp: e.timestamp, checkoutTime: e.checkouttime, evalTime: e.evaltime, flake: e.flake,
@@ -196,9 +217,10 @@ export class Collector {
     this.log.info('eval ingested', { jobset: `${js.project}/${js.name}`, eval: e.id, builds: e.builds.length, fetched: records.length, ms: Date.now() - t0 });
   }
 
-  private async fetchBuilds(e: HydraEval, unknown: number[]): Promise<BuildRecord[]> {
+  private async fetchBuilds(e: HydraEval, unknown: number[], catchUp: boolean): Promise<BuildRecord[]> {
     const forced = this.opts.fetchMode && this.opts.fetchMode !== 'auto' ? this.opts.fetchMode : null;
-    const mode = unknown.length === 0 ? 'single' : (forced ?? chooseFetchMode(unknown.length, e.builds.length, this.opts.rps, this.opts.maxSingleSeconds));
+    const mode = unknown.length === 0 ? 'single'
+      : (forced ?? (catchUp && unknown.length > 50 ? 'bulk' : chooseFetchMode(unknown.length, e.builds.length, this.opts.rps, this.opts.maxSingleSeconds)));
     if (mode === 'bulk') {
       // Keep what is new to us, and what the download says about builds that are (or were) unfinished.
       const wanted = new Set(unknown);
@@ -329,7 +351,7 @@ export class Collector {
       let neighbour = oldest;
       for (const [i, e] of older.entries()) {
         progress?.(i, older.length, `eval ${e.id}`);
-        await this.ingestEval(js, e, neighbour, neighbour === null ? 'append' : 'prepend', report);
+        await this.ingestEval(js, e, neighbour, neighbour === null ? 'append' : 'prepend', report, true);
         neighbour = e.id;
       }
       if (older.length) {
