@@ -5,7 +5,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,11 +71,8 @@ export async function startApp(): Promise<Running> {
   const runtime = await createRuntime(config, silentLogger);
   const [report] = await runtime.collector.syncAll(config.jobsets);
   if (report?.error) throw new Error(`sync failed: ${String(report.error)}`);
-  // adapter-node derives the request origin from ORIGIN (else it assumes https), and SvelteKit
-  // refuses form posts whose Origin differs: a deployment sets ORIGIN, so the test does too.
-  const port = await freePort();
-  process.env.ORIGIN = `http://127.0.0.1:${port}`;
-  const server = await startServer(runtime, { port, host: '127.0.0.1' });
+  // No ORIGIN here: the server must accept same-origin form posts as `npm start` runs it.
+  const server = await startServer(runtime, { port: 0, host: '127.0.0.1' });
   return {
     url: server.url, runtime, sim, facts,
     async close() {
@@ -88,16 +84,6 @@ export async function startApp(): Promise<Running> {
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Browser {
   context: BrowserContext;

@@ -26,6 +26,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Set by this server on every request (any client-sent value is overwritten). */
+const PROTOCOL_HEADER = 'x-zhf-protocol';
+
 const API_PATHS = /^\/(api(\/|$)|healthz$|metrics$|feeds\/|auth\/)/;
 
 /**
@@ -52,11 +55,17 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
     githubLogin: !!rt.config.github.clientId,
   });
   ensureDashboardBuilt(rt.log);
+  // SvelteKit refuses form posts whose Origin differs from the site's own (CSRF). adapter-node
+  // learns the site's origin from ORIGIN, else from a protocol header and Host: behind a
+  // proxy, ZHF_PUBLIC_URL is the truth; otherwise this server says "http" itself.
+  if (rt.config.publicUrl && !process.env.ORIGIN) process.env.ORIGIN = new URL(rt.config.publicUrl).origin;
+  if (!process.env.ORIGIN) process.env.PROTOCOL_HEADER = PROTOCOL_HEADER;
   const { handler } = (await import(pathToFileURL(handlerPath).href)) as {
     handler: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
   };
   const api = getRequestListener(app.fetch);
   const server = createServer((req, res) => {
+    req.headers[PROTOCOL_HEADER] = 'http';
     const path = (req.url ?? '/').split('?')[0]!;
     if (API_PATHS.test(path)) return void api(req, res);
     handler(req, res, () => {

@@ -1,0 +1,375 @@
+/**
+ * zhf at nixpkgs scale: `npm run bench` (250k jobs x 100 evals, writes BENCHMARKS.md) or
+ * `npm run bench -- --smoke` (10k jobs, a few evals, no targets; CI). The simulated Hydra runs
+ * in a child process with its rate limit lifted; the collector, API and dashboard are the
+ * real ones, on a PostgreSQL server (BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the
+ * machine's at 127.0.0.1:5432/test), in a fresh database dropped at the end.
+ */
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import autocannon from 'autocannon';
+import { openDatabase, queryRows, type Database } from '../../db/src/index.ts';
+import { evalContext, refreshEvalStats } from '../../db/src/queries/index.ts';
+import { HydraClient } from '../../apps/collector/src/hydra/client.ts';
+import { Collector } from '../../apps/collector/src/sync.ts';
+import { recomputeBreakages } from '../../apps/collector/src/verdicts/recompute.ts';
+import { preflightEvals } from '../../apps/collector/src/preflight/index.ts';
+import { loadConfig } from '../../apps/collector/src/config.ts';
+import { createLogger } from '../../apps/collector/src/log.ts';
+import { isoWeekOf } from '../../apps/collector/src/pure/week.ts';
+
+const { values: args } = parseArgs({
+  options: { smoke: { type: 'boolean' }, jobs: { type: 'string' }, evals: { type: 'string' }, runs: { type: 'string' } },
+});
+const smoke = !!args.smoke;
+const JOBS = Number(args.jobs ?? (smoke ? 10_000 : 250_000));
+const EVALS = Number(args.evals ?? (smoke ? 6 : 100));
+const RUNS = Number(args.runs ?? (smoke ? 1 : 3));
+const log = createLogger({ level: 'warn' });
+const out: string[] = [];
+const say = (line = '') => {
+  out.push(line);
+  process.stdout.write(line + '\n');
+};
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+const ms = (n: number) => `${n < 10 ? n.toFixed(1) : Math.round(n)} ms`;
+const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
+
+interface Child {
+  url: string;
+  main: { id: number; timestamp: number }[];
+  staging: { id: number; timestamp: number }[];
+  setClock(t: number): Promise<void>;
+  counters(): Promise<Record<string, { requests: number; bytes: number }>>;
+  stop(): void;
+}
+
+async function startChild(opts: object): Promise<Child> {
+  const child = fork(join(import.meta.dirname, 'hydra-child.ts'), [JSON.stringify(opts)], {
+    execArgv: ['--import', 'tsx', '--max-old-space-size=4096'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = <T>(key: string) => new Promise<T>((resolve) => {
+    const on = (m: Record<string, unknown>) => {
+      if (key in m) {
+        child.off('message', on);
+        resolve(m as T);
+      }
+    };
+    child.on('message', on);
+  });
+  const ready = await next<{ url: string; main: Child['main']; staging: Child['staging'] }>('ready');
+  return {
+    ...ready,
+    async setClock(t) {
+      const p = next('clock');
+      child.send({ setClock: t });
+      await p;
+    },
+    async counters() {
+      const p = next<{ counters: Record<string, { requests: number; bytes: number }> }>('counters');
+      child.send({ counters: true });
+      return (await p).counters;
+    },
+    stop: () => child.send('stop'),
+  };
+}
+
+async function freshDatabase(base: string) {
+  const name = `zhf_bench_${randomBytes(4).toString('hex')}`;
+  const admin = postgres(base, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  const database = await openDatabase({ databaseUrl: u.toString(), maxConnections: 20 });
+  return {
+    database,
+    url: u.toString(),
+    async drop() {
+      await database.close();
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+function collectorFor(database: Database, url: string) {
+  // Unlimited toward the local simulator; the fetch policy still reasons at production's 1 req/s.
+  const client = new HydraClient({ baseUrl: url, userAgent: 'zhf-bench', rps: 100_000, burst: 100_000, logger: log });
+  const collector = new Collector(database, client, { backfillEvals: 1, rps: 1, singleConcurrency: 8 }, log);
+  return { client, collector };
+}
+
+/** Peak RSS of this process while `fn` runs (sampled every 20 ms). */
+async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ value: T; peak: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  try {
+    const value = await fn();
+    return { value, peak: Math.max(peak, process.memoryUsage().rss) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function diffCounters(a: Record<string, { requests: number; bytes: number }>, b: Record<string, { requests: number; bytes: number }>) {
+  let requests = 0;
+  let bytes = 0;
+  for (const [k, v] of Object.entries(b)) {
+    requests += v.requests - (a[k]?.requests ?? 0);
+    bytes += v.bytes - (a[k]?.bytes ?? 0);
+  }
+  return { requests, bytes };
+}
+
+async function main() {
+  const base = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const started = Date.now();
+  const genOpts = {
+    seed: 42, jobsPerEval: JOBS, evals: EVALS, churn: 0.02, massRebuilds: [Math.floor(EVALS / 2)], massRebuildFraction: 0.6,
+    maxBuildSec: 3000, staging: { name: 'staging-next', evals: 1, rebuildFraction: 0.3 },
+  };
+  say(`# zhf benchmarks${smoke ? ' (smoke run, no targets)' : ''}`);
+  say();
+  const admin = postgres(base, { max: 1, onnotice: () => {} });
+  const [{ version }] = await admin`select version()`;
+  await admin.end();
+  say(`- date: ${new Date().toISOString()}`);
+  say(`- machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`);
+  say(`- Node ${process.version}; ${String(version).split(',')[0]}`);
+  say(`- scenario: ${JOBS.toLocaleString('en')} jobs per eval on 4 systems, ${EVALS} evals, 2% churn, one mass rebuild of 60% (eval ${genOpts.massRebuilds[0]}), simulated Hydra in a child process, rate limit lifted; medians of ${RUNS} runs where repeated`);
+  say();
+
+  const child = await startChild(genOpts);
+  const results: { figure: string; value: string; target: string; ok: boolean | null }[] = [];
+  const row = (figure: string, value: string, target: string, ok: boolean | null) => results.push({ figure, value, target, ok });
+  try {
+    // 1. First ingest of one eval (bulk stream to committed rows), repeated into fresh databases.
+    const first = child.main[0]!;
+    await child.setClock(first.timestamp + 3600);
+    const firstTimes: number[] = [];
+    const peaks: number[] = [];
+    let firstTraffic = { requests: 0, bytes: 0 };
+    for (let r = 0; r < RUNS; r++) {
+      const fresh = await freshDatabase(base);
+      const { collector } = collectorFor(fresh.database, child.url);
+      const before = await child.counters();
+      global.gc?.();
+      const t0 = performance.now();
+      const { value: rep, peak } = await withPeakRss(() => collector.syncJobset('nixpkgs/unstable', undefined, 'evals'));
+      firstTimes.push(performance.now() - t0);
+      peaks.push(peak);
+      if (rep.error || rep.newEvals.length !== 1) throw new Error(`first ingest failed: ${rep.error ?? JSON.stringify(rep)}`);
+      firstTraffic = diffCounters(before, await child.counters());
+      await fresh.drop();
+    }
+
+    // 2. The floor for the same eval: JSON.parse of the same bytes + COPY of the same rows.
+    const body = Buffer.from(await (await fetch(`${child.url}/eval/${first.id}/builds`, { headers: { accept: 'application/json' } })).arrayBuffer());
+    const floors: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      const t0 = performance.now();
+      const parsed = JSON.parse(body.toString('utf8')) as { id: number; job: string; system: string; finished: number; buildstatus: number | null; drvpath: string; buildoutputs: Record<string, { path: string }> }[];
+      const tParse = performance.now() - t0;
+      const pg = postgres(base, { max: 1, onnotice: () => {} });
+      await pg`create temp table floor_builds (id bigint, job text, system text, finished smallint, status smallint, drvpath text, outputs text[])`;
+      const t1 = performance.now();
+      const w = await pg`copy floor_builds from stdin`.writable();
+      const esc = (s: string) => s.replace(/[\\\t\n]/g, (c) => (c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\\\'));
+      for (let i = 0; i < parsed.length; i += 5000) {
+        let chunk = '';
+        for (const b of parsed.slice(i, i + 5000)) {
+          const outs = `{${Object.values(b.buildoutputs).map((o) => `"${o.path}"`).join(',')}}`;
+          chunk += `${b.id}\t${esc(b.job)}\t${esc(b.system)}\t${b.finished}\t${b.buildstatus ?? '\\N'}\t${esc(b.drvpath)}\t${outs}\n`;
+        }
+        if (!w.write(chunk)) await new Promise((r) => w.once('drain', r));
+      }
+      await new Promise<void>((resolve, reject) => w.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      const tCopy = performance.now() - t1;
+      await pg.end();
+      floors.push(tParse + tCopy);
+    }
+    const firstMed = median(firstTimes);
+    const floorMed = median(floors);
+    row(`first ingest of one ${JOBS.toLocaleString('en')}-build eval (bulk stream to committed rows)`, `${ms(firstMed)}, peak RSS ${mb(Math.max(...peaks))}`, '<= 20 s, peak RSS <= 400 MB', smoke ? null : firstMed <= 20_000 && Math.max(...peaks) <= 400 * 2 ** 20);
+    row('floor: JSON.parse of the same bytes + COPY of the same rows', `${ms(floorMed)} (${mb(body.length)} of JSON); ingest = ${(firstMed / floorMed).toFixed(2)}x floor`, 'ingest <= 3x floor', smoke ? null : firstMed <= 3 * floorMed);
+
+    // 3. The whole history, eval by eval, into one database.
+    const main = await freshDatabase(base);
+    const { collector } = collectorFor(main.database, child.url);
+    const steady: number[] = [];
+    const steadyTraffic: { requests: number; bytes: number }[] = [];
+    let massTime = 0;
+    let massTraffic = { requests: 0, bytes: 0 };
+    const massIndex = genOpts.massRebuilds[0]!;
+    const tHistory = performance.now();
+    for (let k = 0; k < child.main.length; k++) {
+      const e = child.main[k]!;
+      await child.setClock(e.timestamp + 3600);
+      const before = await child.counters();
+      const t0 = performance.now();
+      const rep = await collector.syncJobset('nixpkgs/unstable', undefined, 'evals');
+      const dt = performance.now() - t0;
+      if (rep.error) throw new Error(`eval ${e.id}: ${rep.error}`);
+      const traffic = diffCounters(before, await child.counters());
+      if (k === massIndex) {
+        massTime = dt;
+        massTraffic = traffic;
+      } else if (k > 0) {
+        steady.push(dt);
+        steadyTraffic.push(traffic);
+      }
+      if (!smoke && k % 10 === 0) process.stderr.write(`  history: eval ${k + 1}/${child.main.length} (${ms(dt)})\n`);
+    }
+    const historyMs = performance.now() - tHistory;
+    const steadyMed = median(steady);
+    row(`ingest of an eval with 2% new builds (~${Math.round(JOBS * 0.02).toLocaleString('en')}), median of ${steady.length}`, ms(steadyMed), '<= 3 s, excluding rate-limited waiting', smoke ? null : steadyMed <= 3000);
+    row(`ingest of the mass-rebuild eval (60% new builds)`, ms(massTime), 'report', null);
+
+    // Staging for preflight.
+    for (const e of child.staging) {
+      await child.setClock(Math.max(e.timestamp, child.main.at(-1)!.timestamp) + 3600);
+      const rep = await collector.syncJobset('nixpkgs/staging-next', undefined, 'evals');
+      if (rep.error) throw new Error(`staging: ${rep.error}`);
+    }
+
+    // 4. Verdicts and breakages for one eval (the newest), recomputed from scratch.
+    const db = main.database.db;
+    const newest = child.main.at(-1)!.id;
+    const ctx = (await evalContext(db, newest))!;
+    const verdictTimes: number[] = [];
+    const breakageTimes: number[] = [];
+    const [{ jobs: changedJobs }] = await queryRows<{ jobs: number[] | string }>(db, sql`
+      select coalesce(array_agg(distinct job_id), '{}') as jobs from memberships where jobset_id = ${ctx.jobsetId} and (first_eval_id = ${newest} or last_eval_id = ${ctx.prevId})`);
+    const jobIds = (typeof changedJobs === 'string' ? changedJobs.replace(/[{}]/g, '').split(',').filter(Boolean) : changedJobs).map(Number);
+    for (let r = 0; r < RUNS; r++) {
+      const t0 = performance.now();
+      await refreshEvalStats(db, ctx.jobsetId, [newest]);
+      verdictTimes.push(performance.now() - t0);
+      const t1 = performance.now();
+      await db.transaction(async (tx) => void (await recomputeBreakages(tx as never, ctx.jobsetId, jobIds)));
+      breakageTimes.push(performance.now() - t1);
+    }
+    row(`verdicts (category counts over all ${JOBS.toLocaleString('en')} jobs) + breakages of its ${jobIds.length.toLocaleString('en')} changed jobs, one eval`, `${ms(median(verdictTimes) + median(breakageTimes))} (${ms(median(verdictTimes))} + ${ms(median(breakageTimes))})`, '<= 1 s', smoke ? null : median(verdictTimes) + median(breakageTimes) <= 1000);
+
+    // 5. Size.
+    const [size] = await queryRows<{ db: string; builds: string; runs: string; n_builds: string; n_runs: string }>(db, sql`
+      select pg_database_size(current_database())::text as db, pg_total_relation_size('builds')::text as builds,
+        pg_total_relation_size('memberships')::text as runs, (select count(*) from builds)::text as n_builds, (select count(*) from memberships)::text as n_runs`);
+    const ratio = Number(size!.db) / Number(size!.builds);
+    row(`database size after ${EVALS} evals (${Number(size!.n_builds).toLocaleString('en')} builds, ${Number(size!.n_runs).toLocaleString('en')} runs)`, `${mb(Number(size!.db))} = ${ratio.toFixed(2)}x the builds table with its indexes (${mb(Number(size!.builds))}); runs ${mb(Number(size!.runs))}`, '<= 2x the distinct build rows alone', smoke ? null : ratio <= 2);
+
+    // 6. API latency, in process (no network): p95 of 50 requests after warm-up.
+    const { createApp } = await import('../../apps/dashboard/src/lib/server/api/index.ts');
+    const { mountExtraRoutes, UPLOAD_PATHS } = await import('../../apps/collector/src/api-extra.ts');
+    const config = { ...loadConfig({ ZHF_JOBSETS: 'nixpkgs/unstable,nixpkgs/staging-next', HYDRA_URL: child.url, DATABASE_URL: main.url }) };
+    const app = createApp({ database: main.database, config }, { extraRoutes: (api) => mountExtraRoutes(api, { database: main.database, config }), largeBodyPaths: UPLOAD_PATHS });
+    const week = isoWeekOf(new Date(child.main.at(-1)!.timestamp * 1000));
+    const older = child.main[Math.max(0, child.main.length - 11)]!.id;
+    const timeIt = async (path: string, n = 50) => {
+      const times: number[] = [];
+      for (let i = 0; i < n + 3; i++) {
+        const t0 = performance.now();
+        const res = await app.request(path);
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status}`);
+        if (i >= 3) times.push(performance.now() - t0);
+      }
+      return times;
+    };
+    for (const [label, path] of [
+      [`/api/breakages?week=${week}`, `/api/breakages?week=${week}&jobset=nixpkgs/unstable`],
+      ['/api/evals/:id/jobs?category=new_failure', `/api/evals/${newest}/jobs?category=new_failure`],
+      ['/api/trends', '/api/trends?jobset=nixpkgs/unstable'],
+    ] as const) {
+      const t = await timeIt(path);
+      row(`${label} at ${EVALS} evals`, `p95 ${ms(pct(t, 95))} (median ${ms(median(t))})`, 'p95 <= 50 ms', smoke ? null : pct(t, 95) <= 50);
+    }
+    const cmp = await timeIt(`/api/evals/${newest}/compare/${older}`, smoke ? 3 : 5);
+    row(`/api/evals/:a/compare/:b over ${JOBS.toLocaleString('en')} jobs (10 evals apart)`, `median ${ms(median(cmp))}`, '<= 500 ms', smoke ? null : median(cmp) <= 500);
+
+    // 7. Preflight of two full evals (staging against unstable).
+    if (child.staging.length) {
+      const pf: number[] = [];
+      for (let r = 0; r < RUNS; r++) {
+        const t0 = performance.now();
+        const rep = await preflightEvals(db, newest, child.staging.at(-1)!.id);
+        pf.push(performance.now() - t0);
+        if (r === 0) say(`preflight: ${rep.totals.rebuilt} rebuilt, labels ${rep.labels.join(', ')}`);
+      }
+      row(`preflight of two ${JOBS.toLocaleString('en')}-job evals`, `median ${ms(median(pf))}`, '< 2 s', smoke ? null : median(pf) < 2000);
+    }
+
+    // 8. The dashboard: the fix list page server-side, then 64 connections for 20 s.
+    const { createRuntime } = await import('../../apps/collector/src/runtime.ts');
+    const { startServer } = await import('../../apps/collector/src/server.ts');
+    const rt = await createRuntime(config, log);
+    const server = await startServer(rt, { port: 0, host: '127.0.0.1' });
+    try {
+      const page = `${server.url}/fix?week=${week}&jobset=nixpkgs/unstable`;
+      const pageTimes: number[] = [];
+      for (let i = 0; i < 23; i++) {
+        const t0 = performance.now();
+        const res = await fetch(page);
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`${page}: HTTP ${res.status}`);
+        if (i >= 3) pageTimes.push(performance.now() - t0);
+      }
+      row('dashboard fix list page, server-side', `median ${ms(median(pageTimes))}, p95 ${ms(pct(pageTimes, 95))}`, '<= 300 ms', smoke ? null : pct(pageTimes, 95) <= 300);
+      const load = await autocannon({ url: page, connections: 64, duration: smoke ? 3 : 20 });
+      const errors = load.errors + load.timeouts + (load.non2xx ?? 0);
+      row(`64 concurrent connections for ${smoke ? 3 : 20} s on the fix list`, `${load.requests.total} requests, ${errors} errors, p99 ${ms(load.latency.p99)}`, '0 errors, p99 <= 200 ms', smoke ? null : errors === 0 && load.latency.p99 <= 200);
+    } finally {
+      await server.close();
+      await rt.close();
+    }
+
+    // 9. Traffic toward Hydra.
+    const steadyReq = median(steadyTraffic.map((t) => t.requests));
+    const steadyBytes = median(steadyTraffic.map((t) => t.bytes));
+    say();
+    say('## Results');
+    say();
+    say('| figure | measured | target | |');
+    say('|---|---|---|---|');
+    for (const r of results) say(`| ${r.figure} | ${r.value} | ${r.target} | ${r.ok === null ? '' : r.ok ? 'met' : '**missed**'} |`);
+    say();
+    say('## Traffic toward Hydra (what the same work costs against hydra.nixos.org)');
+    say();
+    say('| eval | requests | bytes | at 2 requests/s |');
+    say('|---|---|---|---|');
+    say(`| first ingest (bulk) | ${firstTraffic.requests} | ${mb(firstTraffic.bytes)} | ${Math.ceil(firstTraffic.requests / 2)} s + the bulk list's server time |`);
+    say(`| 2% churn, median | ${steadyReq} | ${mb(steadyBytes)} | ${Math.round(steadyReq / 2 / 60)} min (at the default 1/s: ${Math.round(steadyReq / 60)} min) |`);
+    say(`| mass rebuild (bulk) | ${massTraffic.requests} | ${mb(massTraffic.bytes)} | ${Math.ceil(massTraffic.requests / 2)} s + the bulk list's server time |`);
+    say();
+    say(`Whole history (${EVALS} evals) ingested in ${(historyMs / 1000).toFixed(0)} s; the benchmark took ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+    await main.drop();
+  } finally {
+    child.stop();
+  }
+  const file = smoke ? 'test-artifacts/bench-smoke.md' : 'BENCHMARKS.md';
+  mkdirSync('test-artifacts', { recursive: true });
+  writeFileSync(file, out.join('\n') + '\n');
+  process.stdout.write(`\nwritten to ${file}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
