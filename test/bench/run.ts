@@ -232,6 +232,7 @@ async function main() {
         steady.push(dt);
         steadyTraffic.push(traffic);
       }
+      if (process.env.BENCH_DEBUG) process.stderr.write(`  eval ${e.id}: ${JSON.stringify(rep)}\n`);
       if (!smoke && k % 10 === 0) process.stderr.write(`  history: eval ${k + 1}/${child.main.length} (${ms(dt)})\n`);
     }
     const historyMs = performance.now() - tHistory;

@@ -286,7 +286,8 @@ export class GeneratedHydra implements HydraData {
     const O = this.opts;
     const jobsetInfo = defaultJobset(O.project, name, {
       description: t === 0 ? 'master branch' : `${name} branch`,
-      lastcheckedtime: ts[E - 1],
+      // Left to the server: it stamps the jobset with its newest eval visible on the clock.
+      lastcheckedtime: null,
       checkinterval: t === 0 ? 28800 : 43200,
       inputs: {
         nixpkgs: { name: 'nixpkgs', type: 'git', value: `https://github.com/nixos/nixpkgs.git${t === 0 ? '' : ' ' + name}`, emailresponsible: false },

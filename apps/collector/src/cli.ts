@@ -79,10 +79,20 @@ async function serveForever(config: Config, opts: { collector: boolean; onReady?
   const scheduler = new Scheduler(rt.log);
   if (opts.collector) {
     const { createRoundupTick } = await import('./roundup/index.ts');
-    const syncJob = { name: 'sync', cron: config.syncCron, run: async (signal: AbortSignal) => void (await rt.collector.syncAll(config.jobsets, signal)) };
+    const syncJob = {
+      name: 'sync',
+      cron: config.syncCron,
+      run: async (signal: AbortSignal) => {
+        await rt.collector.syncAll(config.jobsets, signal);
+        server.invalidate();
+      },
+    };
     scheduler.add(syncJob);
     const tick = createRoundupTick({ database: rt.database, config });
-    scheduler.add({ name: 'roundup', cron: config.roundupCron, run: async () => void (await tick(new Date())) });
+    scheduler.add({ name: 'roundup', cron: config.roundupCron, run: async () => {
+      await tick(new Date());
+      server.invalidate();
+    } });
     void scheduler.trigger(syncJob);
   }
   await opts.onReady?.(rt);

@@ -7,6 +7,7 @@ import { getRequestListener } from '@hono/node-server';
 import { createApp, getSessionUser, SESSION_COOKIE } from '../../dashboard/src/lib/server/api/index.ts';
 import { setContext } from '../../dashboard/src/lib/server/context.ts';
 import { mountExtraRoutes, UPLOAD_PATHS } from './api-extra.ts';
+import { PageCache } from './page-cache.ts';
 import type { Runtime } from './runtime.ts';
 
 const dashboardDir = fileURLToPath(new URL('../../dashboard/', import.meta.url));
@@ -23,6 +24,8 @@ export function ensureDashboardBuilt(log: Runtime['log']): void {
 export interface RunningServer {
   url: string;
   server: Server;
+  /** Data changed outside a request (a sync): drop cached pages. */
+  invalidate(): void;
   close(): Promise<void>;
 }
 
@@ -35,7 +38,7 @@ const API_PATHS = /^\/(api(\/|$)|healthz$|metrics$|feeds\/|auth\/)/;
  * One HTTP server: the Hono app answers the API, auth, health and feeds; SvelteKit's
  * adapter-node handler renders every page, reaching the API in process through the context.
  */
-export async function startServer(rt: Runtime, opts: { port?: number; host?: string } = {}): Promise<RunningServer> {
+export async function startServer(rt: Runtime, opts: { port?: number; host?: string; pageCacheMs?: number } = {}): Promise<RunningServer> {
   const app = createApp(
     {
       database: rt.database,
@@ -46,8 +49,15 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
     },
     { extraRoutes: (api) => mountExtraRoutes(api, rt), largeBodyPaths: UPLOAD_PATHS },
   );
+  const pages = new PageCache({ ttlMs: opts.pageCacheMs ?? 10_000, maxEntries: 500, sessionCookie: SESSION_COOKIE });
+  // Every successful write through the API (claims, sign-in) empties the page cache.
+  const appFetch = async (req: Request) => {
+    const res = await app.fetch(req);
+    if (req.method !== 'GET' && req.method !== 'HEAD' && res.status < 400) pages.invalidate();
+    return res;
+  };
   setContext({
-    fetch: async (req) => app.fetch(req),
+    fetch: appFetch,
     sessionUser: async (cookie) => (cookie ? getSessionUser(rt.database, cookie, rt.config) : null),
     sessionCookieName: SESSION_COOKIE,
     hydraUrl: rt.config.hydraUrl,
@@ -63,12 +73,13 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
   const { handler } = (await import(pathToFileURL(handlerPath).href)) as {
     handler: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
   };
-  const api = getRequestListener(app.fetch);
+  const api = getRequestListener(appFetch);
+  const pageHandler = pages.wrap(handler);
   const server = createServer((req, res) => {
     req.headers[PROTOCOL_HEADER] = 'http';
     const path = (req.url ?? '/').split('?')[0]!;
     if (API_PATHS.test(path)) return void api(req, res);
-    handler(req, res, () => {
+    pageHandler(req, res, () => {
       res.statusCode = 404;
       res.end('Not found');
     });
@@ -82,6 +93,7 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
   return {
     url,
     server,
+    invalidate: () => pages.invalidate(),
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections?.();
       server.close(() => resolve());

@@ -63,7 +63,9 @@ export function chooseFetchMode(unknown: number, evalSize: number, rps: number, 
 export class Collector {
   private log: Logger;
   private lastBulkPoll = new Map<string, number>();
+  /** One /api/jobsets answer per project and pass over the jobsets. */
   private probeCache = new Map<string, Promise<Map<string, string> | null>>();
+  private inPass = false;
 
   constructor(private database: Database, private client: HydraClient, private opts: CollectorOptions, logger?: Logger) {
     this.log = logger ?? silentLogger;
@@ -80,6 +82,15 @@ export class Collector {
    */
   async syncAll(refs: string[], signal?: AbortSignal): Promise<SyncReport[]> {
     this.probeCache.clear();
+    this.inPass = true;
+    try {
+      return await this.pass(refs, signal);
+    } finally {
+      this.inPass = false;
+    }
+  }
+
+  private async pass(refs: string[], signal?: AbortSignal): Promise<SyncReport[]> {
     // A shutdown aborts the request in flight too; the eval in hand then rolls back untouched.
     this.client.abortSignal = signal;
     const out: SyncReport[] = [];
@@ -105,6 +116,7 @@ export class Collector {
     const started = Date.now();
     const report: SyncReport = { jobset: ref, newEvals: [], buildsFetched: 0, buildsUpdated: 0, breakagesOpened: 0, breakagesClosed: 0, ms: 0 };
     const [project, name] = splitRef(ref);
+    if (!this.inPass) this.probeCache.clear();
     const locked = await this.database.tryWithLock(`zhf:ingest:${ref}`, async () => {
       const js = await ensureJobset(this.db, project, name);
       try {

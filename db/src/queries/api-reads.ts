@@ -180,7 +180,7 @@ export interface TrendWeek {
   medianHoursToFix: number | null;
 }
 
-/** Per-eval failing counts (by system from eval_stats, by kind grouped here) of the evals in [from, to). */
+/** Per-eval failing counts (by system and by kind, both from eval_stats) of the evals in [from, to). */
 export async function trendEvals(db: Db, jobsetId: number, from: Date, to: Date, max: number): Promise<TrendEval[]> {
   const idRows = await queryRows<{ id: string | number }>(db, sql`
     select id from evals where jobset_id = ${jobsetId} and timestamp >= ${from.toISOString()}::timestamptz
@@ -188,17 +188,13 @@ export async function trendEvals(db: Db, jobsetId: number, from: Date, to: Date,
   const ids = idRows.map((r) => Number(r.id)).reverse();
   if (!ids.length) return [];
   const views = await evalViews(db, ids);
-  const kinds = await queryRows<{ eval_id: string | number; kind: 'direct' | 'dependency'; n: string | number }>(db, sql`
-    select e.id as eval_id, ${kindSql('b')} as kind, count(*) as n
-    from evals e join memberships ms on ms.jobset_id = e.jobset_id and ms.first_eval_id <= e.id and (ms.last_eval_id is null or ms.last_eval_id >= e.id)
-    join builds b on b.id = ms.build_id
-    where e.id = any(${`{${ids.join(',')}}`}::bigint[]) and ${outcomeSql('b')} = 'failure'
-    group by e.id, 2`);
+  // Counted with the category counts when the eval's stats were computed: no member scan here.
+  const kinds = await queryRows<{ eval_id: string | number; k: { direct?: number; dependency?: number } | string }>(db, sql`
+    select eval_id, failing_by_kind as k from eval_stats where eval_id = any(${`{${ids.join(',')}}`}::bigint[])`);
   const byKind = new Map<number, { direct: number; dependency: number }>();
-  for (const k of kinds) {
-    const e = byKind.get(Number(k.eval_id)) ?? { direct: 0, dependency: 0 };
-    e[k.kind] = Number(k.n);
-    byKind.set(Number(k.eval_id), e);
+  for (const r of kinds) {
+    const k = typeof r.k === 'string' ? (JSON.parse(r.k) as { direct?: number; dependency?: number }) : r.k;
+    byKind.set(Number(r.eval_id), { direct: k.direct ?? 0, dependency: k.dependency ?? 0 });
   }
   return views.map((v) => {
     const bySystem: Record<string, number> = {};

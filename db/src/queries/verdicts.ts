@@ -198,21 +198,26 @@ function removedOnlySql(ctx: EvalContext): SQL {
 export interface EvalCounts {
   counts: Partial<Record<Category, number>>;
   countsBySystem: Record<string, Partial<Record<Category, number>>>;
+  /** Member builds whose outcome is a failure, by kind (removed rows excluded). */
+  failingByKind: { direct: number; dependency: number };
   pending: number;
 }
 
 /** Category counts of an eval, overall and by system (one grouped pass over its rows). */
 export async function computeEvalCounts(db: Db, ctx: EvalContext): Promise<EvalCounts> {
-  const rows = await queryRows<{ system: string; category: Category; n: string }>(db, sql`
-    select system, category, count(*) as n from (${rowsSql(ctx, false)}) r group by system, category`);
+  const rows = await queryRows<{ system: string; category: Category; kind: 'direct' | 'dependency' | null; n: string }>(db, sql`
+    select system, category, kind, count(*) as n from (${rowsSql(ctx, false)}) r group by system, category, kind`);
   const counts: Partial<Record<Category, number>> = {};
   const countsBySystem: Record<string, Partial<Record<Category, number>>> = {};
+  const failingByKind = { direct: 0, dependency: 0 };
   for (const r of rows) {
     const n = Number(r.n);
     counts[r.category] = (counts[r.category] ?? 0) + n;
-    (countsBySystem[r.system] ??= {})[r.category] = n;
+    const sys = (countsBySystem[r.system] ??= {});
+    sys[r.category] = (sys[r.category] ?? 0) + n;
+    if (r.kind && r.category !== 'removed') failingByKind[r.kind] += n;
   }
-  return { counts, countsBySystem, pending: counts.pending ?? 0 };
+  return { counts, countsBySystem, failingByKind, pending: counts.pending ?? 0 };
 }
 
 /** Stores fresh counts for the given evals (all stale ones of the jobset when `evalIds` is omitted). */
@@ -225,10 +230,11 @@ export async function refreshEvalStats(db: Db, jobsetId: number, evalIds?: numbe
     if (!ctx) continue;
     const c = await computeEvalCounts(db, ctx);
     await db.execute(sql`
-      insert into eval_stats (eval_id, counts, counts_by_system, pending, stale, computed_at)
-      values (${id}, ${JSON.stringify(c.counts)}::jsonb, ${JSON.stringify(c.countsBySystem)}::jsonb, ${c.pending}, false, now())
+      insert into eval_stats (eval_id, counts, counts_by_system, failing_by_kind, pending, stale, computed_at)
+      values (${id}, ${JSON.stringify(c.counts)}::jsonb, ${JSON.stringify(c.countsBySystem)}::jsonb, ${JSON.stringify(c.failingByKind)}::jsonb,
+        ${c.pending}, false, now())
       on conflict (eval_id) do update set counts = excluded.counts, counts_by_system = excluded.counts_by_system,
-        pending = excluded.pending, stale = false, computed_at = now()`);
+        failing_by_kind = excluded.failing_by_kind, pending = excluded.pending, stale = false, computed_at = now()`);
   }
   return ids.length;
 }

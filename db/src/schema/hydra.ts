@@ -95,6 +95,8 @@ export const evalStats = pgTable('eval_stats', {
   evalId: bigint('eval_id', { mode: 'number' }).primaryKey().references(() => evals.id),
   counts: jsonb('counts').notNull(),
   countsBySystem: jsonb('counts_by_system').notNull(),
+  /** Failure outcomes by kind ({ direct, dependency }), for trends without rescanning members. */
+  failingByKind: jsonb('failing_by_kind').notNull().default({}),
   pending: integer('pending').notNull(),
   stale: boolean('stale').notNull().default(false),
   computedAt: timestamp('computed_at', { withTimezone: true }).notNull().defaultNow(),

@@ -1,0 +1,66 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+interface Entry {
+  status: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  body: Buffer;
+  at: number;
+}
+
+/**
+ * A micro-cache of rendered pages for anonymous readers, who all see the same page for a
+ * URL. Any write through this process (a claim, a sync) bumps the generation and empties
+ * it; the TTL bounds staleness when another process (a separate collector) writes.
+ */
+export class PageCache {
+  private entries = new Map<string, Entry>();
+  private generation = 0;
+
+  constructor(private opts: { ttlMs: number; maxEntries: number; sessionCookie: string }) {}
+
+  invalidate(): void {
+    this.generation++;
+    this.entries.clear();
+  }
+
+  private cacheable(req: IncomingMessage): boolean {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const cookie = req.headers.cookie ?? '';
+    return !cookie.split(';').some((c) => c.trim().startsWith(`${this.opts.sessionCookie}=`));
+  }
+
+  /** Wraps a (req, res, next) handler: serves hits, records 200 answers it renders. */
+  wrap(handler: (req: IncomingMessage, res: ServerResponse, next: () => void) => void) {
+    return (req: IncomingMessage, res: ServerResponse, next: () => void) => {
+      if (!this.cacheable(req) || this.opts.ttlMs <= 0) return handler(req, res, next);
+      const key = req.url ?? '/';
+      const hit = this.entries.get(key);
+      if (hit && Date.now() - hit.at < this.opts.ttlMs) {
+        res.writeHead(hit.status, { ...hit.headers, 'x-zhf-cache': 'hit' });
+        res.end(req.method === 'HEAD' ? undefined : hit.body);
+        return;
+      }
+      const generation = this.generation;
+      const chunks: Buffer[] = [];
+      const write = res.write.bind(res) as (...a: unknown[]) => boolean;
+      const end = res.end.bind(res) as (...a: unknown[]) => ServerResponse;
+      const keep = (chunk: unknown) => {
+        if (typeof chunk === 'string') chunks.push(Buffer.from(chunk));
+        else if (chunk instanceof Uint8Array) chunks.push(Buffer.from(chunk));
+      };
+      res.write = ((chunk: unknown, ...rest: unknown[]) => {
+        keep(chunk);
+        return write(chunk, ...rest);
+      }) as typeof res.write;
+      res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+        if (chunk !== undefined && typeof chunk !== 'function') keep(chunk);
+        if (res.statusCode === 200 && !res.getHeader('set-cookie') && generation === this.generation && req.method === 'GET') {
+          if (this.entries.size >= this.opts.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+          this.entries.set(key, { status: 200, headers: res.getHeaders(), body: Buffer.concat(chunks), at: Date.now() });
+        }
+        return end(chunk, ...rest);
+      }) as typeof res.end;
+      handler(req, res, next);
+    };
+  }
+}
