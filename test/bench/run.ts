@@ -25,7 +25,7 @@ import { createLogger } from '../../apps/collector/src/log.ts';
 import { isoWeekOf } from '../../apps/collector/src/pure/week.ts';
 
 const { values: args } = parseArgs({
-  options: { smoke: { type: 'boolean' }, jobs: { type: 'string' }, evals: { type: 'string' }, runs: { type: 'string' } },
+  options: { smoke: { type: 'boolean' }, keep: { type: 'boolean' }, jobs: { type: 'string' }, evals: { type: 'string' }, runs: { type: 'string' } },
 });
 const smoke = !!args.smoke;
 const JOBS = Number(args.jobs ?? (smoke ? 10_000 : 250_000));
@@ -357,7 +357,8 @@ async function main() {
     say(`| mass rebuild (bulk) | ${massTraffic.requests} | ${mb(massTraffic.bytes)} | ${Math.ceil(massTraffic.requests / 2)} s + the bulk list's server time |`);
     say();
     say(`Whole history (${EVALS} evals) ingested in ${(historyMs / 1000).toFixed(0)} s; the benchmark took ${((Date.now() - started) / 1000).toFixed(0)} s.`);
-    await main.drop();
+    if (args.keep) say(`kept the database for inspection: ${main.url}`);
+    else await main.drop();
   } finally {
     child.stop();
   }

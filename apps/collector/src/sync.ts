@@ -3,7 +3,7 @@ import type { Database, Db } from '@zhf/db';
 import { jobsets } from '@zhf/db';
 import {
   appendEval, countUnfinished, ensureJobset, finishedAmong, unfinishedAmong, ingestedEvalIds, markStatsStale, prependEval, refreshEvalStats,
-  touchBuilds, unfinishedBuilds, unknownBuildIds, upsertBuilds, type BuildRecord, type EvalRecord, type JobsetRow,
+  touchBuilds, unfinishedBuilds, unknownBuildIds, upsertBuilds, type BuildChange, type BuildRecord, type EvalRecord, type JobsetRow,
 } from '@zhf/db/queries';
 import { queryRows } from '@zhf/db';
 import { HydraNotFound, type HydraClient } from './hydra/client.ts';
@@ -199,61 +199,100 @@ export class Collector {
   private async ingestEval(js: JobsetRow, e: HydraEval, neighbour: number | null, mode: 'append' | 'prepend', report: SyncReport, catchUp = false): Promise<void> {
     const t0 = Date.now();
     const unknown = await unknownBuildIds(this.db, e.builds);
-    const records = await this.fetchBuilds(e, unknown, catchUp);
+    const forced = this.opts.fetchMode && this.opts.fetchMode !== 'auto' ? this.opts.fetchMode : null;
+    const fetchMode = unknown.length === 0 ? 'single'
+      : (forced ?? (catchUp && unknown.length > 50 ? 'bulk' : chooseFetchMode(unknown.length, e.builds.length, this.opts.rps, this.opts.maxSingleSeconds)));
+    // Singles are fetched before the transaction; a bulk download streams into it chunk by chunk.
+    const prefetched = fetchMode === 'single' ? await this.fetchSingles(unknown) : null;
     const { revision } = evalRevision(e, js.inputName);
     const rec: EvalRecord = {
       id: e.id, revision, timestamp: e.timestamp, checkoutTime: e.checkouttime, evalTime: e.evaltime, flake: e.flake,
       inputs: e.jobsetevalinputs, buildIds: e.builds,
     };
+    let fetched = 0;
+    const phases: Record<string, number> = {};
+    const lap = (name: string, since: number) => (phases[name] = Date.now() - since);
     await this.db.transaction(async (txRaw) => {
       const tx = txRaw as unknown as Db;
-      const changed = await upsertBuilds(tx, js.id, records);
+      let t = Date.now();
+      const changed: BuildChange[] = [];
+      if (prefetched) {
+        changed.push(...await upsertBuilds(tx, js.id, prefetched));
+        fetched = prefetched.length;
+      } else {
+        fetched = await this.streamBuildsInto(tx, js.id, e, unknown, changed);
+      }
+      lap('builds', t);
+      t = Date.now();
       const membership = mode === 'append' || neighbour === null
         ? await appendEval(tx, js.id, rec, neighbour)
         : await prependEval(tx, js.id, rec, neighbour);
+      lap('membership', t);
       // Known builds whose state changed (seen in a bulk download) reach back to older evals.
       const stateChanged = changed.filter((c) => !c.inserted);
       if (stateChanged.length) await this.markStaleFor(tx, js.id, stateChanged.map((c) => c.id));
       if (mode === 'append') {
+        t = Date.now();
         const jobIds = [...new Set([...membership.jobIds, ...stateChanged.map((c) => c.jobId)])];
         const b = await recomputeBreakages(tx, js.id, neighbour === null ? 'all' : jobIds);
         report.breakagesOpened += b.opened;
         report.breakagesClosed += b.closed;
+        lap('breakages', t);
+        t = Date.now();
         await refreshEvalStats(tx, js.id, [e.id]);
         if (stateChanged.length) await refreshEvalStats(tx, js.id);
+        lap('stats', t);
       }
       report.buildsUpdated += stateChanged.length;
     });
     report.newEvals.push(e.id);
-    report.buildsFetched += records.length;
-    this.log.info('eval ingested', { jobset: `${js.project}/${js.name}`, eval: e.id, builds: e.builds.length, fetched: records.length, ms: Date.now() - t0 });
+    report.buildsFetched += fetched;
+    this.log.info('eval ingested', { jobset: `${js.project}/${js.name}`, eval: e.id, builds: e.builds.length, fetched, mode: fetchMode, ms: Date.now() - t0, ...phases });
   }
 
-  private async fetchBuilds(e: HydraEval, unknown: number[], catchUp: boolean): Promise<BuildRecord[]> {
-    const forced = this.opts.fetchMode && this.opts.fetchMode !== 'auto' ? this.opts.fetchMode : null;
-    const mode = unknown.length === 0 ? 'single'
-      : (forced ?? (catchUp && unknown.length > 50 ? 'bulk' : chooseFetchMode(unknown.length, e.builds.length, this.opts.rps, this.opts.maxSingleSeconds)));
-    if (mode === 'bulk') {
-      // Keep what is new to us, and what the download says about builds that are (or were) unfinished.
-      const wanted = new Set(unknown);
-      const held = new Set(await unfinishedAmong(this.db, e.builds));
-      const byId = new Map<number, BuildRecord>();
-      const restarted: number[] = [];
-      await this.client.streamEvalBuilds(e.id, (batch) => {
-        for (const b of batch) {
-          if (wanted.has(b.id) || held.has(b.id)) byId.set(b.id, toRecord(b));
-          else if (b.finished === 0) {
-            byId.set(b.id, toRecord(b));
-            restarted.push(b.id);
-          }
+  /**
+   * Streams the eval's bulk build list into the open transaction, 10k builds at a time, one
+   * chunk in the database while the next is parsed. Keeps what is new to us, and what the
+   * list says about builds we hold as unfinished or that Hydra restarted. Memory stays at a
+   * couple of chunks whatever the eval's size. Returns how many builds were stored.
+   */
+  private async streamBuildsInto(tx: Db, jobsetId: number, e: HydraEval, unknown: number[], changed: BuildChange[]): Promise<number> {
+    const wanted = new Set(unknown);
+    const held = new Set(await unfinishedAmong(tx, e.builds));
+    const found = new Set<number>();
+    let restarted = 0;
+    let stored = 0;
+    let chunk: BuildRecord[] = [];
+    let inflight: Promise<void> = Promise.resolve();
+    const flush = () => {
+      const c = chunk;
+      chunk = [];
+      stored += c.length;
+      inflight = inflight.then(async () => void changed.push(...await upsertBuilds(tx, jobsetId, c)));
+    };
+    await this.client.streamEvalBuilds(e.id, async (batch) => {
+      for (const b of batch) {
+        if (wanted.has(b.id)) found.add(b.id);
+        else if (!held.has(b.id)) {
+          if (b.finished !== 0) continue;
+          restarted++;
         }
-      });
-      const missing = unknown.filter((id) => !byId.has(id));
-      if (missing.length) throw new Error(`eval ${e.id}: bulk build list lacks ${missing.length} member builds (e.g. ${missing[0]})`);
-      if (restarted.length) this.log.info('restarted builds seen in a bulk download', { eval: e.id, builds: restarted.length });
-      return [...byId.values()];
+        chunk.push(toRecord(b));
+      }
+      if (chunk.length >= 10_000) {
+        await inflight;
+        flush();
+      }
+    });
+    await inflight;
+    if (chunk.length) flush();
+    await inflight;
+    if (found.size < wanted.size) {
+      const missing = unknown.find((id) => !found.has(id));
+      throw new Error(`eval ${e.id}: bulk build list lacks ${wanted.size - found.size} member builds (e.g. ${missing})`);
     }
-    return this.fetchSingles(unknown);
+    if (restarted) this.log.info('restarted builds seen in a bulk download', { eval: e.id, builds: restarted });
+    return stored;
   }
 
   /** `/build/:id` for each id, a few in flight at once; the client's token bucket keeps the rate. */

@@ -1,5 +1,6 @@
 export * from './ingest.ts';
 export * from './verdicts.ts';
+export * from './compare.ts';
 export * from './breakages.ts';
 export * from './sql-fragments.ts';
 export type { Db, Database } from '../client.ts';

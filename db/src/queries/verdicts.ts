@@ -68,7 +68,7 @@ export interface JobRow {
   range: { from: string; to: string; url: string } | null;
 }
 
-interface RawRow {
+export interface RawRow {
   job: string; system: string; category: Category; build_id: string; status: number | null; outcome: Outcome;
   kind: 'direct' | 'dependency' | null; base_eval_id: string | null; base_build_id: string | null; base_outcome: Outcome | null;
   base_revision: string | null; total: string;
@@ -128,7 +128,7 @@ function likePattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-function filterSql(f: JobRowFilters, cursor: string | null): SQL {
+export function filterSql(f: JobRowFilters, cursor: string | null): SQL {
   const parts: SQL[] = [sql`true`];
   if (f.categories?.length) parts.push(sql`category = any(${`{${f.categories.join(',')}}`}::text[])`);
   if (f.systems?.length) parts.push(sql`system = any(${pgTextArray(f.systems)}::text[])`);
@@ -144,7 +144,7 @@ export function pgTextArray(values: string[]): string {
   return `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }
 
-function toRow(r: RawRow, ctx: EvalContext): JobRow {
+export function toRow(r: RawRow, ctx: EvalContext): JobRow {
   const baseline = r.base_eval_id === null ? null : {
     evalId: Number(r.base_eval_id), buildId: Number(r.base_build_id), outcome: r.base_outcome!, revision: r.base_revision,
   };
@@ -244,47 +244,4 @@ export async function markStatsStale(db: Db, jobsetId: number, fromEvalId: numbe
   await db.execute(sql`
     update eval_stats s set stale = true from evals e
     where e.id = s.eval_id and e.jobset_id = ${jobsetId} and e.id >= ${fromEvalId}`);
-}
-
-/**
- * Rows of eval `ctx` against any other eval `other` of the same jobset as the baseline: a
- * merge on job. A baseline build without a verdict counts as no baseline.
- */
-export async function compareJobRows(db: Db, ctx: EvalContext, other: EvalContext, f: JobRowFilters, cursor: string | null, limit: number): Promise<Page<JobRow>> {
-  const member = (e: EvalContext) => sql`
-    select ms.job_id, b.id as build_id, b.status, ${outcomeSql('b')} as outcome, ${kindSql('b')} as kind
-    from memberships ms join builds b on b.id = ms.build_id
-    where ms.jobset_id = ${e.jobsetId} and ms.first_eval_id <= ${e.id} and (ms.last_eval_id is null or ms.last_eval_id >= ${e.id})`;
-  const source = sql`
-    select j.name as job, j.system,
-      case
-        when a.job_id is null then 'removed'
-        when a.outcome = 'pending' then 'pending'
-        when a.outcome = 'infra' then 'infra'
-        when o.job_id is null then (case when a.outcome = 'success' then 'new_job' else 'new_job_failing' end)
-        when o.outcome not in ('success', 'failure') then (case when a.outcome = 'success' then 'succeeding' else 'failing' end)
-        when a.outcome = 'success' then (case when o.outcome = 'success' then 'still_succeeding' else 'fixed' end)
-        else (case when o.outcome = 'success' then 'new_failure' else 'still_failing' end)
-      end as category,
-      coalesce(a.build_id, o.build_id) as build_id,
-      case when a.job_id is null then o.status else a.status end as status,
-      coalesce(a.outcome, o.outcome) as outcome,
-      case when a.job_id is null then o.kind else a.kind end as kind,
-      case when a.job_id is not null and o.outcome in ('success', 'failure') then ${other.id}::bigint end as base_eval_id,
-      case when a.job_id is not null and o.outcome in ('success', 'failure') then o.build_id end as base_build_id,
-      case when a.job_id is not null and o.outcome in ('success', 'failure') then o.outcome end as base_outcome,
-      case when a.job_id is not null and o.outcome in ('success', 'failure') then ${other.revision}::text end as base_revision
-    from (${member(ctx)}) a full join (${member(other)}) o on o.job_id = a.job_id
-    join jobs j on j.id = coalesce(a.job_id, o.job_id)`;
-  const rows = await queryRows<RawRow>(db, sql`
-    select *, count(*) over () as total from (select * from (${source}) s where ${filterSql(f, null)}) f
-    where ${cursor === null ? sql`true` : sql`job > ${cursor}`}
-    order by job limit ${limit + 1}`);
-  let total = rows.length ? Number(rows[0]!.total) : 0;
-  if (cursor !== null) {
-    const [c] = await queryRows<{ n: string }>(db, sql`select count(*) as n from (${source}) s where ${filterSql(f, null)}`);
-    total = Number(c?.n ?? 0);
-  }
-  const items = rows.slice(0, limit).map((r) => toRow(r, ctx));
-  return { items, total, nextCursor: rows.length > limit ? items[items.length - 1]!.job : null };
 }
