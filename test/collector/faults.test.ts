@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { queryRows, type Database } from '../../db/src/index.ts';
 import type { Fault } from '../hydra-sim/index.ts';
-import { categoriesOf, newSim, startHarness } from '../support/collector.ts';
+import { categoriesOf, expectStatsMatchScan, newSim, startHarness } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
 
 const T0 = Date.UTC(2026, 10, 16) / 1000;
@@ -117,6 +117,7 @@ describeEachDriver('collector survives every fault of the simulator', (get) => {
         expect(r2!.error).toBeUndefined();
         expect(r2!.newEvals).toEqual([evals[1]!.id, evals[2]!.id]);
         await check(database, evals);
+        await expectStatsMatchScan(database);
       } finally {
         await h.close();
       }

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { queryRows, type Database } from '../../db/src/index.ts';
 
-import { categoriesOf, newSim, rowsOf, startHarness } from '../support/collector.ts';
+import { categoriesOf, expectStatsMatchScan, newSim, rowsOf, startHarness } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
 
 const T0 = Date.UTC(2026, 10, 9) / 1000;
@@ -50,6 +50,7 @@ describeEachDriver('collector: builds changing state after ingestion', (get) => 
       const [stats] = await queryRows<{ counts: Record<string, number> | string }>(database.db, sql`select counts from eval_stats where eval_id = ${e2.id}`);
       const counts = typeof stats!.counts === 'string' ? JSON.parse(stats!.counts) : stats!.counts;
       expect(counts).toEqual({ still_succeeding: 2 });
+      await expectStatsMatchScan(database);
     } finally {
       await h.close();
     }
@@ -110,6 +111,7 @@ describeEachDriver('collector: builds changing state after ingestion', (get) => 
       // f's failure was restarted into a success of the same derivation: its build was seen both ways.
       const [fb] = await queryRows<{ seen_success: boolean; seen_failure: boolean }>(database.db, sql`select seen_success, seen_failure from builds where id = ${e2.buildOf(`f.${X}`)}`);
       expect(fb).toEqual({ seen_success: true, seen_failure: true });
+      await expectStatsMatchScan(database);
     } finally {
       await h.close();
     }
@@ -133,6 +135,7 @@ describeEachDriver('collector: builds changing state after ingestion', (get) => 
       await h.collector.syncAll(['p3/unstable']);
       expect((await categoriesOf(database, e3.id))[`t.${X}`]).toBe('fixed');
       expect((await breakages(database, 'p3'))[0]).toMatchObject({ state: 'fixed', closed: e3.id, flaky: true });
+      await expectStatsMatchScan(database);
     } finally {
       await h.close();
     }
@@ -169,6 +172,7 @@ describeEachDriver('collector: builds changing state after ingestion', (get) => 
       expect((await categoriesOf(database, oldestIngested))[`a.${X}`]).toBe('still_failing');
       // The breakage now opens where the failure really started, and keeps a single row.
       expect(await breakages(database, 'p4')).toMatchObject([{ job: `a.${X}`, opened: evs[1]!.id, state: 'open' }]);
+      await expectStatsMatchScan(database);
     } finally {
       await h.close();
     }

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { queryRows } from '../../db/src/index.ts';
 
-import { categoriesOf, newSim, rowsOf, startHarness } from '../support/collector.ts';
+import { categoriesOf, expectStatsMatchScan, newSim, rowsOf, startHarness } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
 
 const T0 = Date.UTC(2026, 10, 2) / 1000;
@@ -85,6 +85,7 @@ describeEachDriver('verdicts per SPEC section 3', (get) => {
       const again = await h.collector.syncAll(['nixpkgs/unstable']);
       expect(again[0]!.newEvals).toEqual([]);
       expect(await breakagesOf(database.db, 'nixpkgs')).toEqual(br);
+      await expectStatsMatchScan(database);
     } finally {
       await h.close();
     }

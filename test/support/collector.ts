@@ -53,3 +53,28 @@ export function newSim(start: number): ScriptedHydra {
   const base = (process.pid % 1000) * 1000 + simCounter * 10;
   return new ScriptedHydra({ start, firstEvalId: 1_000_000 + base * 100, firstBuildId: 100_000_000 + base * 10_000 });
 }
+
+/**
+ * Every eval's cached counts (computed incrementally from outcome histograms and run starts)
+ * equal a full scan of its rows: the invariant that keeps the fast path honest.
+ */
+export async function expectStatsMatchScan(database: Database): Promise<void> {
+  const { queryRows } = await import('../../db/src/index.ts');
+  const { computeEvalCountsByScan, refreshEvalStats } = await import('../../db/src/queries/index.ts');
+  const { sql } = await import('drizzle-orm');
+  const evals = await queryRows<{ id: string; jobset_id: number }>(database.db, sql`select id, jobset_id from evals order by id`);
+  for (const e of evals) await refreshEvalStats(database.db, e.jobset_id, [Number(e.id)]);
+  for (const e of evals) {
+    const ctx = (await evalContext(database.db, Number(e.id)))!;
+    const [stats] = await queryRows<{ counts: unknown }>(database.db, sql`select counts from eval_stats where eval_id = ${ctx.id}`);
+    const cached = typeof stats!.counts === 'string' ? JSON.parse(stats!.counts) : stats!.counts;
+    const scanned = await computeEvalCountsByScan(database.db, ctx);
+    if (JSON.stringify(sortKeys(cached as object)) !== JSON.stringify(sortKeys(scanned))) {
+      throw new Error(`eval ${ctx.id}: cached counts ${JSON.stringify(cached)} differ from a scan ${JSON.stringify(scanned)}`);
+    }
+  }
+}
+
+function sortKeys(o: object): object {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== 0).sort(([a], [b]) => a.localeCompare(b)));
+}

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Database, Db } from '@zhf/db';
 import { jobsets } from '@zhf/db';
 import {
-  appendEval, countUnfinished, ensureJobset, finishedAmong, unfinishedAmong, ingestedEvalIds, markStatsStale, prependEval, refreshEvalStats,
+  appendEval, applyOutcomeChanges, countUnfinished, ensureJobset, finishedAmong, unfinishedAmong, ingestedEvalIds, markStatsStale, prependEval, refreshEvalStats,
   touchBuilds, unfinishedBuilds, unknownBuildIds, upsertBuilds, type BuildChange, type BuildRecord, type EvalRecord, type JobsetRow,
 } from '@zhf/db/queries';
 import { queryRows } from '@zhf/db';
@@ -222,6 +222,8 @@ export class Collector {
       } else {
         fetched = await this.streamBuildsInto(tx, js.id, e, unknown, changed);
       }
+      // Every eval a changed build belongs to keeps an exact outcome histogram.
+      await applyOutcomeChanges(tx, changed);
       lap('builds', t);
       t = Date.now();
       const membership = mode === 'append' || neighbour === null
@@ -373,6 +375,7 @@ export class Collector {
       const changed = (await upsertBuilds(tx, js.id, records)).filter((c) => !c.inserted);
       await touchBuilds(tx, polled);
       if (!changed.length) return;
+      await applyOutcomeChanges(tx, changed);
       await this.markStaleFor(tx, js.id, changed.map((c) => c.id));
       const b = await recomputeBreakages(tx, js.id, [...new Set(changed.map((c) => c.jobId))]);
       report.breakagesOpened += b.opened;

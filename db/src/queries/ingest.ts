@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { jsonParam, queryRows, type Db } from '../client.ts';
 import { evals, jobsets } from '../schema/index.ts';
-import { idArray } from './sql-fragments.ts';
+import { idArray, kindSql, outcomeSql } from './sql-fragments.ts';
 
 export interface BuildRecord {
   id: number;
@@ -61,6 +61,9 @@ export interface BuildChange {
   id: number;
   jobId: number;
   inserted: boolean;
+  /** State before the change (null when inserted). */
+  oldFinished: number | null;
+  oldStatus: number | null;
 }
 
 /**
@@ -78,12 +81,15 @@ export async function upsertBuilds(db: Db, jobsetId: number, records: BuildRecor
       insert into jobs (jobset_id, name, system, package)
       select ${jobsetId}, x.job, x.system, x.package from jsonb_to_recordset(${jobsJson}) as x(job text, system text, package text)
       on conflict (jobset_id, name) do nothing`);
-    const rows = await queryRows<{ id: string | number; job_id: number; inserted: boolean }>(db, sql`
+    const rows = await queryRows<{ id: string | number; job_id: number; inserted: boolean; old_finished: number | null; old_status: number | null }>(db, sql`
       with x as (
         select * from jsonb_to_recordset(${jsonParam(chunk.map(compactBuild))})
           as x(id bigint, job text, finished smallint, status smallint, drvpath text, outputs text[], nixname text,
                timestamp bigint, starttime bigint, stoptime bigint)
-      )
+      ),
+      -- Every part of one statement sees the same snapshot: this is the state before the upsert.
+      old as (select b.id, b.finished, b.status from builds b where b.id in (select id from x)),
+      up as (
       insert into builds as b (id, job_id, finished, status, drvpath, outputs, nixname, timestamp, starttime, stoptime, seen_success, seen_failure)
       select x.id, j.id, x.finished, x.status, x.drvpath, x.outputs, x.nixname, x.timestamp, x.starttime, x.stoptime,
              x.finished = 1 and x.status = 0,
@@ -101,8 +107,12 @@ export async function upsertBuilds(db: Db, jobsetId: number, records: BuildRecor
         seen_success = (b.seen_success and b.drvpath = excluded.drvpath) or excluded.seen_success,
         seen_failure = (b.seen_failure and b.drvpath = excluded.drvpath) or excluded.seen_failure
       where (b.finished, b.status, b.drvpath) is distinct from (excluded.finished, excluded.status, excluded.drvpath)
-      returning b.id, b.job_id, (xmax = 0) as inserted`);
-    for (const r of rows) out.push({ id: Number(r.id), jobId: r.job_id, inserted: r.inserted });
+      returning b.id, b.job_id, (xmax = 0) as inserted
+      )
+      select up.id, up.job_id, up.inserted, old.finished as old_finished, old.status as old_status from up left join old on old.id = up.id`);
+    for (const r of rows) {
+      out.push({ id: Number(r.id), jobId: r.job_id, inserted: r.inserted, oldFinished: r.old_finished, oldStatus: r.old_status });
+    }
   }
   return out;
 }
@@ -166,6 +176,7 @@ export async function appendEval(tx: Db, jobsetId: number, e: EvalRecord, prevId
     select ${jobsetId}, e.job_id, e.build_id, ${e.id}, null from eval_members e
     where not exists (select 1 from memberships m where m.job_id = e.job_id and m.last_eval_id is null)
     returning job_id`);
+  await appendOutcomes(tx, jobsetId, e.id, prevId);
   return summarize(opened, closed);
 }
 
@@ -186,7 +197,71 @@ export async function prependEval(tx: Db, jobsetId: number, e: EvalRecord, nextI
     select ${jobsetId}, e.job_id, e.build_id, ${e.id}, ${e.id} from eval_members e
     where not exists (select 1 from memberships m where m.job_id = e.job_id and m.first_eval_id = ${e.id})
     returning job_id`);
+  await recountOutcomes(tx, jobsetId, e.id);
   return summarize(opened, extended);
+}
+
+/** Members of `evalId` by (system, outcome, kind), as one SELECT over runs `where` (alias m). */
+function histogramOf(where: ReturnType<typeof sql>, sign: 1 | -1) {
+  return sql`
+    select j.system, ${outcomeSql('b')} as outcome, coalesce(${kindSql('b')}, '') as kind, ${sign}::int * count(*)::int as n
+    from memberships m join jobs j on j.id = m.job_id join builds b on b.id = m.build_id
+    where ${where} group by 1, 2, 3`;
+}
+
+/**
+ * The outcome histogram of a newly appended eval: its predecessor's, minus the runs that
+ * closed there, plus the runs that open here. Only changed jobs are read.
+ */
+async function appendOutcomes(tx: Db, jobsetId: number, evalId: number, prevId: number | null): Promise<void> {
+  if (prevId !== null) {
+    const [has] = await queryRows<{ ok: boolean }>(tx, sql`select exists (select 1 from eval_outcomes where eval_id = ${prevId}) as ok`);
+    if (!has?.ok) await recountOutcomes(tx, jobsetId, prevId);
+  }
+  const parts = prevId === null
+    ? histogramOf(sql`m.jobset_id = ${jobsetId} and m.first_eval_id = ${evalId}`, 1)
+    : sql`
+      select system, outcome, kind, n from eval_outcomes where eval_id = ${prevId}
+      union all ${histogramOf(sql`m.jobset_id = ${jobsetId} and m.last_eval_id = ${prevId}`, -1)}
+      union all ${histogramOf(sql`m.jobset_id = ${jobsetId} and m.first_eval_id = ${evalId}`, 1)}`;
+  await tx.execute(sql`
+    insert into eval_outcomes (eval_id, system, outcome, kind, n)
+    select ${evalId}, system, outcome, kind, sum(n) from (${parts}) h group by 2, 3, 4 having sum(n) <> 0`);
+}
+
+/** The outcome histogram of an eval counted from its members (first eval, backfill, repair). */
+export async function recountOutcomes(tx: Db, jobsetId: number, evalId: number): Promise<void> {
+  await tx.execute(sql`delete from eval_outcomes where eval_id = ${evalId}`);
+  await tx.execute(sql`
+    insert into eval_outcomes (eval_id, system, outcome, kind, n)
+    select ${evalId}, system, outcome, kind, n from (${histogramOf(sql`m.jobset_id = ${jobsetId} and m.first_eval_id <= ${evalId}
+      and (m.last_eval_id is null or m.last_eval_id >= ${evalId})`, 1)}) h`);
+}
+
+/**
+ * Moves one unit per eval for every build whose outcome changed: from its old (system,
+ * outcome, kind) to its new one, in every eval of every run the build has.
+ */
+export async function applyOutcomeChanges(tx: Db, changes: BuildChange[]): Promise<void> {
+  const changed = changes.filter((c) => !c.inserted).map((c) => ({ id: c.id, finished: c.oldFinished, status: c.oldStatus }));
+  if (!changed.length) return;
+  await tx.execute(sql`
+    with ch as (select * from jsonb_to_recordset(${jsonParam(changed)}) as ch(id bigint, finished smallint, status smallint)),
+    d0 as (
+      select e.id as eval_id, j.system,
+        ${outcomeSql('ch')} as o1, coalesce(${kindSql('ch')}, '') as k1, ${outcomeSql('b')} as o2, coalesce(${kindSql('b')}, '') as k2
+      from ch join builds b on b.id = ch.id join jobs j on j.id = b.job_id
+      join memberships m on m.build_id = ch.id
+      join evals e on e.jobset_id = m.jobset_id and e.id >= m.first_eval_id and (m.last_eval_id is null or e.id <= m.last_eval_id)
+    ),
+    d as (
+      select eval_id, system, o1 as outcome, k1 as kind, -count(*)::int as n from d0 where (o1, k1) is distinct from (o2, k2) group by 1, 2, 3, 4
+      union all
+      select eval_id, system, o2, k2, count(*)::int from d0 where (o1, k1) is distinct from (o2, k2) group by 1, 2, 3, 4
+    )
+    insert into eval_outcomes (eval_id, system, outcome, kind, n)
+    select eval_id, system, outcome, kind, sum(n)::int from d group by 1, 2, 3, 4
+    on conflict (eval_id, system, outcome, kind) do update set n = eval_outcomes.n + excluded.n`);
 }
 
 function summarize(opened: { job_id: number }[], closed: { job_id: number }[]): MembershipChange {

@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
+import { recountOutcomes } from './ingest.ts';
 import { hasVerdictSql, kindSql, outcomeSql } from './sql-fragments.ts';
 
 export const CATEGORIES = [
@@ -200,24 +201,63 @@ export interface EvalCounts {
   countsBySystem: Record<string, Partial<Record<Category, number>>>;
   /** Member builds whose outcome is a failure, by kind (removed rows excluded). */
   failingByKind: { direct: number; dependency: number };
+  /** Row counts by category, system and kind: the total of any filter combination. */
+  breakdown: { c: Category; s: string; k: 'direct' | 'dependency' | null; n: number }[];
   pending: number;
 }
 
-/** Category counts of an eval, overall and by system (one grouped pass over its rows). */
+const CONTINUING: Record<Outcome, Category> = { success: 'still_succeeding', failure: 'still_failing', pending: 'pending', infra: 'infra' };
+
+/**
+ * Category counts of an eval without scanning all its members: rows that start a run (and
+ * `removed` rows) are categorised one by one; every other member kept the build it had in
+ * the previous eval, so its category follows from its outcome alone, and those are counted
+ * from the eval's outcome histogram (eval_outcomes) minus the run starts.
+ */
 export async function computeEvalCounts(db: Db, ctx: EvalContext): Promise<EvalCounts> {
-  const rows = await queryRows<{ system: string; category: Category; kind: 'direct' | 'dependency' | null; n: string }>(db, sql`
-    select system, category, kind, count(*) as n from (${rowsSql(ctx, false)}) r group by system, category, kind`);
+  const [has] = await queryRows<{ ok: boolean }>(db, sql`select exists (select 1 from eval_outcomes where eval_id = ${ctx.id}) as ok`);
+  if (!has?.ok) await recountOutcomes(db, ctx.jobsetId, ctx.id);
+  const starts = await queryRows<{ system: string; category: Category; outcome: Outcome; kind: 'direct' | 'dependency' | null; n: string }>(db, sql`
+    select system, category, outcome, kind, count(*) as n from (${rowsSql(ctx, true)}) r group by 1, 2, 3, 4`);
+  const histogram = await queryRows<{ system: string; outcome: Outcome; kind: string; n: number }>(db, sql`
+    select system, outcome, kind, n from eval_outcomes where eval_id = ${ctx.id} and n <> 0`);
+  const key = (s: string, o: string, k: string | null) => `${s}\u0000${o}\u0000${k ?? ''}`;
+  const continuing = new Map<string, { system: string; outcome: Outcome; kind: string; n: number }>();
+  for (const h of histogram) continuing.set(key(h.system, h.outcome, h.kind), { ...h, n: Number(h.n) });
+  const cells = new Map<string, { c: Category; s: string; k: 'direct' | 'dependency' | null; n: number }>();
+  const add = (c: Category, s: string, k: 'direct' | 'dependency' | null, n: number) => {
+    if (n === 0) return;
+    const id = key(s, c, k);
+    const cell = cells.get(id) ?? cells.set(id, { c, s, k, n: 0 }).get(id)!;
+    cell.n += n;
+  };
+  for (const r of starts) {
+    const n = Number(r.n);
+    add(r.category, r.system, r.kind, n);
+    if (r.category === 'removed') continue;
+    const h = continuing.get(key(r.system, r.outcome, r.kind));
+    if (h) h.n -= n;
+  }
+  for (const h of continuing.values()) add(CONTINUING[h.outcome], h.system, (h.kind || null) as 'direct' | 'dependency' | null, h.n);
+
   const counts: Partial<Record<Category, number>> = {};
   const countsBySystem: Record<string, Partial<Record<Category, number>>> = {};
   const failingByKind = { direct: 0, dependency: 0 };
-  for (const r of rows) {
-    const n = Number(r.n);
-    counts[r.category] = (counts[r.category] ?? 0) + n;
-    const sys = (countsBySystem[r.system] ??= {});
-    sys[r.category] = (sys[r.category] ?? 0) + n;
-    if (r.kind && r.category !== 'removed') failingByKind[r.kind] += n;
+  const breakdown = [...cells.values()].filter((c) => c.n !== 0).sort((a, b) => a.c.localeCompare(b.c) || a.s.localeCompare(b.s) || String(a.k).localeCompare(String(b.k)));
+  for (const { c, s, k, n } of breakdown) {
+    counts[c] = (counts[c] ?? 0) + n;
+    const sys = (countsBySystem[s] ??= {});
+    sys[c] = (sys[c] ?? 0) + n;
+    if (k && c !== 'removed') failingByKind[k] += n;
   }
-  return { counts, countsBySystem, failingByKind, pending: counts.pending ?? 0 };
+  return { counts, countsBySystem, failingByKind, breakdown, pending: counts.pending ?? 0 };
+}
+
+/** The same counts from a full scan of the eval's rows: the reference the incremental path is tested against. */
+export async function computeEvalCountsByScan(db: Db, ctx: EvalContext): Promise<Partial<Record<Category, number>>> {
+  const rows = await queryRows<{ category: Category; n: string }>(db, sql`
+    select category, count(*) as n from (${rowsSql(ctx, false)}) r group by 1`);
+  return Object.fromEntries(rows.map((r) => [r.category, Number(r.n)]));
 }
 
 /** Stores fresh counts for the given evals (all stale ones of the jobset when `evalIds` is omitted). */
@@ -230,11 +270,11 @@ export async function refreshEvalStats(db: Db, jobsetId: number, evalIds?: numbe
     if (!ctx) continue;
     const c = await computeEvalCounts(db, ctx);
     await db.execute(sql`
-      insert into eval_stats (eval_id, counts, counts_by_system, failing_by_kind, pending, stale, computed_at)
+      insert into eval_stats (eval_id, counts, counts_by_system, failing_by_kind, breakdown, pending, stale, computed_at)
       values (${id}, ${JSON.stringify(c.counts)}::jsonb, ${JSON.stringify(c.countsBySystem)}::jsonb, ${JSON.stringify(c.failingByKind)}::jsonb,
-        ${c.pending}, false, now())
+        ${JSON.stringify(c.breakdown)}::jsonb, ${c.pending}, false, now())
       on conflict (eval_id) do update set counts = excluded.counts, counts_by_system = excluded.counts_by_system,
-        failing_by_kind = excluded.failing_by_kind, pending = excluded.pending, stale = false, computed_at = now()`);
+        failing_by_kind = excluded.failing_by_kind, breakdown = excluded.breakdown, pending = excluded.pending, stale = false, computed_at = now()`);
   }
   return ids.length;
 }

@@ -97,7 +97,24 @@ export const evalStats = pgTable('eval_stats', {
   countsBySystem: jsonb('counts_by_system').notNull(),
   /** Failure outcomes by kind ({ direct, dependency }), for trends without rescanning members. */
   failingByKind: jsonb('failing_by_kind').notNull().default({}),
+  /** Row counts by category, system and kind: `[{ c, s, k, n }]`, the totals of any filter combination. */
+  breakdown: jsonb('breakdown').notNull().default([]),
   pending: integer('pending').notNull(),
   stale: boolean('stale').notNull().default(false),
   computedAt: timestamp('computed_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * How many members of an eval have each (system, outcome, kind), following the builds'
+ * current state. Kept exact incrementally: an appended eval is its predecessor's histogram
+ * minus the runs that closed plus the runs that opened, and a build changing state moves one
+ * unit in every eval it belongs to. Category counts then need only the eval's run starts.
+ */
+export const evalOutcomes = pgTable('eval_outcomes', {
+  evalId: bigint('eval_id', { mode: 'number' }).notNull(),
+  system: text('system').notNull(),
+  outcome: text('outcome').notNull(),
+  /** '' for outcomes without a kind. */
+  kind: text('kind').notNull().default(''),
+  n: integer('n').notNull(),
+}, (t) => [primaryKey({ columns: [t.evalId, t.system, t.outcome, t.kind] })]);
