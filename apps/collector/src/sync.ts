@@ -247,6 +247,9 @@ export class Collector {
       }
       report.buildsUpdated += stateChanged.length;
     });
+    // After a big load the planner's row estimates are off by orders of magnitude (it then
+    // picks nested loops over 250k rows); refresh them rather than wait for autovacuum.
+    if (fetched >= 20_000) await this.db.execute(sql`analyze builds, memberships, jobs`);
     report.newEvals.push(e.id);
     report.buildsFetched += fetched;
     this.log.info('eval ingested', { jobset: `${js.project}/${js.name}`, eval: e.id, builds: e.builds.length, fetched, mode: fetchMode, ms: Date.now() - t0, ...phases });

@@ -80,16 +80,17 @@ export interface RawRow {
  * rows. Membership is a range lookup on runs; only rows starting a run (or without a
  * verdict) need the lateral search for a baseline, so a steady eval stays cheap.
  */
-function rowsSql(ctx: EvalContext, onlyRunStarts: boolean): SQL {
+function rowsSql(ctx: EvalContext, onlyRunStarts: boolean, jobIds?: number[]): SQL {
   const E = ctx.id;
   const P = ctx.prevId;
-  const startFilter = onlyRunStarts ? sql`and ms.first_eval_id = ${E}` : sql`and ms.first_eval_id <= ${E} and (ms.last_eval_id is null or ms.last_eval_id >= ${E})`;
+  const scope = jobIds ? sql`and ms.job_id = any(${`{${jobIds.join(',')}}`}::int[])` : sql``;
+  const startFilter = onlyRunStarts ? sql`and ms.first_eval_id = ${E} ${scope}` : sql`and ms.first_eval_id <= ${E} and (ms.last_eval_id is null or ms.last_eval_id >= ${E}) ${scope}`;
   const removed = P === null ? sql`` : sql`
     union all
     select j.name as job, j.system, 'removed' as category, b.id as build_id, b.status, ${outcomeSql('b')} as outcome, ${kindSql('b')} as kind,
       null::bigint as base_eval_id, null::bigint as base_build_id, null as base_outcome, null as base_revision
     from memberships ms join jobs j on j.id = ms.job_id join builds b on b.id = ms.build_id
-    where ms.jobset_id = ${ctx.jobsetId} and ms.last_eval_id = ${P}
+    where ms.jobset_id = ${ctx.jobsetId} and ms.last_eval_id = ${P} ${scope}
       and not exists (select 1 from memberships n where n.job_id = ms.job_id and n.first_eval_id = ${E})`;
   return sql`
     select job, system, category, build_id, status, outcome, kind, base_eval_id, base_build_id, base_outcome, base_revision from (
@@ -167,23 +168,89 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** Rows of eval `ctx`, filtered, ordered by job name, paged by cursor (the last job name). */
+/**
+ * Rows of eval `ctx`, filtered, ordered by job name, paged by cursor (the last job name).
+ * Categories that only occur at run starts (or `removed`) come from small index ranges.
+ * Anything else walks the jobset's jobs in name order, a chunk at a time sized by the
+ * filter's expected selectivity, until a page is full: a page costs what it shows, not the
+ * eval's 250k members. Totals come from the eval's stored breakdown; only a text or name
+ * filter counts rows, over the jobs that match it.
+ */
 export async function evalJobRows(db: Db, ctx: EvalContext, f: JobRowFilters, cursor: string | null, limit: number): Promise<Page<JobRow>> {
   const onlyRunStarts = !!f.categories?.length && f.categories.every((c) => RUN_START_ONLY.has(c));
   const onlyRemoved = !!f.categories?.length && f.categories.every((c) => c === 'removed');
-  const source = onlyRemoved ? removedOnlySql(ctx) : rowsSql(ctx, onlyRunStarts);
-  const rows = await queryRows<RawRow>(db, sql`
-    select *, count(*) over () as total from (select * from (${source}) s where ${filterSql(f, null)}) f
-    where ${cursor === null ? sql`true` : sql`job > ${cursor}`}
-    order by job limit ${limit + 1}`);
-  // The window count runs before the cursor cut, so count separately when paging past the first page.
-  let total = rows.length ? Number(rows[0]!.total) : 0;
-  if (cursor !== null) {
-    const [c] = await queryRows<{ n: string }>(db, sql`select count(*) as n from (${source}) s where ${filterSql(f, null)}`);
+  if (onlyRunStarts || onlyRemoved) {
+    const source = onlyRemoved ? removedOnlySql(ctx) : rowsSql(ctx, true);
+    const rows = await queryRows<RawRow>(db, sql`
+      select *, count(*) over () as total from (select * from (${source}) s where ${filterSql(f, null)}) f
+      where ${cursor === null ? sql`true` : sql`job > ${cursor}`}
+      order by job limit ${limit + 1}`);
+    // The window count runs before the cursor cut, so count separately when paging past the first page.
+    let total = rows.length ? Number(rows[0]!.total) : 0;
+    if (cursor !== null) {
+      const [c] = await queryRows<{ n: string }>(db, sql`select count(*) as n from (${source}) s where ${filterSql(f, null)}`);
+      total = Number(c?.n ?? 0);
+    }
+    const items = rows.slice(0, limit).map((r) => toRow(r, ctx));
+    return { items, total, nextCursor: rows.length > limit ? items[items.length - 1]!.job : null };
+  }
+
+  const byName = !!f.q || !!f.jobs;
+  const known = byName ? null : await breakdownTotal(db, ctx, f);
+  if (known === 0) return { items: [], total: 0, nextCursor: null };
+  const members = Math.max(1, known === null ? 1 : await memberCount(db, ctx));
+  const selectivity = known === null ? 0.05 : Math.max(known / members, 0.001);
+  let chunk = Math.min(50_000, Math.max(1_000, Math.ceil(((limit + 1) / selectivity) * 1.2)));
+  const jobFilter = (after: string | null) => {
+    const parts: SQL[] = [sql`jobset_id = ${ctx.jobsetId}`];
+    if (after !== null) parts.push(sql`name > ${after}`);
+    if (f.systems?.length) parts.push(sql`system = any(${pgTextArray(f.systems)}::text[])`);
+    if (f.q) parts.push(sql`name ilike ${likePattern(f.q)}`);
+    if (f.jobs) parts.push(sql`name = any(${pgTextArray(f.jobs)}::text[])`);
+    return sql.join(parts, sql` and `);
+  };
+  const found: RawRow[] = [];
+  let after = cursor;
+  for (;;) {
+    const jobs = await queryRows<{ id: number; name: string }>(db, sql`
+      select id, name from jobs where ${jobFilter(after)} order by name limit ${chunk}`);
+    if (!jobs.length) break;
+    const rows = await queryRows<RawRow>(db, sql`
+      select * from (${rowsSql(ctx, false, jobs.map((j) => j.id))}) s where ${filterSql(f, null)} order by job limit ${limit + 1 - found.length}`);
+    found.push(...rows);
+    if (found.length > limit || jobs.length < chunk) break;
+    after = jobs[jobs.length - 1]!.name;
+    chunk = Math.min(chunk * 2, 100_000);
+  }
+  let total = known;
+  if (total === null) {
+    const ids = await queryRows<{ id: number }>(db, sql`select id from jobs where ${jobFilter(null)}`);
+    const [c] = ids.length
+      ? await queryRows<{ n: string }>(db, sql`select count(*) as n from (${rowsSql(ctx, false, ids.map((j) => j.id))}) s where ${filterSql(f, null)}`)
+      : [{ n: '0' }];
     total = Number(c?.n ?? 0);
   }
-  const items = rows.slice(0, limit).map((r) => toRow(r, ctx));
-  return { items, total, nextCursor: rows.length > limit ? items[items.length - 1]!.job : null };
+  const items = found.slice(0, limit).map((r) => toRow(r, ctx));
+  return { items, total, nextCursor: found.length > limit ? items[items.length - 1]!.job : null };
+}
+
+/** Rows of the eval matching category/system/kind filters, from its stored breakdown (refreshed if stale). */
+async function breakdownTotal(db: Db, ctx: EvalContext, f: JobRowFilters): Promise<number> {
+  let [row] = await queryRows<{ breakdown: unknown; stale: boolean }>(db, sql`select breakdown, stale from eval_stats where eval_id = ${ctx.id}`);
+  if (!row || row.stale) {
+    await refreshEvalStats(db, ctx.jobsetId, [ctx.id]);
+    [row] = await queryRows<{ breakdown: unknown; stale: boolean }>(db, sql`select breakdown, stale from eval_stats where eval_id = ${ctx.id}`);
+  }
+  const cells = (typeof row!.breakdown === 'string' ? JSON.parse(row!.breakdown) : row!.breakdown) as EvalCounts['breakdown'];
+  return cells
+    .filter((x) => (!f.categories?.length || f.categories.includes(x.c)) && (!f.systems?.length || f.systems.includes(x.s))
+      && (!f.kinds?.length || (x.k !== null && f.kinds.includes(x.k))))
+    .reduce((n, x) => n + x.n, 0);
+}
+
+async function memberCount(db: Db, ctx: EvalContext): Promise<number> {
+  const [r] = await queryRows<{ n: number }>(db, sql`select build_count as n from evals where id = ${ctx.id}`);
+  return r?.n ?? 0;
 }
 
 function removedOnlySql(ctx: EvalContext): SQL {
@@ -284,4 +351,10 @@ export async function markStatsStale(db: Db, jobsetId: number, fromEvalId: numbe
   await db.execute(sql`
     update eval_stats s set stale = true from evals e
     where e.id = s.eval_id and e.jobset_id = ${jobsetId} and e.id >= ${fromEvalId}`);
+}
+
+/** Every row of the eval matching `f`, from one full scan: the reference paging is tested against. */
+export async function evalJobRowsByScan(db: Db, ctx: EvalContext, f: JobRowFilters): Promise<JobRow[]> {
+  const rows = await queryRows<RawRow>(db, sql`select * from (${rowsSql(ctx, false)}) s where ${filterSql(f, null)} order by job`);
+  return rows.map((r) => toRow(r, ctx));
 }
