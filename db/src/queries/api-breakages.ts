@@ -79,20 +79,31 @@ const breakageColumns = sql`
   bk.opened_eval_id, bk.opened_at, bk.closed_eval_id, bk.closed_at, bk.build_id, bk.range_from, bk.range_to, bk.fixed_by,
   c.handle as claim_by, c.claimed_at, c.updated_at as claim_updated_at, c.pr_url, c.note`;
 
-function filterSql(f: BreakageFilters): SQL {
+const activeClaimExists = (now: Date) => sql`exists (
+  select 1 from claims c where c.breakage_id = bk.id and c.released_at is null
+    and c.updated_at > ${new Date(now.getTime() - CLAIM_TTL_MS).toISOString()}::timestamptz)`;
+
+/** The filters on the breakage row itself (claims through `exists`: at most one claim is active). */
+function breakageFilterSql(f: BreakageFilters, now: Date): SQL {
   const parts: SQL[] = [sql`true`];
   if (f.jobsetId !== undefined) parts.push(sql`bk.jobset_id = ${f.jobsetId}`);
   if (f.week?.kind === 'week') parts.push(sql`bk.week = ${f.week.week}`);
   // Week strings are zero-padded, so text order is time order.
   if (f.week?.kind === 'backlog') parts.push(sql`bk.state = 'open' and bk.week < ${f.week.currentWeek}`);
-  if (f.systems?.length) parts.push(sql`j.system = any(${pgTextArray(f.systems)}::text[])`);
   if (f.states?.length) parts.push(sql`bk.state = any(${pgTextArray(f.states)}::text[])`);
   if (f.kinds?.length) parts.push(sql`bk.kind = any(${pgTextArray(f.kinds)}::text[])`);
-  if (f.claimed === true) parts.push(sql`c.id is not null`);
-  if (f.claimed === false) parts.push(sql`c.id is null`);
-  if (f.q) parts.push(sql`j.name ilike ${likePattern(f.q)}`);
+  if (f.claimed === true) parts.push(activeClaimExists(now));
+  if (f.claimed === false) parts.push(sql`not ${activeClaimExists(now)}`);
   if (f.jobId !== undefined) parts.push(sql`bk.job_id = ${f.jobId}`);
   return sql.join(parts, sql` and `);
+}
+
+/** The filters on the job (`j`), or null when there are none. */
+function jobFilterSql(f: BreakageFilters): SQL | null {
+  const parts: SQL[] = [];
+  if (f.systems?.length) parts.push(sql`j.system = any(${pgTextArray(f.systems)}::text[])`);
+  if (f.q) parts.push(sql`j.name ilike ${likePattern(f.q)}`);
+  return parts.length ? sql.join(parts, sql` and `) : null;
 }
 
 const ORDER: Record<BreakageSort, { keys: SQL; order: SQL; after: (c: BreakageCursor) => SQL; cursorOf: (r: RawBreakage) => BreakageCursor }> = {
@@ -162,20 +173,66 @@ export interface BreakageCtx {
   hydraUrl: string;
 }
 
-/** Breakages matching every filter, in `f.sort` order, one keyset page after `cursor`. */
+/**
+ * With at least this many matches, a page by job name walks the jobs in name order
+ * (jobs_jobset_name) and looks up each job's breakages: about limit x jobs / matches lookups.
+ * With fewer, it looks up the job of each match and sorts them: `matches` lookups.
+ */
+const WALK_MIN_MATCHES = 2000;
+
+/**
+ * Breakages matching every filter, in `f.sort` order, one keyset page after `cursor`.
+ * The count reads breakages alone (jobs only for a system or name filter); the page picks its
+ * ids first and reads claims, jobsets and the rest for those rows only.
+ */
 export async function listBreakages(
   db: Db, ctx: BreakageCtx, f: BreakageFilters, cursor: BreakageCursor | null, limit: number,
 ): Promise<Page<BreakageView> & { nextCursorKey: BreakageCursor | null }> {
   const o = ORDER[f.sort];
-  const from = sql`from breakages bk join jobs j on j.id = bk.job_id join jobsets js on js.id = bk.jobset_id ${activeClaimJoin(ctx.now)}`;
+  const bkWhere = breakageFilterSql(f, ctx.now);
+  const jWhere = jobFilterSql(f);
+  const [c] = await queryRows<{ n: string | number }>(db, jWhere === null
+    ? sql`select count(*) as n from breakages bk where ${bkWhere}`
+    : sql`select count(*) as n from breakages bk join jobs j on j.id = bk.job_id where ${bkWhere} and ${jWhere}`);
+  const total = Number(c?.n ?? 0);
+  const after = cursor === null ? sql`true` : o.after(cursor);
+  let page: SQL;
+  if (total === 0) {
+    page = sql`select null::int as id where false`;
+  } else if (f.sort === 'opened') {
+    page = sql`
+      select bk.id from breakages bk ${jWhere === null ? sql`` : sql`join jobs j on j.id = bk.job_id`}
+      where ${bkWhere} and ${jWhere ?? sql`true`} and ${after}
+      order by ${o.order} limit ${limit + 1}`;
+  } else if (f.sort === 'job' && total >= WALK_MIN_MATCHES) {
+    // Walk each jobset's jobs by name from the cursor; the lateral probes breakages_job_opened per job.
+    const walk = (jobset: SQL) => sql`
+      select bk.id, j.name from jobs j
+      cross join lateral (select bk.id from breakages bk where bk.job_id = j.id and ${bkWhere} offset 0) bk
+      where j.jobset_id = ${jobset} and ${jWhere ?? sql`true`}
+        ${cursor === null ? sql`` : sql`and j.name >= ${String(cursor[0])} and ${after}`}
+      order by j.name, bk.id limit ${limit + 1}`;
+    page = f.jobsetId !== undefined
+      ? sql`select id from (${walk(sql`${f.jobsetId}`)}) w`
+      : sql`select w.id from jobsets js cross join lateral (${walk(sql`js.id`)}) w order by w.name, w.id limit ${limit + 1}`;
+  } else {
+    // Few matches: each match's job by primary key, then sort (by system: the planner's choice of join).
+    const job = f.sort === 'system' && total >= WALK_MIN_MATCHES
+      ? sql`join jobs j on j.id = bk.job_id`
+      : sql`cross join lateral (select j.name, j.system from jobs j where j.id = bk.job_id offset 0) j`;
+    page = sql`
+      select bk.id from breakages bk ${job}
+      where ${bkWhere} and ${jWhere ?? sql`true`} and ${after}
+      order by ${o.order} limit ${limit + 1}`;
+  }
   const rows = await queryRows<RawBreakage>(db, sql`
-    select ${breakageColumns} ${from}
-    where ${filterSql(f)} and ${cursor === null ? sql`true` : o.after(cursor)}
-    order by ${o.order} limit ${limit + 1}`);
-  const [c] = await queryRows<{ n: string | number }>(db, sql`select count(*) as n ${from} where ${filterSql(f)}`);
-  const page = rows.slice(0, limit);
-  const nextCursorKey = rows.length > limit ? o.cursorOf(page[page.length - 1]!) : null;
-  return { items: page.map((r) => toView(r, ctx.hydraUrl)), total: Number(c?.n ?? 0), nextCursor: null, nextCursorKey };
+    select ${breakageColumns}
+    from (${page}) p join breakages bk on bk.id = p.id join jobs j on j.id = bk.job_id join jobsets js on js.id = bk.jobset_id
+    ${activeClaimJoin(ctx.now)}
+    order by ${o.order}`);
+  const items = rows.slice(0, limit);
+  const nextCursorKey = rows.length > limit ? o.cursorOf(items[items.length - 1]!) : null;
+  return { items: items.map((r) => toView(r, ctx.hydraUrl)), total, nextCursor: null, nextCursorKey };
 }
 
 export async function getBreakage(db: Db, ctx: BreakageCtx, id: number): Promise<BreakageView | null> {

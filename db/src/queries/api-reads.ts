@@ -209,6 +209,61 @@ export async function trendEvals(db: Db, jobsetId: number, from: Date, to: Date,
 /** Per ISO week: breakages opened, fixed (closed as fixed within it), open at its end, median hours to fix. */
 export async function trendWeeks(db: Db, jobsetId: number, weeks: { week: string; start: Date; end: Date }[]): Promise<TrendWeek[]> {
   if (!weeks.length) return [];
+  const sorted = [...weeks].sort((a, b) => a.start.getTime() - b.start.getTime());
+  const contiguous = sorted.every((w, i) => i === 0 || w.start.getTime() === sorted[i - 1]!.end.getTime());
+  if (!contiguous) return trendWeeksEach(db, jobsetId, weeks);
+  // One pass over the jobset's breakages. With bounds T = [start of each week..., end of the last],
+  // width_bucket(x, T) = i means x falls in week i (0: before, k+1: after); so "fixed in week i" is one
+  // bucket, and "open at the end of week i" is opened before its end minus both opened and closed before it.
+  const k = sorted.length;
+  const bounds = `{${[...sorted.map((w) => w.start.toISOString()), sorted[k - 1]!.end.toISOString()].join(',')}}`;
+  const rows = await queryRows<{ g: number; week: string | null; ob: number | null; cb: number | null; fb: number | null; n: string | number; median: string | number | null }>(db, sql`
+    select grouping(week, ob, cb, fb) as g, week, ob, cb, fb, count(*) as n,
+      percentile_cont(0.5) within group (order by extract(epoch from (closed_at - opened_at))) filter (where fb is not null) as median
+    from (
+      select bk.week, bk.opened_at, bk.closed_at,
+        width_bucket(bk.opened_at, t.t) as ob,
+        width_bucket(greatest(bk.opened_at, coalesce(bk.closed_at, 'infinity'::timestamptz)), t.t) as cb,
+        case when bk.state = 'fixed' then width_bucket(bk.closed_at, t.t) end as fb
+      from breakages bk, (select ${bounds}::timestamptz[] as t) t
+      where bk.jobset_id = ${jobsetId}
+    ) b
+    group by grouping sets ((week), (ob), (cb), (fb))`);
+  const opened = new Map<string, number>();
+  const ob = new Array<number>(k + 2).fill(0);
+  const cb = new Array<number>(k + 2).fill(0);
+  const fixed = new Array<number>(k + 2).fill(0);
+  const median = new Array<number | null>(k + 2).fill(null);
+  for (const r of rows) {
+    const g = Number(r.g);
+    const n = Number(r.n);
+    // grouping() sets a bit per column not grouped: 7 = by week, 11 = by ob, 13 = by cb, 14 = by fb.
+    if (g === 7) opened.set(r.week!, n);
+    else if (g === 11) ob[Number(r.ob)] = n;
+    else if (g === 13) cb[Number(r.cb)] = n;
+    else if (g === 14 && r.fb !== null) {
+      fixed[Number(r.fb)] = n;
+      median[Number(r.fb)] = r.median === null ? null : Number(r.median);
+    }
+  }
+  const byWeek = new Map<string, TrendWeek>();
+  let openedBefore = ob[0]!;
+  let closedBefore = cb[0]!;
+  sorted.forEach((w, idx) => {
+    const i = idx + 1;
+    openedBefore += ob[i]!;
+    closedBefore += cb[i]!;
+    const m = median[i]!;
+    byWeek.set(w.week, {
+      week: w.week, opened: opened.get(w.week) ?? 0, fixed: fixed[i]!, open: openedBefore - closedBefore,
+      medianHoursToFix: m === null ? null : Math.round((m / 3600) * 100) / 100,
+    });
+  });
+  return [...weeks].sort((a, b) => (a.week < b.week ? -1 : a.week > b.week ? 1 : 0)).map((w) => byWeek.get(w.week)!);
+}
+
+/** trendWeeks for weeks that do not follow one another: four counts per week. */
+async function trendWeeksEach(db: Db, jobsetId: number, weeks: { week: string; start: Date; end: Date }[]): Promise<TrendWeek[]> {
   const param = jsonParam(weeks.map((w) => ({ w: w.week, s: w.start.toISOString(), e: w.end.toISOString() })));
   const rows = await queryRows<{ week: string; opened: string | number; fixed: string | number; open: string | number; median: string | number | null }>(db, sql`
     select w.w as week,

@@ -165,6 +165,17 @@ async function insertEvalRow(tx: Db, jobsetId: number, e: EvalRecord): Promise<v
  */
 export async function appendEval(tx: Db, jobsetId: number, e: EvalRecord, prevId: number | null): Promise<MembershipChange> {
   await insertEvalRow(tx, jobsetId, e);
+  if (prevId === null) {
+    // The jobset's first eval: every member opens a run, no diff needed.
+    const opened = await queryRows<{ job_id: number }>(tx, sql`
+      insert into memberships (jobset_id, job_id, build_id, first_eval_id, last_eval_id)
+      select distinct on (b.job_id) ${jobsetId}, b.job_id, b.id, ${e.id}::bigint, null::bigint
+      from unnest(${idArray(e.buildIds)}) as u(id) join builds b on b.id = u.id
+      order by b.job_id, b.id desc
+      returning job_id`);
+    await appendOutcomes(tx, jobsetId, e.id, null);
+    return summarize(opened, []);
+  }
   await loadMembers(tx, e.buildIds);
   const closed = prevId === null ? [] : await queryRows<{ job_id: number }>(tx, sql`
     update memberships m set last_eval_id = ${prevId}

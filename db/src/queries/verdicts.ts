@@ -115,13 +115,16 @@ function rowsSql(ctx: EvalContext, onlyRunStarts: boolean, jobIds?: number[]): S
         from memberships ms join jobs j on j.id = ms.job_id join builds b on b.id = ms.build_id
         where ms.jobset_id = ${ctx.jobsetId} ${startFilter}
       ) m
-      left join lateral (
+      ${E === ctx.oldestId
+        // Nothing precedes the oldest eval: no baseline to look for (250k probes saved).
+        ? sql`left join (select null::bigint as build_id, null::bigint as eval_id, null::text as outcome, null::text as revision) base on false`
+        : sql`left join lateral (
         select pm.build_id, pm.last_eval_id as eval_id, ${outcomeSql('pb')} as outcome, pe.revision
         from memberships pm join builds pb on pb.id = pm.build_id join evals pe on pe.id = pm.last_eval_id
         where (m.first_eval_id = ${E} or m.outcome in ('pending', 'infra'))
           and pm.job_id = m.job_id and pm.first_eval_id < m.first_eval_id and ${hasVerdictSql('pb')}
         order by pm.first_eval_id desc limit 1
-      ) base on true
+      ) base on true`}
     ) r
     ${removed}`;
 }
