@@ -31,7 +31,7 @@ const smoke = !!args.smoke;
 const JOBS = Number(args.jobs ?? (smoke ? 10_000 : 250_000));
 const EVALS = Number(args.evals ?? (smoke ? 6 : 100));
 const RUNS = Number(args.runs ?? (smoke ? 1 : 3));
-const log = createLogger({ level: 'warn' });
+const log = createLogger({ level: (process.env.BENCH_LOG_LEVEL as 'info' | undefined) ?? 'warn' });
 const out: string[] = [];
 const say = (line = '') => {
   out.push(line);
