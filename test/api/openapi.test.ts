@@ -1,7 +1,12 @@
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mountExtraRoutes, UPLOAD_PATHS } from '../../apps/collector/src/api-extra.ts';
+import { freezeRoundup } from '../../apps/collector/src/roundup/build.ts';
 import { createApp, NotFound } from '../../apps/dashboard/src/lib/server/api/index.ts';
 import { describeEachDriver } from '../support/db.ts';
-import { breakageId, call, devLogin, ingestScenario, makeApp, NOW, REQUESTS, testConfig, X, type App, type Scenario } from './support.ts';
+import { A, breakageId, call, devLogin, ingestScenario, NOW, REQUESTS, testConfig, X, type App, type Scenario } from './support.ts';
 
 type Schema = Record<string, any>;
 
@@ -44,6 +49,58 @@ function check(doc: Schema, schema: Schema, value: unknown, at = '$'): string | 
 
 const docPath = (honoPath: string) => honoPath.replace(/:([A-Za-z]+)(\{[^}]*\})?/g, '{$1}');
 
+/** Documented paths answered by a route whose parameter takes the whole segment and dispatches on its suffix. */
+const SERVED_BY: Record<string, string> = {
+  '/api/roundups/{week}.md': '/api/roundups/{week}',
+  '/api/failing/{project}/{jobset}.json': '/api/failing/{project}/{file}',
+};
+
+/** A commit newer than every eval: known to GitHub, contained in none. */
+const FUTURE = 'a'.repeat(40);
+
+/**
+ * A local stand-in for the GitHub REST API (127.0.0.1, no network): `revisions` is one linear
+ * history, oldest first, so compare answers follow their order; pulls 7 (merged), 8 (open)
+ * and 10 (a rejected token, i.e. 502) exist.
+ */
+class FakeGithub {
+  revisions: string[] = [];
+  url = '';
+  private server?: ServerType;
+
+  async start() {
+    const app = new Hono();
+    const notFound = { message: 'Not Found', status: '404' };
+    app.get('/repos/NixOS/nixpkgs/compare/:spec', (c) => {
+      const [of, commit] = c.req.param('spec').split('...').map((r) => this.revisions.indexOf(r ?? ''));
+      if (of === undefined || commit === undefined || of < 0 || commit < 0) return c.json(notFound, 404);
+      return c.json({ status: commit === of ? 'identical' : commit < of ? 'behind' : 'ahead' });
+    });
+    app.get('/repos/NixOS/nixpkgs/pulls/:n', (c) => {
+      const n = Number(c.req.param('n'));
+      const base = { ref: 'master', repo: { full_name: 'NixOS/nixpkgs' } };
+      if (n === 7) return c.json({ number: 7, title: 'requests: 2.32 -> 2.33', html_url: 'https://github.com/NixOS/nixpkgs/pull/7', merged: true, merge_commit_sha: this.revisions[1], base });
+      if (n === 8) return c.json({ number: 8, title: null, merged: false, merge_commit_sha: this.revisions[2], base });
+      if (n === 10) return c.json({ message: 'Bad credentials' }, 401);
+      return c.json(notFound, 404);
+    });
+    await new Promise<void>((resolve) => {
+      this.server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
+        this.url = `http://127.0.0.1:${info.port}`;
+        resolve();
+      });
+    });
+  }
+
+  close() {
+    return new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+const gh = new FakeGithub();
+beforeAll(() => gh.start());
+afterAll(() => gh.close());
+
 describeEachDriver('OpenAPI document', (get) => {
   let s: Scenario;
   let app: App;
@@ -51,7 +108,13 @@ describeEachDriver('OpenAPI document', (get) => {
   beforeAll(async () => {
     s = await ingestScenario(get());
     await s.h.close();
-    app = makeApp(get());
+    gh.revisions = [s.e1.revision, s.e2.revision, s.e3.revision, FUTURE];
+    // As the server builds it: with the collector's feature routes and their upload limit.
+    const database = get();
+    const config = testConfig({ ZHF_GITHUB_API_URL: gh.url });
+    app = createApp({ database, config, now: () => NOW }, {
+      extraRoutes: (api) => mountExtraRoutes(api, { database, config }), largeBodyPaths: UPLOAD_PATHS,
+    });
     doc = (await call(app, 'GET', '/api/openapi.json')).json;
   });
   afterAll(async () => {
@@ -61,9 +124,30 @@ describeEachDriver('OpenAPI document', (get) => {
   it('lists exactly the registered routes', () => {
     expect(doc.openapi).toBe('3.1.0');
     const registered = new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${docPath(r.path)}`));
-    const documented = new Set(Object.entries(doc.paths as Record<string, Schema>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)));
+    const documented = new Set(Object.entries(doc.paths as Record<string, Schema>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${SERVED_BY[p] ?? p}`)));
     expect([...registered].sort()).toEqual([...documented].sort());
+    // The feature routes are there, each documented path once.
+    for (const p of ['/api/preflight', '/api/roundups/{week}', '/api/roundups/{week}.md', '/api/check', '/api/commits/{sha}', '/api/prs/{number}', '/api/failing/{project}/{jobset}.json']) {
+      expect(doc.paths[p], p).toBeDefined();
+    }
   });
+
+  /** Requests `url` and checks the answer against the entry of `method path` for its status; returns the answer. */
+  const sample = async (method: string, path: string, url: string, status: number, opts?: Parameters<typeof call>[3]) => {
+    const r = await call(app, method.toUpperCase(), url, opts);
+    expect(r.status, `${method} ${url}: ${r.text.slice(0, 300)}`).toBe(status);
+    const declared = doc.paths[path]?.[method]?.responses?.[String(status)];
+    expect(declared, `${method} ${path} declares ${status}`).toBeDefined();
+    const content = declared.content as Record<string, { schema: Schema }> | undefined;
+    if (!content) {
+      expect(r.text, `${method} ${url}: no body declared`).toBe('');
+      return r;
+    }
+    const type = (r.headers.get('content-type') ?? '').split(';')[0]!.trim();
+    expect(Object.keys(content), `${method} ${url}: content-type`).toContain(type);
+    expect(check(doc, content[type]!.schema, type === 'application/json' ? r.json : r.text), `${method} ${url}`).toBeNull();
+    return r;
+  };
 
   it('every route answers a sample request with the shape its entry declares', async () => {
     const alice = await devLogin(app, 'alice');
@@ -86,6 +170,12 @@ describeEachDriver('OpenAPI document', (get) => {
       ['post', '/api/breakages/{id}/claim', `/api/breakages/${id}/claim`, 409, { as: bob }],
       ['get', '/api/breakages', '/api/breakages?claimed=true', 200],
       ['patch', '/api/breakages/{id}/claim', `/api/breakages/${id}/claim`, 200, { as: alice, body: { prUrl: 'https://github.com/NixOS/nixpkgs/pull/1' } }],
+      // Feature routes while a breakage is claimed, so their claim fields are filled.
+      ['get', '/api/roundups/{week}', '/api/roundups/2026-W45', 200],
+      ['post', '/api/check', '/api/check', 200, { body: { packages: [
+        { attr: 'python312Packages.requests', system: X }, { attr: 'hello', system: A }, { attr: 'steady', system: A }, { attr: 'nope', system: X },
+      ] } }],
+      ['get', '/api/commits/{sha}', `/api/commits/${s.e2.revision}`, 200],
       ['delete', '/api/breakages/{id}/claim', `/api/breakages/${id}/claim`, 403, { as: bob }],
       ['delete', '/api/breakages/{id}/claim', `/api/breakages/${id}/claim`, 200, { as: alice }],
       ['post', '/api/breakages/{id}/claim', `/api/breakages/${id}/claim`, 401],
@@ -95,18 +185,103 @@ describeEachDriver('OpenAPI document', (get) => {
       ['get', '/healthz', '/healthz', 200],
       ['post', '/auth/dev', '/auth/dev', 200, { body: { handle: 'frank' } }],
       ['get', '/feeds/{project}/{file}', '/feeds/nixpkgs/none.atom', 404],
+
+      ['get', '/api/preflight', `/api/preflight?base=${s.e1.id}&candidate=${e2}`, 200],
+      ['get', '/api/preflight', `/api/preflight?base=${s.e1.id}&candidate=${e2}&limit=0`, 200],
+      ['get', '/api/preflight', '/api/preflight?base=x&candidate=1', 400],
+      ['get', '/api/preflight', `/api/preflight?base=${s.e1.id}&candidate=999999999`, 404],
+      ['post', '/api/preflight', '/api/preflight', 200, { body: { base: s.e1.id, candidate: String(s.e3.id) } }],
+      ['post', '/api/preflight', '/api/preflight?limit=1', 200, { body: { jobset: 'nixpkgs/unstable', changedPaths: { rebuildsByPlatform: { [X]: ['hello', 'python312Packages.requests', 'newjob'], 'x86_64-darwin': ['hello'] } } } }],
+      ['post', '/api/preflight', '/api/preflight', 200, { body: { base: e2, changedPaths: { rebuildsByKernel: { linux: ['hello'] } } } }],
+      ['post', '/api/preflight', '/api/preflight', 400, { body: { changedPaths: { rebuildsByPlatform: {} } } }],
+      ['post', '/api/preflight', '/api/preflight', 400, { body: { jobset: 'nixpkgs/unstable', changedPaths: { rebuildsByPlatform: { [X]: 'hello' } } } }],
+      ['post', '/api/preflight', '/api/preflight', 404, { body: { jobset: 'nixpkgs/nope', changedPaths: { rebuildsByPlatform: {} } } }],
+      ['post', '/api/preflight', '/api/preflight', 413, { body: JSON.stringify({ jobset: 'nixpkgs/unstable', changedPaths: { pad: 'x'.repeat(5 * 1024 * 1024) } }) }],
+
+      ['get', '/api/roundups/{week}', '/api/roundups/2026-W45?jobset=nixpkgs/unstable', 200],
+      ['get', '/api/roundups/{week}', '/api/roundups/2026-W46', 200],
+      ['get', '/api/roundups/{week}', '/api/roundups/2026-W99', 400],
+      ['get', '/api/roundups/{week}', '/api/roundups/2026-W45?part=1', 400],
+      ['get', '/api/roundups/{week}', '/api/roundups/2026-W45?jobset=nixpkgs/nope', 404],
+      ['get', '/api/roundups/{week}.md', '/api/roundups/2026-W45.md', 200],
+      ['get', '/api/roundups/{week}.md', '/api/roundups/2026-W45.md?part=1', 200],
+      ['get', '/api/roundups/{week}.md', '/api/roundups/2026-W45.md?part=x', 400],
+      ['get', '/api/roundups/{week}.md', '/api/roundups/2026-W45.md?part=9', 404],
+
+      ['post', '/api/check', '/api/check', 200, { body: { jobset: 'nixpkgs/unstable', report: {
+        pr: 7, systems: [X, A], result: {
+          [X]: { blacklisted: ['chromium'], broken: [], built: ['hello'], failed: ['python312Packages.requests', 'newjob', 'brandnew'], 'non-existent': [], tests: [] },
+          [A]: { blacklisted: [], broken: [], built: ['steady'], failed: ['hello'], 'non-existent': [], tests: [] },
+        },
+      } } }],
+      ['post', '/api/check', '/api/check', 400, { body: {} }],
+      ['post', '/api/check', '/api/check', 400, { body: { packages: [{ attr: 'hello', system: 'not a system' }] } }],
+      ['post', '/api/check', '/api/check', 404, { body: { jobset: 'nixpkgs/nope', packages: [] } }],
+
+      ['get', '/api/commits/{sha}', `/api/commits/${FUTURE}?jobset=nixpkgs/unstable`, 200],
+      ['get', '/api/commits/{sha}', `/api/commits/${'f'.repeat(40)}`, 404],
+      ['get', '/api/commits/{sha}', '/api/commits/xyz', 400],
+      ['get', '/api/commits/{sha}', '/api/commits/abcdef1?jobset=nixpkgs/nope', 404],
+
+      ['get', '/api/prs/{number}', '/api/prs/7', 200],
+      ['post', '/api/prs/{number}', '/api/prs/7', 200, { body: { changedPaths: { rebuildsByPlatform: { [X]: ['python312Packages.requests'] } } } }],
+      ['get', '/api/prs/{number}', '/api/prs/0', 400],
+      ['get', '/api/prs/{number}', '/api/prs/7?jobset=nixpkgs', 400],
+      ['get', '/api/prs/{number}', '/api/prs/9', 404],
+      ['get', '/api/prs/{number}', '/api/prs/8', 409],
+      ['get', '/api/prs/{number}', '/api/prs/7?jobset=nixos/unstable', 422],
+      ['get', '/api/prs/{number}', '/api/prs/10', 502],
+      ['post', '/api/prs/{number}', '/api/prs/7', 400, { body: { changedPaths: { nope: 1 } } }],
+
+      ['get', '/api/failing/{project}/{jobset}.json', '/api/failing/nixpkgs/unstable.json', 200],
+      ['get', '/api/failing/{project}/{jobset}.json', '/api/failing/nixpkgs/.json', 400],
+      ['get', '/api/failing/{project}/{jobset}.json', '/api/failing/nixpkgs/nope.json', 404],
     ];
-    for (const [method, path, url, status, opts] of samples) {
-      const r = await call(app, method.toUpperCase(), url, opts);
-      expect(r.status, `${method} ${url}`).toBe(status);
-      const schema = doc.paths[path]?.[method]?.responses?.[String(status)]?.content?.['application/json']?.schema;
-      expect(schema, `${method} ${path} declares ${status}`).toBeDefined();
-      expect(check(doc, schema, r.json), `${method} ${url}`).toBeNull();
-    }
+    const answers: [string, Awaited<ReturnType<typeof sample>>][] = [];
+    for (const [method, path, url, status, opts] of samples) answers.push([`${method} ${url} ${status}`, await sample(method, path, url, status, opts)]);
+
+    // The samples reach the interesting branches of the feature answers, not only their empty forms.
+    const answer = (key: string, nth = 0) => answers.filter(([k]) => k === key)[nth]![1];
+    const json = (key: string, nth = 0) => answer(key, nth).json;
+    const claimed = json('get /api/roundups/2026-W45 200').breakages.find((b: Schema) => b.job === REQUESTS);
+    expect(claimed.claim).toMatchObject({ by: 'alice', note: 'on it' });
+    const checked = json('post /api/check 200').items;
+    expect(checked.map((i: Schema) => i.hydra)).toEqual(['failing', 'failing', 'green', 'unknown']);
+    expect(checked[0].breakage).toMatchObject({ id, state: 'open' });
+    const commit = json(`get /api/commits/${s.e2.revision} 200`);
+    expect(commit.landed.evalId).toBe(e2);
+    expect(commit.brokenBy.failures.length).toBeGreaterThan(0);
+    expect(commit.brokenBy.failures.some((f: Schema) => f.breakage?.id === id)).toBe(true);
+    expect(json(`get /api/commits/${FUTURE}?jobset=nixpkgs/unstable 200`)).toMatchObject({ landed: null, brokenBy: null });
+    const preflight = json(`get /api/preflight?base=${s.e1.id}&candidate=${e2} 200`);
+    expect(preflight.impact.newlyBroken.length).toBeGreaterThan(0);
+    expect(json(`get /api/preflight?base=${s.e1.id}&candidate=${e2}&limit=0 200`).truncated).toContain('newlyBroken');
+    expect(json('post /api/preflight?limit=1 200')).toMatchObject({ mode: 'changed-paths', candidate: null, truncated: ['mayFix'] });
+    expect(answer('get /api/roundups/2026-W45.md 200').text).toMatch(/^# Zero Hydra Failures/);
+    const viaReport = json('post /api/check 200', 1);
+    expect(viaReport).toMatchObject({ pr: 7, summary: { skipped: 1 } });
+    expect(viaReport.items.find((i: Schema) => i.attr === 'steady')).toMatchObject({ reviewStatus: 'built', verdict: 'built' });
+    expect(json('post /api/prs/7 200').brokenBy.narrowed).toMatchObject({ source: 'rebuildsByPlatform' });
+    expect(json('get /api/prs/7 200').pr).toMatchObject({ number: 7, merged: true, mergeCommitSha: s.e2.revision });
+
+    // The failing feed is cacheable: its ETag answers 304 with no body.
+    const feed = answer('get /api/failing/nixpkgs/unstable.json 200');
+    expect(feed.json.jobs.length).toBeGreaterThan(0);
+    const etag = feed.headers.get('etag')!;
+    expect(etag).toBeTruthy();
+    await sample('get', '/api/failing/{project}/{jobset}.json', '/api/failing/nixpkgs/unstable.json', 304, { headers: { 'if-none-match': etag } });
+
+    // A frozen roundup is read back from storage: still the declared shape.
+    await freezeRoundup(get().db, { jobset: 'nixpkgs/unstable', week: '2026-W45', hydraUrl: 'https://hydra.example.org', now: NOW });
+    const frozen = await sample('get', '/api/roundups/{week}', '/api/roundups/2026-W45', 200);
+    expect(frozen.json).toMatchObject({ frozen: true, frozenAt: NOW.toISOString() });
+
     // The checker is not vacuous: a renamed field fails it.
     const b = (await call(app, 'GET', `/api/breakages/${id}`)).json;
     const { openedAt, ...renamed } = b;
     expect(check(doc, { $ref: '#/components/schemas/Breakage' }, { ...renamed, opened_at: openedAt })).toMatch(/missing openedAt/);
+    const { truncated: _t, ...untruncated } = json(`get /api/preflight?base=${s.e1.id}&candidate=${e2} 200`);
+    expect(check(doc, { $ref: '#/components/schemas/PreflightReport' }, untruncated)).toMatch(/missing truncated/);
   });
 
   it('extra routes mount under /api with the same errors, session and deps', async () => {

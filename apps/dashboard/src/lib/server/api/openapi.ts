@@ -16,6 +16,21 @@ const nint: Schema = { type: ['integer', 'null'] };
 const ntime: Schema = { type: ['string', 'null'], format: 'date-time' };
 const kind: Schema = { enum: ['direct', 'dependency', null] };
 const outcome: Schema = { enum: ['success', 'failure', 'pending', 'infra'] };
+const noutcome: Schema = { enum: ['success', 'failure', 'pending', 'infra', null] };
+const state: Schema = { enum: ['open', 'fixed', 'gone'] };
+const arr = (items: Schema): Schema => ({ type: 'array', items });
+const strs = arr(str);
+const intMap: Schema = { type: 'object', additionalProperties: int };
+/** `project/jobset`, as the feature routes check it. */
+const jobsetRef: Schema = { type: 'string', pattern: '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$' };
+/** An eval id in a query string or JSON body: a positive integer, or its digits. */
+const evalIdIn: Schema = { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^[0-9]+$' }] };
+const isoWeek: Schema = { type: 'string', pattern: '^[0-9]{4}-W[0-9]{2}$', description: 'ISO week, e.g. 2026-W45' };
+/** The impact lists of a preflight report, in the order `truncated` names them. */
+const PREFLIGHT_LISTS = ['newlyBroken', 'newlyFixed', 'stillFailing', 'atRisk', 'mayFix', 'pending', 'infra', 'new'];
+const CHECK_VERDICTS = ['already-broken', 'likely-new', 'pending', 'unknown', 'built'];
+const HYDRA_STATES = ['failing', 'green', 'pending', 'infra', 'unknown'];
+const ROUNDUP_COUNTS = { new: int, fixed: int, gone: int, open: int, claimed: int };
 
 /** An object schema; every property is required unless listed in `optional`. */
 function obj(properties: Record<string, Schema>, optional: string[] = []): Schema {
@@ -26,6 +41,16 @@ const list = (item: Schema, extra: Record<string, Schema> = {}): Schema =>
   obj({ ...extra, items: { type: 'array', items: item }, total: int, nextCursor: nstr });
 
 const counts: Schema = { type: 'object', additionalProperties: int, propertyNames: { enum: [...CATEGORIES] } };
+
+/** Where a commit landed in a jobset (the first eval containing it) and what it broke there. */
+function landing(extra: Record<string, Schema> = {}): Schema {
+  return obj({
+    ...extra,
+    sha: str, jobset: str, oracle: { ...str, description: 'github, git' }, newestEvalId: nint,
+    landed: { ...nullable(obj({ evalId: int, revision: str, timestamp: time, oracleCalls: int })), description: 'null: no ingested eval contains the commit yet' },
+    brokenBy: nullable(ref('BrokenBy')),
+  });
+}
 
 const schemas: Record<string, Schema> = {
   Error: obj({ error: obj({ code: str, message: str }), holder: str }, ['holder']),
@@ -62,6 +87,96 @@ const schemas: Record<string, Schema> = {
     jobsets: { type: 'array', items: obj({ jobset: str, lastSyncOkAt: ntime, ageSeconds: nint, lastError: nstr }) },
   }),
   Me: obj({ user: nullable(obj({ login: str, name: nstr, avatarUrl: nstr, maintainer: bool })), csrf: nstr }),
+  // ---- feature routes mounted by the collector (apps/collector/src/api-extra.ts) ----
+  /** The active claim of a breakage, as the check and broken-by answers carry it. */
+  ClaimRef: obj({ by: str, prUrl: nstr }),
+  PreflightEvalRef: obj({ id: int, jobset: str, revision: nstr, timestamp: time }),
+  PreflightItem: obj({
+    job: str, system: str, package: str, baseBuildId: nint, candidateBuildId: nint, baseOutcome: noutcome, candidateOutcome: noutcome, kind,
+  }),
+  KernelReport: obj({ systems: strs, packages: int, labels: strs }),
+  PreflightReport: obj({
+    base: ref('PreflightEvalRef'),
+    candidate: { ...nullable(ref('PreflightEvalRef')), description: 'null for a changed-paths.json' },
+    mode: { enum: ['evals', 'changed-paths'] },
+    rebuildsBySystem: intMap,
+    byKernel: obj({ linux: ref('KernelReport'), darwin: ref('KernelReport') }),
+    labels: strs,
+    candidateResults: bool,
+    impact: obj(Object.fromEntries(PREFLIGHT_LISTS.map((k) => [k, arr(ref('PreflightItem'))]))),
+    totals: obj({ baseJobs: int, candidateJobs: nint, rebuilt: int, ...Object.fromEntries(PREFLIGHT_LISTS.map((k) => [k, int])) }),
+    notes: strs,
+    truncated: { ...arr({ enum: PREFLIGHT_LISTS }), description: 'impact lists cut to `limit` items (totals keep the full counts)' },
+  }),
+  PreflightBody: {
+    description: 'Two evals, or a pull request\'s changed-paths.json against a base eval or the newest eval of a jobset',
+    oneOf: [
+      obj({ base: evalIdIn, candidate: evalIdIn }),
+      obj({ changedPaths: { type: 'object', description: 'the changed-paths.json object' }, base: evalIdIn }),
+      obj({ changedPaths: { type: 'object', description: 'the changed-paths.json object' }, jobset: jobsetRef }),
+    ],
+  },
+  RoundupCounts: obj(ROUNDUP_COUNTS),
+  RoundupItem: obj({
+    id: int, job: str, system: str, kind, state, flaky: bool, openedEvalId: int, openedAt: time, closedEvalId: nint, closedAt: ntime,
+    buildId: nint, range: nullable(ref('Range')), claim: nullable(obj({ by: str, at: time, prUrl: nstr, note: nstr })), fixedBy: nstr,
+  }),
+  Roundup: obj({
+    jobset: str, week: str,
+    summary: obj({
+      jobset: str, week: str, totals: ref('RoundupCounts'), bySystem: arr(obj({ system: str, ...ROUNDUP_COUNTS })), backlogOpen: int, parts: int,
+    }),
+    parts: { ...strs, description: 'Markdown parts, each under GitHub\'s body limit' },
+    markdown: { ...str, description: 'the parts joined by `<!-- part break -->` lines' },
+    burndown: arr(obj({ date: { type: 'string', format: 'date' }, open: int })),
+    breakages: arr(ref('RoundupItem')),
+    generatedAt: time, frozen: bool, frozenAt: ntime,
+  }),
+  CheckBody: {
+    ...obj({
+      jobset: { ...jobsetRef, description: 'default: nixpkgs/unstable when tracked, else the first nixpkgs/ jobset, else the first' },
+      packages: { ...arr(obj({ attr: { type: 'string', minLength: 1, maxLength: 500 }, system: { type: 'string', minLength: 1, maxLength: 100 } })), maxItems: 50_000 },
+      report: { description: 'a nixpkgs-review report.json, as an object or as the file\'s text' },
+      system: { type: 'string', maxLength: 100, description: 'the system of a single-system report that does not name it' },
+    }, ['jobset', 'packages', 'report', 'system']),
+    oneOf: [{ required: ['packages'] }, { required: ['report'] }],
+  },
+  CheckItem: obj({
+    attr: str, system: str, job: str,
+    reviewStatus: { enum: ['failed', 'built', 'broken'] },
+    hydra: { enum: HYDRA_STATES }, verdict: { enum: CHECK_VERDICTS }, buildId: nint,
+    since: obj({ evalId: int, at: time }),
+    breakage: obj({ id: int, state, openedEvalId: int, claim: nullable(ref('ClaimRef')) }),
+    lastVerdict: nullable(obj({ evalId: int, outcome: { enum: ['success', 'failure'] } })),
+  }, ['reviewStatus', 'since', 'breakage', 'lastVerdict']),
+  CheckResult: obj({
+    jobset: str, evalId: int, revision: nstr, timestamp: time,
+    pr: { ...nint, description: 'the pull request a report names (report checks only)' },
+    items: arr(ref('CheckItem')),
+    summary: obj({
+      total: int,
+      verdicts: obj(Object.fromEntries(CHECK_VERDICTS.map((k) => [k, int]))),
+      hydra: obj(Object.fromEntries(HYDRA_STATES.map((k) => [k, int]))),
+      builtButFailingOnHydra: int, skipped: int,
+    }),
+  }, ['pr']),
+  BrokenByFailure: obj({
+    job: str, system: str, category: { enum: ['new_failure', 'new_job_failing'] }, kind, status: nint, buildId: int,
+    baseline: nullable(ref('Baseline')), range: nullable(ref('Range')), breakage: nullable(obj({ id: int, state, claim: nullable(ref('ClaimRef')) })),
+  }),
+  BrokenBy: obj({
+    jobset: str, eval: obj({ id: int, revision: nstr, timestamp: time }), sha: str, excluded: int,
+    narrowed: nullable(obj({ source: { enum: ['rebuildsByPlatform', 'rebuildsByKernel', 'attrdiff'] }, before: int, after: int })),
+    total: int, failures: arr(ref('BrokenByFailure')),
+  }),
+  CommitLanding: landing(),
+  PullRequestLanding: landing({ pr: obj({ number: int, title: nstr, url: nstr, merged: bool, mergeCommitSha: nstr, baseRef: str }) }),
+  FailingJobs: obj({
+    jobset: str, evalId: int, revision: nstr, timestamp: time, statsComputedAt: ntime, total: int,
+    jobs: arr(obj({
+      job: str, system: str, kind: { enum: ['direct', 'dependency'] }, status: nint, buildId: int, since: nullable(obj({ evalId: int })), breakageId: nint,
+    })),
+  }),
   ClaimBody: { type: 'object', properties: { prUrl: { type: ['string', 'null'], pattern: '^https://github\\.com/[^/]+/[^/]+/pull/[1-9][0-9]*$' }, note: { type: ['string', 'null'], maxLength: 2000 } }, additionalProperties: false },
 };
 
@@ -75,6 +190,8 @@ const rowFilters = [
   query('category', str, `comma-separated: ${CATEGORIES.join(', ')}`), query('system', str, 'comma-separated'),
   query('kind', str, 'direct, dependency'), query('q', str, 'substring of the job name'), ...paging,
 ];
+const markdown = (description: string) => ({ 200: { description, content: { 'text/markdown': { schema: str } } } });
+const listLimit = query('limit', { type: 'integer', minimum: 0, maximum: 1_000_000, default: 1000 }, 'items per impact list');
 const claimWrite = { security: [{ session: [] }], parameters: [path('id', int), { name: 'x-csrf-token', in: 'header', required: false, schema: str }] };
 
 export function openApiDocument(serverUrl = '/') {
@@ -136,6 +253,77 @@ export function openApiDocument(serverUrl = '/') {
           summary: 'Failing counts per eval; opened, fixed, open and median time to fix per week',
           parameters: [{ ...query('jobset', str, 'project/jobset'), required: true }, query('from', str, 'YYYY-Www, date or date-time'), query('to', str)],
           responses: { ...ok(ref('Trends')), ...err(400, 404) },
+        },
+      },
+      '/api/preflight': {
+        get: {
+          summary: 'Mass-rebuild preflight of a candidate eval against a base eval (any tracked jobsets)',
+          parameters: [{ ...query('base', { type: 'integer', minimum: 1 }, 'eval id'), required: true }, { ...query('candidate', { type: 'integer', minimum: 1 }, 'eval id'), required: true }, listLimit],
+          responses: { ...ok(ref('PreflightReport')), ...err(400, 404) },
+        },
+        post: {
+          summary: 'Mass-rebuild preflight of two evals, or of a changed-paths.json (up to 5 MB)',
+          parameters: [listLimit], requestBody: { required: true, ...json(ref('PreflightBody')) },
+          responses: { ...ok(ref('PreflightReport')), ...err(400, 404, 413) },
+        },
+      },
+      '/api/roundups/{week}': {
+        get: {
+          summary: 'The week\'s roundup (frozen, or computed live with frozen: false)',
+          parameters: [path('week', isoWeek), query('jobset', jobsetRef, 'default: the first configured jobset')],
+          responses: { ...ok(ref('Roundup')), ...err(400, 404) },
+        },
+      },
+      '/api/roundups/{week}.md': {
+        get: {
+          summary: 'The week\'s roundup as Markdown: every part, separated by `<!-- part break -->` lines, or only part N',
+          parameters: [path('week', isoWeek), query('jobset', jobsetRef, 'default: the first configured jobset'), query('part', { type: 'integer', minimum: 1 }, '1-based')],
+          responses: { ...markdown('Markdown'), ...err(400, 404) },
+        },
+      },
+      '/api/check': {
+        post: {
+          summary: 'Pre-existing or new: packages, or a nixpkgs-review report.json, against the jobset\'s newest eval (up to 5 MB)',
+          requestBody: { required: true, ...json(ref('CheckBody')) },
+          responses: { ...ok(ref('CheckResult')), ...err(400, 404, 413) },
+        },
+      },
+      '/api/commits/{sha}': {
+        get: {
+          summary: 'The first eval of a jobset containing a commit, and what it broke there',
+          parameters: [path('sha', { type: 'string', pattern: '^[0-9a-fA-F]{7,40}$' }), query('jobset', jobsetRef, 'default: the first configured jobset')],
+          responses: { ...ok(ref('CommitLanding')), ...err(400, 404, 502) },
+        },
+      },
+      '/api/prs/{number}': {
+        get: {
+          summary: 'Where a merged pull request landed (the jobset following its base branch), and what it broke',
+          parameters: [path('number', { type: 'integer', minimum: 1 }), query('jobset', jobsetRef, 'a tracked jobset following the base branch')],
+          responses: { ...ok(ref('PullRequestLanding')), ...err(400, 404, 409, 422, 502) },
+        },
+        post: {
+          summary: 'The same, narrowed to the jobs the pull request rebuilt (changed-paths.json, up to 5 MB)',
+          parameters: [path('number', { type: 'integer', minimum: 1 }), query('jobset', jobsetRef, 'a tracked jobset following the base branch')],
+          requestBody: {
+            required: false,
+            ...json(obj({ changedPaths: { type: ['object', 'string'], description: 'changed-paths.json, as an object or as the file\'s text' }, jobset: jobsetRef }, ['changedPaths', 'jobset'])),
+          },
+          responses: { ...ok(ref('PullRequestLanding')), ...err(400, 404, 409, 413, 422, 502) },
+        },
+      },
+      '/api/failing/{project}/{jobset}.json': {
+        get: {
+          summary: 'Failing jobs of the jobset\'s newest eval (cacheable: ETag, max-age 300)',
+          parameters: [path('project'), path('jobset'), { name: 'if-none-match', in: 'header', required: false, schema: str }],
+          responses: {
+            200: {
+              description: 'OK',
+              headers: { etag: { schema: str }, 'cache-control': { schema: str } },
+              ...json(ref('FailingJobs')),
+            },
+            304: { description: 'not modified since the ETag given', headers: { etag: { schema: str } } },
+            ...err(400, 404),
+          },
         },
       },
       '/api/me': { get: { summary: 'The signed-in user and the CSRF token for writes', responses: ok(ref('Me')) } },
