@@ -74,7 +74,11 @@ function jobsetArg(config: Config, value: unknown): string[] {
 async function serveForever(config: Config, opts: { collector: boolean; onReady?: (rt: Runtime) => Promise<void> }): Promise<number> {
   const rt = await createRuntime(config);
   const { startServer } = await import('./server.ts');
-  const server = await startServer(rt);
+  const server = await startServer(rt).catch(async (err: NodeJS.ErrnoException) => {
+    await rt.close();
+    if (err.code === 'EADDRINUSE') throw new UsageError(`port ${config.port} on ${config.host} is in use: stop what holds it or set PORT`);
+    throw err;
+  });
   rt.log.info(`dashboard and API listening`, { url: server.url });
   const scheduler = new Scheduler(rt.log);
   if (opts.collector) {
@@ -120,6 +124,8 @@ async function demo(base: Config): Promise<number> {
     jobsets: hydra.jobsets,
     dataDir,
     devLogin: true,
+    // Ten days of history, so trends, the backlog and last week's roundup have something to show.
+    backfillEvals: process.env.ZHF_BACKFILL_EVALS ? base.backfillEvals : 40,
   };
   log.info('demo: simulated Hydra running', { url: hydra.url, jobsets: hydra.jobsets.join(',') });
   const code = await serveForever(config, { collector: true });

@@ -13,6 +13,9 @@ export async function startDemoHydra(log: Logger, opts: { jobs?: number; evals?:
     seed: 2026,
     jobsPerEval: opts.jobs ?? 4000,
     evals: opts.evals ?? 40,
+    // Busier than nixpkgs' real 2%: a demo should show new failures and fixes in every eval.
+    churn: 0.05,
+    failureRate: 0.05,
     // The history runs until 12 h from now: later evals appear as the clock reaches them.
     end: now + 12 * 3600,
     now,

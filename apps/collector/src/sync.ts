@@ -122,10 +122,9 @@ export class Collector {
       try {
         if (phase !== 'builds') await this.discoverAndIngest(js, report, signal);
         if (phase !== 'evals' && !signal?.aborted) await this.pollUnfinished(js, report);
-        if (phase !== 'evals') {
-          await this.db.update(jobsets).set({ lastSyncAt: new Date(), lastSyncOkAt: new Date(), lastSyncError: null, lastSyncMs: Date.now() - started })
-            .where(eq(jobsets.id, js.id));
-        }
+        // New evals are what a sync is for: once they are in, the jobset counts as synced.
+        await this.db.update(jobsets).set({ lastSyncAt: new Date(), lastSyncOkAt: new Date(), lastSyncError: null, lastSyncMs: Date.now() - started })
+          .where(eq(jobsets.id, js.id));
       } catch (err) {
         report.error = err instanceof Error ? err.message : String(err);
         this.log.error('sync failed', { jobset: ref, phase, reason: report.error });
@@ -249,7 +248,7 @@ export class Collector {
     });
     // After a big load the planner's row estimates are off by orders of magnitude (it then
     // picks nested loops over 250k rows); refresh them rather than wait for autovacuum.
-    if (fetched >= 20_000) await this.db.execute(sql`analyze builds, memberships, jobs`);
+    if (fetched >= 20_000) await this.db.execute(sql`analyze builds, memberships, jobs, breakages`);
     report.newEvals.push(e.id);
     report.buildsFetched += fetched;
     this.log.info('eval ingested', { jobset: `${js.project}/${js.name}`, eval: e.id, builds: e.builds.length, fetched, mode: fetchMode, ms: Date.now() - t0, ...phases });
