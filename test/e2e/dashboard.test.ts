@@ -43,7 +43,13 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard end to end', () => {
     await expect(card.locator('[data-testid=tile-pending] .tile-n').textContent()).resolves.toBe('1');
     await expect(card.locator('[data-testid=week-breakages]').textContent()).resolves.toContain(`${app.facts.weekJobs.length} breakages`);
     await expect(card.textContent()).resolves.toContain('1 open from earlier weeks');
-    await expect(card.textContent()).resolves.toMatch(/unstable\s*failure/);
+    // The channel gate names the constituents that block it (read from /build/:id/constituents).
+    const gate = card.locator('[data-testid=gate-unstable]');
+    await expect(gate.textContent()).resolves.toMatch(/unstable\s*failure/);
+    await expect(gate.textContent()).resolves.toContain('blocked by 2 of 2');
+    await expect(gate.locator('.blocking li').allTextContents()).resolves.toEqual([
+      expect.stringContaining(`hello.${X}`), expect.stringContaining(`zlib.${X}`),
+    ]);
     await screenshot(b.page, 'overview');
   }, 120_000);
 

@@ -154,6 +154,7 @@ async function sync(config: Config, rest: string[]): Promise<number> {
       process.once('SIGTERM', resolve);
       process.once('SIGINT', resolve);
     });
+    rt.log.info('shutting down: finishing or rolling back the work in hand');
     await scheduler.stop();
     return 0;
   } finally {

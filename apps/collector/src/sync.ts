@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Database, Db } from '@zhf/db';
 import { jobsets } from '@zhf/db';
 import {
-  appendEval, applyOutcomeChanges, countUnfinished, ensureJobset, finishedAmong, unfinishedAmong, ingestedEvalIds, markStatsStale, prependEval, refreshEvalStats,
+  appendEval, applyOutcomeChanges, countUnfinished, gatesWithoutConstituents, storeConstituents, ensureJobset, finishedAmong, unfinishedAmong, ingestedEvalIds, markStatsStale, prependEval, refreshEvalStats,
   touchBuilds, unfinishedBuilds, unknownBuildIds, upsertBuilds, type BuildChange, type BuildRecord, type EvalRecord, type JobsetRow,
 } from '@zhf/db/queries';
 import { queryRows } from '@zhf/db';
@@ -185,9 +185,26 @@ export class Collector {
       await this.ingestEval(js, e, prev, 'append', report, newest === null);
       prev = e.id;
     }
+    if (prev !== null && !signal?.aborted) await this.readGates(js, prev);
     // Only remember the probe once everything it announced is in: a failure retries next run.
     if (fingerprint !== null) await this.db.update(jobsets).set({ probe: fingerprint }).where(eq(jobsets.id, js.id));
     if (newest === null && fresh.length) await this.db.update(jobsets).set({ backfilled: true }).where(eq(jobsets.id, js.id));
+  }
+
+  /**
+   * Reads the constituents of the newest eval's channel gates (`tested`, `unstable`) once per
+   * gate build: one small request each, so the dashboard can say what blocks the channel.
+   */
+  private async readGates(js: JobsetRow, evalId: number): Promise<void> {
+    for (const gate of await gatesWithoutConstituents(this.db, js.id, evalId)) {
+      try {
+        const builds = await this.client.constituents(gate);
+        await storeConstituents(this.db, gate, builds.map((b) => ({ id: b.id, job: b.job })));
+      } catch (err) {
+        if (!(err instanceof HydraNotFound)) throw err;
+        this.log.warn('gate build has no constituents on Hydra', { jobset: `${js.project}/${js.name}`, build: gate });
+      }
+    }
   }
 
   /**

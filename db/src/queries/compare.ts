@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
 import { kindSql, outcomeSql } from './sql-fragments.ts';
-import { filterSql, toRow, type Category, type EvalContext, type JobRow, type JobRowFilters, type Page, type RawRow } from './verdicts.ts';
+import { filterSql, pageOfSource, toRow, type Category, type EvalContext, type JobRow, type JobRowFilters, type Page, type RawRow } from './verdicts.ts';
 
 /** Categories a job whose build is the same in both evals can have (its run covers both). */
 const SAME_BUILD_CATEGORIES = new Set<Category>(['still_succeeding', 'still_failing', 'pending', 'infra']);
@@ -157,15 +157,5 @@ async function crossJobsetRows(db: Db, ctx: EvalContext, other: EvalContext, f: 
       case when a.job_id is not null and o.outcome in ('success', 'failure') then ${other.revision}::text end as base_revision
     from (${member(ctx)}) a full join (${member(other)}) o on o.job_id = a.job_id
     join jobs j on j.id = coalesce(a.job_id, o.job_id)`;
-  const rows = await queryRows<RawRow>(db, sql`
-    select *, count(*) over () as total from (select * from (${source}) s where ${filterSql(f, null)}) f
-    where ${cursor === null ? sql`true` : sql`job > ${cursor}`}
-    order by job limit ${limit + 1}`);
-  let total = rows.length ? Number(rows[0]!.total) : 0;
-  if (cursor !== null) {
-    const [c] = await queryRows<{ n: string }>(db, sql`select count(*) as n from (${source}) s where ${filterSql(f, null)}`);
-    total = Number(c?.n ?? 0);
-  }
-  const items = rows.slice(0, limit).map((r) => toRow(r, ctx));
-  return { items, total, nextCursor: rows.length > limit ? items[items.length - 1]!.job : null };
+  return pageOfSource(db, ctx, source, f, cursor, limit);
 }

@@ -10,3 +10,4 @@ export * from './api-breakages.ts';
 export * from './api-auth.ts';
 export * from './api-reads.ts';
 export * from './check.ts';
+export * from './gates.ts';

@@ -43,13 +43,15 @@ export async function ingestedEvalIds(db: Db, jobsetId: number): Promise<number[
   return rows.map((r) => r.id);
 }
 
-/** Which of `ids` have no stored build yet. */
+/**
+ * Which of `ids` have no stored build yet. Written as index probes (`id = any(...)`) rather
+ * than an anti-join, which the planner turns into a scan of every build ever stored.
+ */
 export async function unknownBuildIds(db: Db, ids: number[]): Promise<number[]> {
   if (ids.length === 0) return [];
-  const rows = await queryRows<{ id: string | number }>(db, sql`
-    select u.id from unnest(${idArray(ids)}) as u(id)
-    where not exists (select 1 from builds b where b.id = u.id)`);
-  return rows.map((r) => Number(r.id));
+  const rows = await queryRows<{ id: string | number }>(db, sql`select id from builds where id = any(${idArray(ids)})`);
+  const known = new Set(rows.map((r) => Number(r.id)));
+  return ids.filter((id) => !known.has(id));
 }
 
 /** Strips the trailing `.system` of a job name: the package (attribute) name. */
@@ -148,7 +150,7 @@ async function loadMembers(tx: Db, buildIds: number[]): Promise<void> {
   await tx.execute(sql`truncate eval_members`);
   await tx.execute(sql`
     insert into eval_members (job_id, build_id)
-    select distinct on (b.job_id) b.job_id, b.id from unnest(${idArray(buildIds)}) as u(id) join builds b on b.id = u.id
+    select distinct on (b.job_id) b.job_id, b.id from builds b where b.id = any(${idArray(buildIds)})
     order by b.job_id, b.id desc`);
 }
 
@@ -170,7 +172,7 @@ export async function appendEval(tx: Db, jobsetId: number, e: EvalRecord, prevId
     const opened = await queryRows<{ job_id: number }>(tx, sql`
       insert into memberships (jobset_id, job_id, build_id, first_eval_id, last_eval_id)
       select distinct on (b.job_id) ${jobsetId}, b.job_id, b.id, ${e.id}::bigint, null::bigint
-      from unnest(${idArray(e.buildIds)}) as u(id) join builds b on b.id = u.id
+      from builds b where b.id = any(${idArray(e.buildIds)})
       order by b.job_id, b.id desc
       returning job_id`);
     await appendOutcomes(tx, jobsetId, e.id, null);
@@ -313,6 +315,6 @@ export async function finishedAmong(db: Db, ids: number[]): Promise<number[]> {
 export async function unfinishedAmong(db: Db, ids: number[]): Promise<number[]> {
   if (!ids.length) return [];
   const rows = await queryRows<{ id: string | number }>(db, sql`
-    select b.id from unnest(${idArray(ids)}) as u(id) join builds b on b.id = u.id where b.finished = 0`);
+    select id from builds where id = any(${idArray(ids)}) and finished = 0`);
   return rows.map((r) => Number(r.id));
 }

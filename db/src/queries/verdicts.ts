@@ -182,21 +182,7 @@ export interface Page<T> {
 export async function evalJobRows(db: Db, ctx: EvalContext, f: JobRowFilters, cursor: string | null, limit: number): Promise<Page<JobRow>> {
   const onlyRunStarts = !!f.categories?.length && f.categories.every((c) => RUN_START_ONLY.has(c));
   const onlyRemoved = !!f.categories?.length && f.categories.every((c) => c === 'removed');
-  if (onlyRunStarts || onlyRemoved) {
-    const source = onlyRemoved ? removedOnlySql(ctx) : rowsSql(ctx, true);
-    const rows = await queryRows<RawRow>(db, sql`
-      select *, count(*) over () as total from (select * from (${source}) s where ${filterSql(f, null)}) f
-      where ${cursor === null ? sql`true` : sql`job > ${cursor}`}
-      order by job limit ${limit + 1}`);
-    // The window count runs before the cursor cut, so count separately when paging past the first page.
-    let total = rows.length ? Number(rows[0]!.total) : 0;
-    if (cursor !== null) {
-      const [c] = await queryRows<{ n: string }>(db, sql`select count(*) as n from (${source}) s where ${filterSql(f, null)}`);
-      total = Number(c?.n ?? 0);
-    }
-    const items = rows.slice(0, limit).map((r) => toRow(r, ctx));
-    return { items, total, nextCursor: rows.length > limit ? items[items.length - 1]!.job : null };
-  }
+  if (onlyRunStarts || onlyRemoved) return pageOfSource(db, ctx, onlyRemoved ? removedOnlySql(ctx) : rowsSql(ctx, true), f, cursor, limit);
 
   const byName = !!f.q || !!f.jobs;
   const known = byName ? null : await breakdownTotal(db, ctx, f);
@@ -235,6 +221,25 @@ export async function evalJobRows(db: Db, ctx: EvalContext, f: JobRowFilters, cu
   }
   const items = found.slice(0, limit).map((r) => toRow(r, ctx));
   return { items, total, nextCursor: found.length > limit ? items[items.length - 1]!.job : null };
+}
+
+/**
+ * One page of a small row source (a query producing RawRow columns), filtered and ordered by
+ * job, with its total: a window count on the first page, a separate count past it (the
+ * window would run after the cursor cut).
+ */
+export async function pageOfSource(db: Db, ctx: EvalContext, source: SQL, f: JobRowFilters, cursor: string | null, limit: number): Promise<Page<JobRow>> {
+  const rows = await queryRows<RawRow>(db, sql`
+    select *, count(*) over () as total from (select * from (${source}) s where ${filterSql(f, null)}) f
+    where ${cursor === null ? sql`true` : sql`job > ${cursor}`}
+    order by job limit ${limit + 1}`);
+  let total = rows.length ? Number(rows[0]!.total) : 0;
+  if (cursor !== null) {
+    const [c] = await queryRows<{ n: string }>(db, sql`select count(*) as n from (${source}) s where ${filterSql(f, null)}`);
+    total = Number(c?.n ?? 0);
+  }
+  const items = rows.slice(0, limit).map((r) => toRow(r, ctx));
+  return { items, total, nextCursor: rows.length > limit ? items[items.length - 1]!.job : null };
 }
 
 /** Rows of the eval matching category/system/kind filters, from its stored breakdown (refreshed if stale). */

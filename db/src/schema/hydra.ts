@@ -118,3 +118,13 @@ export const evalOutcomes = pgTable('eval_outcomes', {
   kind: text('kind').notNull().default(''),
   n: integer('n').notNull(),
 }, (t) => [primaryKey({ columns: [t.evalId, t.system, t.outcome, t.kind] })]);
+
+/**
+ * Constituents of a channel-gate aggregate build (`tested`, `unstable`): the jobs whose
+ * failure blocks the channel, read once per aggregate build from `/build/:id/constituents`.
+ */
+export const gateConstituents = pgTable('gate_constituents', {
+  gateBuildId: bigint('gate_build_id', { mode: 'number' }).notNull(),
+  buildId: bigint('build_id', { mode: 'number' }).notNull(),
+  job: text('job').notNull(),
+}, (t) => [primaryKey({ columns: [t.gateBuildId, t.buildId] })]);

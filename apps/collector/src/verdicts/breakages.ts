@@ -2,6 +2,8 @@
  * Breakages from a job's history (SPEC section 3), as a pure function of its runs (a run =
  * one build held across consecutive evals) and the jobset's ordered evals.
  */
+import type { BreakageUpsert } from '@zhf/db/queries';
+
 export type Outcome = 'success' | 'failure' | 'pending' | 'infra';
 
 export interface RunInput {
@@ -22,18 +24,8 @@ export interface EvalRef {
   revision: string | null;
 }
 
-export interface DerivedBreakage {
-  openedEvalId: number;
-  state: 'open' | 'fixed' | 'gone';
-  closedEvalId: number | null;
-  kind: 'direct' | 'dependency' | null;
-  status: number | null;
-  buildId: number;
-  baselineEvalId: number | null;
-  rangeFrom: string | null;
-  rangeTo: string | null;
-  flaky: boolean;
-}
+/** A breakage as derived for one job: the stored row without its job. */
+export type DerivedBreakage = Omit<BreakageUpsert, 'jobId'>;
 
 /**
  * `runs` sorted by firstEvalId; `evals` is every ingested eval of the jobset, oldest first.

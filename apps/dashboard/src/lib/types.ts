@@ -34,12 +34,23 @@ export interface EvalView {
   countsBySystem: Record<string, Counts>;
 }
 
+export interface GateItem {
+  job: string;
+  buildId: number;
+  buildUrl: string;
+  outcome: Outcome;
+  status: number | null;
+  constituents: number;
+  blocking: { job: string; buildId: number; outcome: 'failure' | 'pending' | 'infra'; kind: 'direct' | 'dependency' | null }[];
+}
+
 export interface JobsetItem {
   jobset: string;
   latestEval: EvalView | null;
   openBreakages: number;
   lastSyncOkAt: string | null;
   lastSyncError: string | null;
+  gates: GateItem[];
 }
 
 export interface JobRow {

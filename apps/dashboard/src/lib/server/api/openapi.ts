@@ -70,7 +70,12 @@ const schemas: Record<string, Schema> = {
     openedEvalId: int, openedAt: time, closedEvalId: nint, closedAt: ntime, buildId: int, buildUrl: str,
     range: nullable(ref('Range')), claim: nullable(ref('Claim')), fixedBy: nstr,
   }),
-  JobsetSummary: obj({ jobset: str, latestEval: nullable(ref('Eval')), openBreakages: int, lastSyncOkAt: ntime, lastSyncError: nstr }),
+  JobsetSummary: obj({ jobset: str, latestEval: nullable(ref('Eval')), openBreakages: int, lastSyncOkAt: ntime, lastSyncError: nstr, gates: arr(ref('Gate')) }),
+  Gate: obj({
+    job: str, buildId: int, buildUrl: str, outcome, status: nint,
+    constituents: { type: 'integer', description: 'constituents read from Hydra (0 until read)' },
+    blocking: arr(obj({ job: str, buildId: int, outcome: { enum: ['failure', 'pending', 'infra'] }, kind })),
+  }),
   JobHistoryEntry: obj({ evalId: int, revision: nstr, timestamp: time, buildId: int, status: nint, outcome, kind }),
   JobHistory: list(ref('JobHistoryEntry'), {
     jobset: str, job: str, system: str, hydraUrl: str,

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { allJobsets, evalViews, findJobset, jobHistory, jobsetEvalPage, jobsetSummaries } from '@zhf/db/queries';
+import { allJobsets, evalViews, findJobset, gatesOfEvals, jobHistory, jobsetEvalPage, jobsetSummaries } from '@zhf/db/queries';
 import { NotFound } from '../errors.ts';
 import type { ApiEnv } from '../types.ts';
 import { cleanText, decodeCursor, encodeCursor, idString, isId, limitSchema, v } from '../util.ts';
@@ -18,6 +18,7 @@ export function jobsetRoutes() {
       const summaries = await jobsetSummaries(database.db, tracked.flatMap((t) => (t.row ? [t.row.id] : [])));
       const latestIds = [...summaries.values()].flatMap((s) => (s.latestEvalId === null ? [] : [s.latestEvalId]));
       const evals = new Map((await evalViews(database.db, latestIds)).map((e) => [e.id, e]));
+      const gates = await gatesOfEvals(database.db, latestIds);
       const items = tracked.map(({ ref, row }) => {
         const s = row ? summaries.get(row.id) : undefined;
         return {
@@ -26,6 +27,8 @@ export function jobsetRoutes() {
           openBreakages: s?.openBreakages ?? 0,
           lastSyncOkAt: row?.lastSyncOkAt?.toISOString() ?? null,
           lastSyncError: row?.lastSyncError ?? null,
+          // The channel gates of the latest eval, with the constituents that block them.
+          gates: (s?.latestEvalId ? gates.get(s.latestEvalId) ?? [] : []).map((g) => ({ ...g, buildUrl: `${config.hydraUrl}/build/${g.buildId}` })),
         };
       });
       return c.json({ items, total: items.length, nextCursor: null }, 200);

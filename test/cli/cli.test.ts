@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isoWeekOf } from '../../apps/collector/src/pure/week.ts';
+import { startHydraSim, type RunningHydraSim } from '../hydra-sim/index.ts';
+import { newSim } from '../support/collector.ts';
+
+const zhf = join(import.meta.dirname, '../../apps/collector/bin/zhf.js');
+const X = 'x86_64-linux';
+const D = 'aarch64-darwin';
+
+interface Run { code: number | null; signal: string | null; stdout: string; stderr: string }
+
+function run(args: string[], env: Record<string, string>, opts: { onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [zhf, ...args], { env: { ...process.env, ZHF_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      opts.onStderr?.(stderr, (sig) => child.kill(sig));
+    });
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+describe('the zhf command line, as a user runs it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zhf-cli-'));
+  let sim: RunningHydraSim;
+  let env: Record<string, string>;
+  const script = newSim(Math.floor(Date.now() / 1000) - 5 * 86400);
+  const js = script.jobset('cli', 'unstable');
+  const evals: { id: number }[] = [];
+
+  beforeAll(async () => {
+    evals.push(script.eval(js, { jobs: { [`hello.${X}`]: 'success', [`hello.${D}`]: 'success', [`curl.${X}`]: 'success', [`old.${X}`]: 'failure' } }));
+    script.advance(6 * 3600);
+    evals.push(script.eval(js, { jobs: { [`hello.${X}`]: 'reuse', [`hello.${D}`]: 'reuse', [`curl.${X}`]: 'failure', [`old.${X}`]: 'reuse', [`m1.${X}`]: 'success' } }));
+    script.advance(6 * 3600);
+    evals.push(script.eval(js, { jobs: { [`hello.${X}`]: 'failure', [`hello.${D}`]: 'reuse', [`curl.${X}`]: 'reuse', [`old.${X}`]: 'reuse', [`m2.${X}`]: 'success' } }));
+    script.advance(6 * 3600);
+    evals.push(script.eval(js, { jobs: { [`hello.${X}`]: 'reuse', [`hello.${D}`]: 'success', [`curl.${X}`]: 'success', [`old.${X}`]: 'reuse', [`m3.${X}`]: 'success' } }));
+    script.advance(3600);
+    sim = await startHydraSim(script, { rateLimit: false });
+    env = {
+      HYDRA_URL: sim.url, ZHF_JOBSETS: 'cli/unstable', ZHF_DATA_DIR: join(dir, 'db'), ZHF_HYDRA_RPS: '500', ZHF_HYDRA_BURST: '500', ZHF_BACKFILL_EVALS: '2',
+    };
+  });
+  afterAll(async () => {
+    await sim?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sync --once ingests the newest evals, backfill the older ones with progress lines', async () => {
+    const s = await run(['sync', '--once'], env);
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stdout).toMatch(/^cli\/unstable: 2 new evals/m);
+    const b = await run(['backfill', '--jobset', 'cli/unstable', '--evals', '5'], env);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stdout).toMatch(/cli\/unstable: 2 older evals ingested/);
+    // Not a TTY: plain progress lines, no carriage returns.
+    expect(b.stderr).toMatch(/^2\/2 done$/m);
+    expect(b.stderr).not.toContain('\r');
+    const again = await run(['sync', '--once'], env);
+    expect(again.stdout).toMatch(/cli\/unstable: 0 new evals/);
+  }, 60_000);
+
+  it('preflight, roundup and check print their reports', async () => {
+    const p = await run(['preflight', '--base', String(evals[0]!.id), '--candidate', String(evals[3]!.id)], env);
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).toContain('10.rebuild-linux');
+    const pj = await run(['preflight', '--base', String(evals[0]!.id), '--candidate', String(evals[3]!.id), '--json'], env);
+    const report = JSON.parse(pj.stdout);
+    expect(report.rebuildsBySystem).toMatchObject({ [X]: expect.any(Number) });
+
+    const week = isoWeekOf(new Date((script.now() - 3600) * 1000));
+    const r = await run(['roundup', '--week', week], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`hello.${X}`);
+    expect(r.stdout).toMatch(/- \[[ x]\]/);
+
+    const file = join(dir, 'report.json');
+    writeFileSync(file, JSON.stringify({ systems: [X], pr: 1, result: { [X]: { failed: ['hello', 'curl'], built: ['m3'], broken: [], blacklisted: [], 'non-existent': [], tests: [] } } }));
+    const c = await run(['check', file, '--json'], env);
+    expect(c.code, c.stderr).toBe(0);
+    const verdicts = Object.fromEntries(JSON.parse(c.stdout).items.map((i: { attr: string; verdict: string }) => [i.attr, i.verdict]));
+    expect(verdicts).toMatchObject({ hello: 'already-broken', curl: 'likely-new' });
+  }, 60_000);
+
+  it.each([
+    [['sync', '--jobset', 'nojobset'], {}, /--jobset must be project\/jobset/],
+    [['sync', '--once'], { ZHF_HYDRA_RPS: 'fast' }, /invalid configuration: ZHF_HYDRA_RPS/],
+    [['sync', '--once'], { ZHF_SYNC_CRON: 'every minute' }, /invalid configuration: ZHF_SYNC_CRON/],
+    [['preflight', '--base', 'x', '--candidate', '1'], {}, /--base must be an eval id/],
+    [['check', '/nonexistent/report.json'], {}, /cannot read \/nonexistent\/report.json: ENOENT/],
+    [['backfill'], {}, /backfill needs --jobset/],
+    [['frobnicate'], {}, /unknown command "frobnicate"/],
+  ] as [string[], Record<string, string>, RegExp][])('zhf %j fails with one clear line', async (args, extra, message) => {
+    const r = await run(args, { ...env, ...extra });
+    expect(r.code).toBe(2);
+    expect(r.stderr + r.stdout).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace for a user error
+  }, 30_000);
+
+  it('a scheduled collector stops promptly on SIGTERM, leaving nothing half-written', async () => {
+    const more = script.eval(js, { jobs: { [`hello.${X}`]: 'success', [`late.${X}`]: 'failure' } });
+    script.advance(60);
+    // The new eval's build downloads hang: SIGTERM arrives mid-ingest.
+    sim.faults.add({ path: /^\/build\/\d+$/, kind: 'slow', delayMs: 30_000, times: 2 });
+    const started = Date.now();
+    let sent = false;
+    const r = await run(['sync'], env, {
+      onStderr: (text, kill) => {
+        if (!sent && text.includes('evals discovered')) {
+          sent = true;
+          setTimeout(() => kill('SIGTERM'), 300);
+        }
+      },
+    });
+    expect(sent).toBe(true);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(r.stderr).toContain('shutting down');
+    sim.faults.clear();
+    const s = await run(['sync', '--once'], env);
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stdout).toMatch(/cli\/unstable: 1 new evals/);
+    expect(more.id).toBeGreaterThan(evals[3]!.id);
+  }, 90_000);
+});
