@@ -5,7 +5,7 @@
  * real ones, on a PostgreSQL server (BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the
  * machine's at 127.0.0.1:5432/test), in a fresh database dropped at the end.
  */
-import { fork } from 'node:child_process';
+import { execFile, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
-import autocannon from 'autocannon';
 import { openDatabase, queryRows, type Database } from '../../db/src/index.ts';
 import { evalContext, refreshEvalStats } from '../../db/src/queries/index.ts';
 import { HydraClient } from '../../apps/collector/src/hydra/client.ts';
@@ -55,6 +54,7 @@ interface Child {
   staging: { id: number; timestamp: number }[];
   setClock(t: number): Promise<void>;
   counters(): Promise<Record<string, { requests: number; bytes: number }>>;
+  prerender(evalId: number): Promise<number>;
   stop(): void;
 }
 
@@ -83,6 +83,11 @@ async function startChild(opts: object): Promise<Child> {
       const p = next<{ counters: Record<string, { requests: number; bytes: number }> }>('counters');
       child.send({ counters: true });
       return (await p).counters;
+    },
+    async prerender(evalId) {
+      const p = next<{ prerendered: number }>('prerendered');
+      child.send({ prerender: evalId });
+      return (await p).prerendered;
     },
     stop: () => child.send('stop'),
   };
@@ -160,6 +165,7 @@ async function main() {
     // 1. First ingest of one eval (bulk stream to committed rows), repeated into fresh databases.
     const first = child.main[0]!;
     await child.setClock(first.timestamp + 3600);
+    const firstBytes = await child.prerender(first.id);
     const firstTimes: number[] = [];
     const peaks: number[] = [];
     let firstTraffic = { requests: 0, bytes: 0 };
@@ -174,6 +180,8 @@ async function main() {
       peaks.push(peak);
       if (rep.error || rep.newEvals.length !== 1) throw new Error(`first ingest failed: ${rep.error ?? JSON.stringify(rep)}`);
       firstTraffic = diffCounters(before, await child.counters());
+      // The pre-rendered bulk list bypasses the simulator's counters.
+      firstTraffic = { requests: firstTraffic.requests + 1, bytes: firstTraffic.bytes + firstBytes };
       await fresh.drop();
     }
 
@@ -211,6 +219,7 @@ async function main() {
     const main = await freshDatabase(base);
     const { collector } = collectorFor(main.database, child.url);
     const steady: number[] = [];
+    const steadyNew: number[] = [];
     const steadyTraffic: { requests: number; bytes: number }[] = [];
     let massTime = 0;
     let massTraffic = { requests: 0, bytes: 0 };
@@ -230,6 +239,7 @@ async function main() {
         massTraffic = traffic;
       } else if (k > 0) {
         steady.push(dt);
+        steadyNew.push(rep.buildsFetched);
         steadyTraffic.push(traffic);
       }
       if (process.env.BENCH_DEBUG) process.stderr.write(`  eval ${e.id}: ${JSON.stringify(rep)}\n`);
@@ -237,7 +247,7 @@ async function main() {
     }
     const historyMs = performance.now() - tHistory;
     const steadyMed = median(steady);
-    row(`ingest of an eval with 2% new builds (~${Math.round(JOBS * 0.02).toLocaleString('en')}), median of ${steady.length}`, ms(steadyMed), '<= 3 s, excluding rate-limited waiting', smoke ? null : steadyMed <= 3000);
+    row(`ingest of an eval with 2% churn (median ${Math.round(median(steadyNew)).toLocaleString('en')} new builds stored), median of ${steady.length}`, ms(steadyMed), '<= 3 s, excluding rate-limited waiting', smoke ? null : steadyMed <= 3000);
     row(`ingest of the mass-rebuild eval (60% new builds)`, ms(massTime), 'report', null);
 
     // Staging for preflight.
@@ -321,16 +331,29 @@ async function main() {
     const server = await startServer(rt, { port: 0, host: '127.0.0.1' });
     try {
       const page = `${server.url}/fix?week=${week}&jobset=nixpkgs/unstable`;
-      const pageTimes: number[] = [];
-      for (let i = 0; i < 23; i++) {
-        const t0 = performance.now();
-        const res = await fetch(page);
-        await res.arrayBuffer();
-        if (res.status !== 200) throw new Error(`${page}: HTTP ${res.status}`);
-        if (i >= 3) pageTimes.push(performance.now() - t0);
-      }
-      row('dashboard fix list page, server-side', `median ${ms(median(pageTimes))}, p95 ${ms(pct(pageTimes, 95))}`, '<= 300 ms', smoke ? null : pct(pageTimes, 95) <= 300);
-      const load = await autocannon({ url: page, connections: 64, duration: smoke ? 3 : 20 });
+      // Rendered afresh each time (a distinct URL defeats the anonymous page cache), then cached.
+      const timePage = async (bust: boolean) => {
+        const times: number[] = [];
+        for (let i = 0; i < 23; i++) {
+          const t0 = performance.now();
+          const res = await fetch(bust ? `${page}&r=${i}` : page);
+          await res.arrayBuffer();
+          if (res.status !== 200) throw new Error(`${page}: HTTP ${res.status}`);
+          if (i >= 3) times.push(performance.now() - t0);
+        }
+        return times;
+      };
+      const fresh = await timePage(true);
+      const cached = await timePage(false);
+      row('dashboard fix list page, server-side (rendered)', `median ${ms(median(fresh))}, p95 ${ms(pct(fresh, 95))}; from the page cache: p95 ${ms(pct(cached, 95))}`, '<= 300 ms', smoke ? null : pct(fresh, 95) <= 300);
+      // The load generator runs in its own process: in this one it would share the server's event loop.
+      const load = await new Promise<{ requests: { total: number }; errors: number; timeouts: number; non2xx: number; latency: { p99: number } }>((resolve, reject) => {
+        const bin = join(import.meta.dirname, '../../node_modules/autocannon/autocannon.js');
+        execFile(process.execPath, [bin, '--json', '-c', '64', '-d', String(smoke ? 3 : 20), page], { maxBuffer: 64 * 2 ** 20 }, (err, stdout) => {
+          if (err) reject(err);
+          else resolve(JSON.parse(stdout));
+        });
+      });
       const errors = load.errors + load.timeouts + (load.non2xx ?? 0);
       row(`64 concurrent connections for ${smoke ? 3 : 20} s on the fix list`, `${load.requests.total} requests, ${errors} errors, p99 ${ms(load.latency.p99)}`, '0 errors, p99 <= 200 ms', smoke ? null : errors === 0 && load.latency.p99 <= 200);
     } finally {
