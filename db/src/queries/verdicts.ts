@@ -80,12 +80,35 @@ export interface RawRow {
  * rows. Membership is a range lookup on runs; only rows starting a run (or without a
  * verdict) need the lateral search for a baseline, so a steady eval stays cheap.
  */
-function rowsSql(ctx: EvalContext, onlyRunStarts: boolean, jobIds?: number[]): SQL {
+/** The outcome a row must have to fall in a category (removed rows aside). */
+const OUTCOME_OF: Record<Exclude<Category, 'removed'>, Outcome> = {
+  new_failure: 'failure', still_failing: 'failure', new_job_failing: 'failure', failing: 'failure',
+  fixed: 'success', still_succeeding: 'success', new_job: 'success', succeeding: 'success', pending: 'pending', infra: 'infra',
+};
+
+/**
+ * What filters allow deciding before any baseline is looked up: the outcomes the requested
+ * categories need, the systems, and whether `removed` rows can match at all.
+ */
+function prefilter(f: JobRowFilters): { outcomes: Outcome[] | null; systems: string[] | null; removed: boolean } {
+  const cats = f.categories?.length ? f.categories : null;
+  let outcomes = cats ? [...new Set(cats.filter((c) => c !== 'removed').map((c) => OUTCOME_OF[c as Exclude<Category, 'removed'>]))] : null;
+  if (f.kinds?.length) outcomes = (outcomes ?? ['failure']).filter((o) => o === 'failure');
+  return { outcomes, systems: f.systems?.length ? f.systems : null, removed: !cats || cats.includes('removed') };
+}
+
+function rowsSql(ctx: EvalContext, onlyRunStarts: boolean, jobIds?: number[], f: JobRowFilters = {}): SQL {
   const E = ctx.id;
   const P = ctx.prevId;
   const scope = jobIds ? sql`and ms.job_id = any(${`{${jobIds.join(',')}}`}::int[])` : sql``;
+  // Cheap conditions go in before the per-row baseline search, so it runs only where it can matter.
+  const pre = prefilter(f);
+  const early = sql.join([
+    pre.outcomes ? sql`and ${outcomeSql('b')} = any(${pgTextArray(pre.outcomes)}::text[])` : sql``,
+    pre.systems ? sql`and j.system = any(${pgTextArray(pre.systems)}::text[])` : sql``,
+  ], sql` `);
   const startFilter = onlyRunStarts ? sql`and ms.first_eval_id = ${E} ${scope}` : sql`and ms.first_eval_id <= ${E} and (ms.last_eval_id is null or ms.last_eval_id >= ${E}) ${scope}`;
-  const removed = P === null ? sql`` : sql`
+  const removed = P === null || !pre.removed ? sql`` : sql`
     union all
     select j.name as job, j.system, 'removed' as category, b.id as build_id, b.status, ${outcomeSql('b')} as outcome, ${kindSql('b')} as kind,
       null::bigint as base_eval_id, null::bigint as base_build_id, null as base_outcome, null as base_revision
@@ -113,7 +136,7 @@ function rowsSql(ctx: EvalContext, onlyRunStarts: boolean, jobIds?: number[]): S
         select ms.job_id, ms.first_eval_id, j.name as job, j.system, b.id as build_id, b.status,
           ${outcomeSql('b')} as outcome, ${kindSql('b')} as kind
         from memberships ms join jobs j on j.id = ms.job_id join builds b on b.id = ms.build_id
-        where ms.jobset_id = ${ctx.jobsetId} ${startFilter}
+        where ms.jobset_id = ${ctx.jobsetId} ${startFilter} ${early}
       ) m
       ${E === ctx.oldestId
         // Nothing precedes the oldest eval: no baseline to look for (250k probes saved).
@@ -182,7 +205,7 @@ export interface Page<T> {
 export async function evalJobRows(db: Db, ctx: EvalContext, f: JobRowFilters, cursor: string | null, limit: number): Promise<Page<JobRow>> {
   const onlyRunStarts = !!f.categories?.length && f.categories.every((c) => RUN_START_ONLY.has(c));
   const onlyRemoved = !!f.categories?.length && f.categories.every((c) => c === 'removed');
-  if (onlyRunStarts || onlyRemoved) return pageOfSource(db, ctx, onlyRemoved ? removedOnlySql(ctx) : rowsSql(ctx, true), f, cursor, limit);
+  if (onlyRunStarts || onlyRemoved) return pageOfSource(db, ctx, onlyRemoved ? removedOnlySql(ctx) : rowsSql(ctx, true, undefined, f), f, cursor, limit);
 
   const byName = !!f.q || !!f.jobs;
   const known = byName ? null : await breakdownTotal(db, ctx, f);
@@ -205,7 +228,7 @@ export async function evalJobRows(db: Db, ctx: EvalContext, f: JobRowFilters, cu
       select id, name from jobs where ${jobFilter(after)} order by name limit ${chunk}`);
     if (!jobs.length) break;
     const rows = await queryRows<RawRow>(db, sql`
-      select * from (${rowsSql(ctx, false, jobs.map((j) => j.id))}) s where ${filterSql(f, null)} order by job limit ${limit + 1 - found.length}`);
+      select * from (${rowsSql(ctx, false, jobs.map((j) => j.id), f)}) s where ${filterSql(f, null)} order by job limit ${limit + 1 - found.length}`);
     found.push(...rows);
     if (found.length > limit || jobs.length < chunk) break;
     after = jobs[jobs.length - 1]!.name;
@@ -215,7 +238,7 @@ export async function evalJobRows(db: Db, ctx: EvalContext, f: JobRowFilters, cu
   if (total === null) {
     const ids = await queryRows<{ id: number }>(db, sql`select id from jobs where ${jobFilter(null)}`);
     const [c] = ids.length
-      ? await queryRows<{ n: string }>(db, sql`select count(*) as n from (${rowsSql(ctx, false, ids.map((j) => j.id))}) s where ${filterSql(f, null)}`)
+      ? await queryRows<{ n: string }>(db, sql`select count(*) as n from (${rowsSql(ctx, false, ids.map((j) => j.id), f)}) s where ${filterSql(f, null)}`)
       : [{ n: '0' }];
     total = Number(c?.n ?? 0);
   }
