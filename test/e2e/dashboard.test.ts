@@ -10,7 +10,8 @@ import { A, canvasDrawn, CHROMIUM, ensureBuild, openBrowser, screenshot, signIn,
 const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
-describe.skipIf(!existsSync(CHROMIUM))('dashboard end to end', () => {
+// Skipped only on a developer machine without Debian's chromium; in CI (CI=true) a missing browser fails.
+describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end', () => {
   let app: Running;
   let url: string;
   const browsers: Browser[] = [];
