@@ -4,8 +4,12 @@
 import type { Db } from '@zhf/db';
 import { breakagesCovering, commitRange, evalContext, evalJobRows, type CoveringBreakage, type JobRow } from '@zhf/db/queries';
 import type { AncestryOracle } from '../ancestry/oracle.ts';
-import { Invalid, NotFound } from '../ancestry/errors.ts';
-import { parseChangedPaths, type ChangedPaths } from '../pure/changed-paths.ts';
+import { NotFound } from '../ancestry/errors.ts';
+import type { ChangedPaths } from '../pure/changed-paths.ts';
+import { packageOf } from '../pure/preflight.ts';
+import { parseChangedPathsInput } from '../preflight/run.ts';
+
+export { parseChangedPathsInput };
 
 export interface BrokenByFailure {
   job: string;
@@ -45,21 +49,7 @@ export function rebuildPredicate(c: ChangedPaths): { source: NonNullable<BrokenB
   return { source: 'attrdiff', rebuilt: (pkg) => set.has(pkg) };
 }
 
-export function parseChangedPathsInput(json: unknown): ChangedPaths {
-  let value = json;
-  if (typeof json === 'string') {
-    try {
-      value = JSON.parse(json);
-    } catch (e) {
-      throw new Invalid(`changed-paths.json is not valid JSON: ${(e as Error).message}`);
-    }
-  }
-  const parsed = parseChangedPaths(value);
-  if (!parsed.ok) throw new Invalid(`changed-paths.json: ${parsed.error}`);
-  return parsed.value;
-}
 
-const packageOf = (job: string, system: string) => (job.endsWith(`.${system}`) ? job.slice(0, -system.length - 1) : job);
 
 /**
  * The eval's `new_failure` rows whose baseline revision does not contain `sha` (asked once per

@@ -1,28 +1,11 @@
-// The small error vocabulary of the preflight and roundup APIs. Each error carries its HTTP
-// status and a stable code, so any Hono app's onError can map it without knowing the class.
+// The preflight and roundup routes speak the API's error vocabulary (the dashboard's), so one
+// `onError` maps every failure; only "too large" is theirs, for the upload limit they enforce.
+
+import { ApiError } from '../../../dashboard/src/lib/server/api/errors.ts';
+
+export { ApiError, Invalid, NotFound } from '../../../dashboard/src/lib/server/api/errors.ts';
 
 export type ApiErrorCode = 'invalid' | 'not_found' | 'payload_too_large';
-
-export class ApiError extends Error {
-  constructor(readonly status: 400 | 404 | 413, readonly code: ApiErrorCode, message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
-
-/** Malformed input: a bad eval id, a bad week, a changed-paths.json that names its bad key. */
-export class Invalid extends ApiError {
-  constructor(message: string) {
-    super(400, 'invalid', message);
-  }
-}
-
-/** An unknown eval or jobset, or a jobset with no ingested eval. */
-export class NotFound extends ApiError {
-  constructor(message: string) {
-    super(404, 'not_found', message);
-  }
-}
 
 export class PayloadTooLarge extends ApiError {
   constructor(message: string) {
@@ -33,5 +16,5 @@ export class PayloadTooLarge extends ApiError {
 /** `{ error: { code, message } }` and its status for an ApiError; null for anything else (a bug: let it be a 500). */
 export function apiErrorBody(err: unknown): { status: 400 | 404 | 413; body: { error: { code: string; message: string } } } | null {
   if (!(err instanceof ApiError)) return null;
-  return { status: err.status, body: { error: { code: err.code, message: err.message } } };
+  return { status: err.status as 400 | 404 | 413, body: { error: { code: err.code, message: err.message } } };
 }

@@ -3,7 +3,7 @@
 
 import type { Db } from '@zhf/db';
 import { newestEvalOfJobset, preflightEvalRef, preflightJobRows, type PreflightEvalRef } from '@zhf/db/queries';
-import { parseChangedPaths } from '../pure/changed-paths.ts';
+import { parseChangedPaths, type ChangedPaths } from '../pure/changed-paths.ts';
 import { computePreflight, computePreflightFromChangedPaths, type PreflightJob, type PreflightReport } from '../pure/preflight.ts';
 import { Invalid, NotFound } from './errors.ts';
 
@@ -56,7 +56,8 @@ export async function preflightChangedPaths(db: Db, target: string | number, jso
   return { base, candidate: null, ...computePreflightFromChangedPaths({ base: baseJobs, changed }) };
 }
 
-function parseChangedPathsInput(json: unknown) {
+/** A changed-paths.json given as an object or as the file's text; malformed is `Invalid`, naming the bad key. */
+export function parseChangedPathsInput(json: unknown): ChangedPaths {
   let value = json;
   if (typeof json === 'string') {
     try {
