@@ -1,10 +1,12 @@
 import { Hono } from 'hono';
 import { beforeAll, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { queryRows } from '../../db/src/index.ts';
+import { queryRows, type Db } from '../../db/src/index.ts';
+import { preflightRebuildRows } from '../../db/src/queries/index.ts';
 import {
   formatPreflightText, loadPreflightJobs, NotFound, preflightChangedPaths, preflightEvals, preflightRoutes, type PreflightResult,
 } from '../../apps/collector/src/preflight/index.ts';
+import { computePreflight, findRebuilds } from '../../apps/collector/src/pure/preflight.ts';
 import { GeneratedHydra, SYSTEMS } from '../hydra-sim/index.ts';
 import { startHarness } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
@@ -88,6 +90,39 @@ describeEachDriver('mass-rebuild preflight against the simulated Hydra', (get) =
       expect(report.byKernel[kernel].packages).toBe(pkgs.size);
     }
     expect(report.labels).toContain(`10.rebuild-linux: ${report.byKernel.linux.packages > 500 ? '501+' : '101-500'}`);
+  });
+
+  it('computes in SQL exactly what the pure module computes from both whole evals', async () => {
+    const db = get().db;
+    const unstable = hydra.groundTruth.allEvalIds('unstable');
+    // Across jobsets both ways, within a jobset (shared builds), and an eval against itself.
+    const pairs: [number, number][] = [[base, candidate], [candidate, base], [unstable[0]!, base], [base, unstable[0]!], [base, base]];
+    for (const [b, c] of pairs) {
+      const fromSql = await preflightEvals(db, b, c);
+      const pure = computePreflight({ base: await loadPreflightJobs(db, b), candidate: await loadPreflightJobs(db, c) });
+      const { base: _b, candidate: _c, ...report } = fromSql;
+      expect(report, `base ${b}, candidate ${c}`).toEqual(pure);
+    }
+    expect((await preflightEvals(db, base, base)).totals.rebuilt).toBe(0);
+  });
+
+  it('applies the derivation rule in SQL to builds without known outputs', async () => {
+    const db = get().db;
+    // Rolled back at the end: blank the outputs of some candidate builds, half of them also given a new derivation.
+    await expect(db.transaction(async (txRaw) => {
+      const tx = txRaw as unknown as Db;
+      const jobs = (await loadPreflightJobs(tx, candidate)).filter((j) => j.job.endsWith('-linux')).slice(0, 40);
+      for (const [i, j] of jobs.entries()) {
+        await tx.execute(sql`update builds set outputs = '{}', drvpath = ${i % 2 ? `${j.drvpath}-changed` : j.drvpath} where id = ${j.buildId!}`);
+      }
+      const [baseJobs, candidateJobs] = [await loadPreflightJobs(tx, base), await loadPreflightJobs(tx, candidate)];
+      const expected = findRebuilds(baseJobs, candidateJobs).map((p) => p.candidate.job).sort();
+      const got = (await preflightRebuildRows(tx, base, candidate))!.rebuilt.map((p) => p.candidate.job).sort();
+      expect(got).toEqual(expected);
+      // Blank outputs with another derivation always rebuild; the same derivation rebuilds only where the base differs.
+      for (const [i, j] of jobs.entries()) if (i % 2) expect(got).toContain(j.job);
+      throw new Error('rollback');
+    })).rejects.toThrow('rollback');
   });
 
   it('gives the same rebuilds from a changed-paths.json derived from the ground truth', async () => {

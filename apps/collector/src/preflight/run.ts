@@ -2,9 +2,9 @@
 // a changed-paths.json) and hand them to the pure computation in ../pure/preflight.ts.
 
 import type { Db } from '@zhf/db';
-import { newestEvalOfJobset, preflightEvalRef, preflightJobRows, type PreflightEvalRef } from '@zhf/db/queries';
+import { newestEvalOfJobset, preflightEvalRef, preflightJobRows, preflightRebuildRows, type PreflightEvalRef } from '@zhf/db/queries';
 import { parseChangedPaths, type ChangedPaths } from '../pure/changed-paths.ts';
-import { computePreflight, computePreflightFromChangedPaths, type PreflightJob, type PreflightReport } from '../pure/preflight.ts';
+import { computePreflightFromChangedPaths, computePreflightFromRebuilds, type PreflightJob, type PreflightReport } from '../pure/preflight.ts';
 import { Invalid, NotFound } from './errors.ts';
 
 export type { PreflightEvalRef };
@@ -22,15 +22,19 @@ export async function loadPreflightJobs(db: Db, evalId: number): Promise<Preflig
   return preflightJobRows(db, evalId);
 }
 
-/** Preflight of `candidateEvalId` against `baseEvalId`; the two may belong to different tracked jobsets. */
+/**
+ * Preflight of `candidateEvalId` against `baseEvalId`; the two may belong to different tracked
+ * jobsets. The database applies the rebuild rule and hands over only the rebuilt jobs (a staging
+ * eval rebuilds tens of thousands of 250k); the pure module turns them into the report.
+ */
 export async function preflightEvals(db: Db, baseEvalId: number, candidateEvalId: number): Promise<PreflightResult> {
   checkEvalId(baseEvalId, 'base');
   checkEvalId(candidateEvalId, 'candidate');
   const base = await evalRefOrThrow(db, baseEvalId, 'base');
   const candidate = await evalRefOrThrow(db, candidateEvalId, 'candidate');
-  // Two connections on PostgreSQL load both sides at once; PGlite runs them in turn.
-  const [baseJobs, candidateJobs] = await Promise.all([loadPreflightJobs(db, base.id), loadPreflightJobs(db, candidate.id)]);
-  return { base, candidate, ...computePreflight({ base: baseJobs, candidate: candidateJobs }) };
+  const rebuilds = await preflightRebuildRows(db, base.id, candidate.id);
+  if (!rebuilds) throw new NotFound(`eval ${base.id} or ${candidate.id} is not ingested`);
+  return { base, candidate, ...computePreflightFromRebuilds(rebuilds) };
 }
 
 /**

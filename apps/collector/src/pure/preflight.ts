@@ -84,35 +84,80 @@ interface Rebuilt {
   job: string;
   system: string;
   package: string;
-  candidate: PreflightJob | null;
+  candidate: PreflightSide | null;
+}
+
+/** What the report needs of one side's job once the rebuild rule has been applied. */
+export type PreflightSide = Pick<PreflightJob, 'job' | 'system' | 'outcome' | 'kind' | 'buildId'>;
+
+/** A candidate job that rebuilds, with the base's job of the same name (null when the base lacks it). */
+export interface RebuiltPair {
+  candidate: PreflightSide;
+  base: PreflightSide | null;
+}
+
+/**
+ * The rebuild rule: a candidate job rebuilds when one of its output paths is found nowhere in
+ * the base (whatever job built it there); without known outputs, when the base lacks the job or
+ * has another derivation for it. `findRebuilds` is the in-memory form; the database computes
+ * the same set in SQL (`preflightRebuildRows`), and a test holds the two equal.
+ */
+export function findRebuilds(base: PreflightJob[], candidate: PreflightJob[]): RebuiltPair[] {
+  const baseOutputs = new Set<string>();
+  for (const b of base) for (const out of b.outputs) baseOutputs.add(out);
+  const baseByJob = indexByJob(base);
+  const out: RebuiltPair[] = [];
+  for (const c of candidate) {
+    const b = baseByJob.get(c.job);
+    const rebuilds =
+      c.outputs.length > 0 ? c.outputs.some((o) => !baseOutputs.has(o)) : b === undefined || b.drvpath !== c.drvpath;
+    if (rebuilds) out.push({ candidate: c, base: b ?? null });
+  }
+  return out;
 }
 
 export function computePreflight(input: { base: PreflightJob[]; candidate: PreflightJob[] }): PreflightReport {
   const { base, candidate } = input;
-  // Every output path of the base, whatever job built it: a path found anywhere is not rebuilt.
-  const baseOutputs = new Set<string>();
-  for (const b of base) for (const out of b.outputs) baseOutputs.add(out);
-  const baseByJob = indexByJob(base);
+  return computePreflightFromRebuilds({
+    rebuilt: findRebuilds(base, candidate),
+    baseJobs: base.length,
+    candidateJobs: candidate.length,
+    systems: [...systemsOf(base), ...systemsOf(candidate)],
+    candidateResults: candidate.some((c) => c.outcome === 'success' || c.outcome === 'failure'),
+  });
+}
 
+/**
+ * The report of two evals from their rebuilt jobs alone (plus each side's size and systems, and
+ * whether the candidate has any result): what the database hands over, so 250k-job evals never
+ * travel whole.
+ */
+export function computePreflightFromRebuilds(input: {
+  rebuilt: RebuiltPair[];
+  baseJobs: number;
+  candidateJobs: number;
+  /** Every system of either side. */
+  systems: Iterable<string>;
+  /** Whether any candidate job has a success or failure. */
+  candidateResults: boolean;
+}): PreflightReport {
+  const baseByJob = new Map<string, PreflightSide>();
   const rebuilt: Rebuilt[] = [];
-  for (const c of candidate) {
-    const b = baseByJob.get(c.job);
-    const rebuilds =
-      c.outputs.length > 0 ? c.outputs.some((out) => !baseOutputs.has(out)) : b === undefined || b.drvpath !== c.drvpath;
-    if (rebuilds) rebuilt.push({ job: c.job, system: c.system, package: packageOf(c.job, c.system), candidate: c });
+  for (const { candidate: c, base: b } of input.rebuilt) {
+    if (b) baseByJob.set(b.job, b);
+    rebuilt.push({ job: c.job, system: c.system, package: packageOf(c.job, c.system), candidate: c });
   }
-
-  const candidateResults = candidate.some((c) => c.outcome === 'success' || c.outcome === 'failure');
-  const notes = candidateResults
+  const notes = input.candidateResults
     ? []
     : ['The candidate eval has no build results yet: newly broken, newly fixed and still failing are empty.'];
   return report({
     mode: 'evals',
-    baseByJob,
+    baseOf: (job) => baseByJob.get(job),
+    baseJobs: input.baseJobs,
     rebuilt,
-    systems: [...systemsOf(base), ...systemsOf(candidate)],
-    candidateJobs: candidate.length,
-    candidateResults,
+    systems: input.systems,
+    candidateJobs: input.candidateJobs,
+    candidateResults: input.candidateResults,
     notes,
   });
 }
@@ -166,7 +211,8 @@ export function computePreflightFromChangedPaths(input: { base: PreflightJob[]; 
   }
   return report({
     mode: 'changed-paths',
-    baseByJob,
+    baseOf: (job) => baseByJob.get(job),
+    baseJobs: baseByJob.size,
     rebuilt,
     systems,
     candidateJobs: null,
@@ -196,7 +242,9 @@ export function computePreflightFromChangedPaths(input: { base: PreflightJob[]; 
 
 function report(args: {
   mode: PreflightReport['mode'];
-  baseByJob: Map<string, PreflightJob>;
+  /** The base's job of that name, where the base has it. */
+  baseOf: (job: string) => PreflightSide | undefined;
+  baseJobs: number;
   rebuilt: Rebuilt[];
   systems: Iterable<string>;
   candidateJobs: number | null;
@@ -207,7 +255,7 @@ function report(args: {
   /** Only rebuilt jobs of these systems get an impact (default: all). */
   impactSystems?: Set<string>;
 }): PreflightReport {
-  const { baseByJob, rebuilt } = args;
+  const { baseOf, rebuilt } = args;
   const rebuildsBySystem: Record<string, number> = {};
   for (const s of [...new Set(args.systems)].sort()) rebuildsBySystem[s] = 0;
   const derived: Record<Kernel, Set<string>> = { linux: new Set(), darwin: new Set() };
@@ -221,7 +269,7 @@ function report(args: {
     if (kernel) derived[kernel].add(r.package);
     if (args.impactSystems && !args.impactSystems.has(r.system)) continue;
 
-    const b = baseByJob.get(r.job);
+    const b = baseOf(r.job);
     const c = r.candidate;
     const item: PreflightItem = {
       job: r.job,
@@ -253,7 +301,7 @@ function report(args: {
 
   for (const list of Object.values(impact)) list.sort(byJob);
   const totals = {
-    baseJobs: baseByJob.size,
+    baseJobs: args.baseJobs,
     candidateJobs: args.candidateJobs,
     rebuilt: rebuilt.length,
     atRisk: impact.atRisk.length,
