@@ -169,13 +169,17 @@ export class Collector {
     const wanted = newest === null ? this.opts.backfillEvals : Number.POSITIVE_INFINITY;
     const found = new Map<number, HydraEval>();
     for (let page = 1; ; page++) {
-      const res = await this.client.evalsPage(js.project, js.name, page);
+      // Stop reading at the first known eval, or once enough new ones are in hand: the rest of
+      // the page is megabytes of build arrays we already hold or do not want.
+      let wantedSeen = found.size;
+      const res = await this.client.evalsPage(js.project, js.name, page,
+        (e) => (newest !== null && e.id <= newest) || (!found.has(e.id) && ++wantedSeen >= wanted));
       let reachedKnown = false;
       for (const e of res.evals) {
         if (newest !== null && e.id <= newest) reachedKnown = true;
         else if (found.size < wanted && !found.has(e.id)) found.set(e.id, e);
       }
-      if (reachedKnown || found.size >= wanted || !res.next || res.evals.length === 0) break;
+      if (reachedKnown || found.size >= wanted || res.stopped || !res.next || res.evals.length === 0) break;
     }
     const fresh = [...found.values()].sort((a, b) => a.id - b.id);
     this.log.info('evals discovered', { jobset: ref, new: fresh.length, newestKnown: newest });

@@ -1,5 +1,5 @@
 import { silentLogger, type Logger } from '../log.ts';
-import { parseJsonArrayStream, TruncatedJsonError } from './json-stream.ts';
+import { parseJsonArrayStream, streamArrayField, TruncatedJsonError } from './json-stream.ts';
 import {
   asBuild, asEval, asEvalsPage, asJobsetSummaries, asQueue,
   type HydraBuild, type HydraEval, type HydraEvalsPage, type HydraJobsetSummary, type HydraQueueItem,
@@ -139,8 +139,27 @@ export class HydraClient {
     return this.json('jobsets', `/api/jobsets?project=${encodeURIComponent(project)}`, asJobsetSummaries);
   }
 
-  evalsPage(project: string, jobset: string, page = 1): Promise<HydraEvalsPage> {
-    return this.json('evals', `/jobset/${enc(project)}/${enc(jobset)}/evals?page=${page}`, asEvalsPage);
+  /**
+   * One page of a jobset's evals, newest first. The page carries every eval's full build array
+   * (tens of MB for nixpkgs), so it is read as a stream, eval by eval: when `stopAt` returns true
+   * for an eval, reading stops there and the page comes back with `stopped: true`, the evals up
+   * to that one, and no paging links (a collector that meets a known eval needs nothing older).
+   */
+  evalsPage(project: string, jobset: string, page = 1, stopAt?: (e: HydraEval) => boolean): Promise<HydraEvalsPage> {
+    return this.request('evals', `/jobset/${enc(project)}/${enc(jobset)}/evals?page=${page}`, async (res, tick) => {
+      const evals: HydraEval[] = [];
+      const bytes = countBytes(res.body!, (n) => {
+        this.addBytes('evals', n);
+        tick();
+      });
+      const { stopped, rest } = await streamArrayField(bytes, 'evals', (v) => {
+        const e = asEval(v);
+        evals.push(e);
+        return stopAt?.(e) === true;
+      });
+      if (stopped || !rest) return { evals, stopped: true };
+      return { ...asEvalsPage({ ...rest, evals: [] }), evals };
+    });
   }
 
   eval(id: number): Promise<HydraEval> {

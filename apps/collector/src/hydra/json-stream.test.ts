@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseJsonArrayStream, TruncatedJsonError } from './json-stream.ts';
+import { parseJsonArrayStream, streamArrayField, TruncatedJsonError } from './json-stream.ts';
 
 async function* chunked(text: string, sizes: () => number): AsyncGenerator<Uint8Array> {
   const bytes = new TextEncoder().encode(text);
@@ -49,5 +49,71 @@ describe('parseJsonArrayStream', () => {
     await expect(collect('{"error":"x"}')).rejects.toThrow(/expected a JSON array/);
     await expect(collect('[{"a":1},{"a":2]]')).rejects.toThrow(SyntaxError);
     await expect(collect('[1,2] x')).rejects.toThrow(/after the JSON array/);
+  });
+});
+
+describe('streamArrayField', () => {
+  const evals = [
+    { id: 30, builds: [5, 6, 7], inputs: { nixpkgs: { revision: 'abc', note: 'a "quoted" ],} value' } } },
+    { id: 20, builds: [], 'évals': ['ünïcödé-🙂'] },
+    { id: 10, builds: [1, 2], evals: [{ id: 'nested key of the same name' }] },
+  ];
+  // The field among other keys, on both sides, with a decoy string value equal to the field's name.
+  const page = { first: '?page=1', decoy: 'evals', evals, 'escaped\\"evals': [1], next: '?page=2', last: '?page=4' };
+  const text = ` ${JSON.stringify(page, null, 1)} `;
+
+  async function run(body: string, sizes: () => number, stopAt?: (e: { id: number }) => boolean) {
+    const seen: unknown[] = [];
+    const res = await streamArrayField(chunked(body, sizes), 'evals', (e) => {
+      seen.push(e);
+      return stopAt?.(e as { id: number });
+    });
+    return { seen, ...res };
+  }
+
+  it.each([1, 2, 5, 64, 100_000])('hands over each element and returns the other keys (%i-byte chunks)', async (size) => {
+    const r = await run(text, () => size);
+    expect(r.seen).toEqual(evals);
+    expect(r.stopped).toBe(false);
+    expect(r.rest).toEqual({ ...page, evals: [] });
+  });
+
+  it('handles random chunking, including splits inside multibyte characters and escapes', async () => {
+    let seed = 11;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % 13;
+    for (let i = 0; i < 50; i++) expect((await run(text, rnd)).seen).toEqual(evals);
+  });
+
+  it('stops at the element the callback names and reads no further', async () => {
+    let pulled = 0;
+    const bytes = new TextEncoder().encode(text);
+    async function* counted() {
+      for (let i = 0; i < bytes.length; i += 16) {
+        pulled += 16;
+        yield bytes.subarray(i, i + 16);
+      }
+    }
+    const seen: unknown[] = [];
+    const r = await streamArrayField(counted(), 'evals', (e) => {
+      seen.push(e);
+      return (e as { id: number }).id === 20;
+    });
+    expect(r).toEqual({ stopped: true, rest: null });
+    expect(seen).toEqual(evals.slice(0, 2));
+    expect(pulled).toBeLessThan(text.indexOf('"id": 10') + 32);
+  });
+
+  it('accepts an empty or absent field', async () => {
+    expect(await run('{"evals":[],"last":"?page=0"}', () => 3)).toEqual({ seen: [], stopped: false, rest: { evals: [], last: '?page=0' } });
+    expect(await run('{"last":"?page=0"}', () => 3)).toEqual({ seen: [], stopped: false, rest: { last: '?page=0' } });
+  });
+
+  it('rejects a truncated body, garbage, trailing data and non-objects', async () => {
+    await expect(run(text.slice(0, text.length / 2), () => 7)).rejects.toBeInstanceOf(TruncatedJsonError);
+    await expect(run('', () => 7)).rejects.toBeInstanceOf(TruncatedJsonError);
+    await expect(run('<html>bot check</html>', () => 7)).rejects.toThrow(/expected a JSON object/);
+    await expect(run('[1,2]', () => 7)).rejects.toThrow(/expected a JSON object/);
+    await expect(run('{"evals":[{"id":1},{"id":2]]}', () => 7)).rejects.toThrow(SyntaxError);
+    await expect(run('{"evals":[]} x', () => 7)).rejects.toThrow(/after the JSON object/);
   });
 });

@@ -81,3 +81,111 @@ export async function* parseJsonArrayStream(chunks: AsyncIterable<Uint8Array>): 
   }
   if (!ended) throw new TruncatedJsonError(started ? 'JSON array ended early (truncated body)' : 'empty body where a JSON array was expected');
 }
+
+/**
+ * Streams one top-level JSON object and hands each element of its array-valued key `field` to
+ * `onItem` as soon as the element is complete: Hydra's `/evals` page is 20 evals of ~3 MB each
+ * (their full build arrays), and a collector that knows the second one needs none of the rest.
+ * `onItem` returning true stops reading (the caller's body is cancelled when the chunk iterator
+ * is abandoned) and the result is `{ stopped: true, rest: null }`. Otherwise `rest` is the
+ * object's other keys, with `field` as an empty array. Elements are parsed one at a time, so
+ * memory stays at one element whatever the page's size.
+ */
+export async function streamArrayField(
+  chunks: AsyncIterable<Uint8Array>,
+  field: string,
+  onItem: (item: unknown) => boolean | void,
+): Promise<{ stopped: boolean; rest: Record<string, unknown> | null }> {
+  const decoder = new TextDecoder();
+  // Everything outside the field's elements (keys, small values): a few hundred bytes.
+  const rest: number[] = [];
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let ended = false;
+  let inField = false;
+  let stringStart = -1; // index in `rest` of a string opened at depth 1 (a key or a value)
+  let lastString: string | null = null; // the last complete depth-1 string, a key once `:` follows
+  let key: string | null = null;
+  let pieces: Uint8Array[] = []; // the current element's bytes so far
+
+  const element = (): boolean => {
+    const bytes = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+    pieces = [];
+    const text = decoder.decode(bytes);
+    if (text.trim() === '') return false;
+    return onItem(JSON.parse(text)) === true;
+  };
+
+  for await (const chunk of chunks) {
+    let segStart = 0; // start in `chunk` of the current element's bytes (when inField)
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      if (ended) {
+        if (!isSpace(c)) throw new SyntaxError('unexpected data after the JSON object');
+        continue;
+      }
+      if (inField) {
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (c === BACKSLASH) escaped = true;
+          else if (c === QUOTE) inString = false;
+        } else if (c === QUOTE) inString = true;
+        else if (c === OPEN_OBJ || c === OPEN_ARR) depth++;
+        else if (c === COMMA && depth === 2) {
+          pieces.push(chunk.subarray(segStart, i));
+          segStart = i + 1;
+          if (element()) return { stopped: true, rest: null };
+        } else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
+          depth--;
+          if (depth === 1) {
+            pieces.push(chunk.subarray(segStart, i));
+            if (element()) return { stopped: true, rest: null };
+            inField = false;
+            rest.push(c);
+          }
+        }
+        continue;
+      }
+      rest.push(c);
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === BACKSLASH) escaped = true;
+        else if (c === QUOTE) {
+          inString = false;
+          if (stringStart >= 0) {
+            lastString = JSON.parse(decoder.decode(Uint8Array.from(rest.slice(stringStart)))) as string;
+            stringStart = -1;
+          }
+        }
+        continue;
+      }
+      if (isSpace(c)) continue;
+      if (depth === 0) {
+        if (c !== OPEN_OBJ) throw new SyntaxError(`expected a JSON object, got ${JSON.stringify(String.fromCharCode(c))}`);
+        depth = 1;
+        continue;
+      }
+      if (c === QUOTE) {
+        inString = true;
+        if (depth === 1) stringStart = rest.length - 1;
+      } else if (depth === 1 && c === 0x3a /* : */) key = lastString;
+      else if (depth === 1 && c === COMMA) key = null;
+      else if (c === OPEN_OBJ || c === OPEN_ARR) {
+        depth++;
+        if (depth === 2 && c === OPEN_ARR && key === field) {
+          inField = true;
+          segStart = i + 1;
+        }
+      } else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
+        depth--;
+        if (depth === 0) ended = true;
+      }
+    }
+    if (inField) pieces.push(chunk.subarray(segStart));
+  }
+  if (!ended) throw new TruncatedJsonError(depth === 0 ? 'empty body where a JSON object was expected' : 'JSON object ended early (truncated body)');
+  const value = JSON.parse(decoder.decode(Uint8Array.from(rest))) as unknown;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SyntaxError('expected a JSON object');
+  return { stopped: false, rest: value as Record<string, unknown> };
+}

@@ -37,6 +37,8 @@ export interface HydraEval {
 
 export interface HydraEvalsPage {
   evals: HydraEval[];
+  /** The reader stopped within the page (see `HydraClient.evalsPage`): no links were read. */
+  stopped?: boolean;
   first?: string;
   last?: string;
   next?: string;
