@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import type { Database } from '../../db/src/index.ts';
 import { openTestDatabase } from '../support/db.ts';
 import { loadConfig } from '../../apps/collector/src/config.ts';
+import { GeneratedHydra } from '../hydra-sim/index.ts';
 
 const T0 = Date.UTC(2026, 10, 16) / 1000;
 const X = 'x86_64-linux';
@@ -65,6 +66,31 @@ describe('politeness toward Hydra', () => {
       expect(tight).toEqual(politeCategories);
     } finally {
       await t.close();
+    }
+  }, 120_000);
+
+  it('a steady sync reads the evals page only up to the first eval it already holds', async () => {
+    // 12 evals of 3,000 jobs: page 1 lists them all, each with its full build array (~30 KB).
+    const end = Date.UTC(2026, 10, 20) / 1000;
+    const hydra = new GeneratedHydra({ seed: 3, jobsPerEval: 3000, evals: 12, massRebuilds: [], end, now: end + 3600 });
+    const ids = hydra.groundTruth.allEvalIds('unstable');
+    hydra.setClock(hydra.groundTruth.evalTimestamp(ids.at(-2)!) + 60);
+    const h = await startHarness(get(), hydra, { collector: { backfillEvals: 1 } });
+    try {
+      const [first] = await h.collector.syncAll(['nixpkgs/unstable']);
+      expect(first!.newEvals).toEqual([ids.at(-2)]);
+      // The whole page, as a client reading to the end gets it.
+      const fullPage = await (await fetch(`${h.sim.url}/jobset/nixpkgs/unstable/evals?page=1`, { headers: { accept: 'application/json' } })).text();
+      hydra.setClock(end + 3600);
+      const before = h.client.stats.bytes.get('evals') ?? 0;
+      const [second] = await h.collector.syncAll(['nixpkgs/unstable']);
+      expect(second!.newEvals).toEqual([ids.at(-1)]);
+      const read = (h.client.stats.bytes.get('evals') ?? 0) - before;
+      // The new eval and the known one after it, not the ten older ones.
+      expect(read).toBeGreaterThan(0);
+      expect(read).toBeLessThan(fullPage.length / 3);
+    } finally {
+      await h.close();
     }
   }, 120_000);
 });
