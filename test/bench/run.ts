@@ -143,8 +143,10 @@ function diffCounters(a: Record<string, { requests: number; bytes: number }>, b:
 async function main() {
   const base = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const started = Date.now();
+  // The generator's churn is the chance of a job's own derivation changing; dependents of a changed
+  // job rebuild too (x1.42 here), so 1.41% gives the issue's workload: 2% new builds (5k of 250k) per eval.
   const genOpts = {
-    seed: 42, jobsPerEval: JOBS, evals: EVALS, churn: 0.02, massRebuilds: [Math.floor(EVALS / 2)], massRebuildFraction: 0.6,
+    seed: 42, jobsPerEval: JOBS, evals: EVALS, churn: 0.0141, massRebuilds: [Math.floor(EVALS / 2)], massRebuildFraction: 0.6,
     maxBuildSec: 3000, staging: { name: 'staging-next', evals: 1, rebuildFraction: 0.3 },
   };
   say(`# zhf benchmarks${smoke ? ' (smoke run, no targets)' : ''}`);
@@ -155,7 +157,7 @@ async function main() {
   say(`- date: ${new Date().toISOString()}`);
   say(`- machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`);
   say(`- Node ${process.version}; ${String(version).split(',')[0]}`);
-  say(`- scenario: ${JOBS.toLocaleString('en')} jobs per eval on 4 systems, ${EVALS} evals, 2% churn, one mass rebuild of 60% (eval ${genOpts.massRebuilds[0]}), simulated Hydra in a child process, rate limit lifted; medians of ${RUNS} runs where repeated`);
+  say(`- scenario: ${JOBS.toLocaleString('en')} jobs per eval on 4 systems, ${EVALS} evals, 2% new builds per eval (own churn 1.41% plus dependents), one mass rebuild of 60% (eval ${genOpts.massRebuilds[0]}), simulated Hydra in a child process, rate limit lifted; medians of ${RUNS} runs where repeated`);
   say();
 
   const child = await startChild(genOpts);
@@ -222,6 +224,7 @@ async function main() {
     const steadyNew: number[] = [];
     const steadyTraffic: { requests: number; bytes: number }[] = [];
     let massTime = 0;
+    let massNew = 0;
     let massTraffic = { requests: 0, bytes: 0 };
     const massIndex = genOpts.massRebuilds[0]!;
     const tHistory = performance.now();
@@ -236,6 +239,7 @@ async function main() {
       const traffic = diffCounters(before, await child.counters());
       if (k === massIndex) {
         massTime = dt;
+        massNew = rep.buildsFetched;
         massTraffic = traffic;
       } else if (k > 0) {
         steady.push(dt);
@@ -247,8 +251,8 @@ async function main() {
     }
     const historyMs = performance.now() - tHistory;
     const steadyMed = median(steady);
-    row(`ingest of an eval with 2% churn (median ${Math.round(median(steadyNew)).toLocaleString('en')} new builds stored), median of ${steady.length}`, ms(steadyMed), '<= 3 s, excluding rate-limited waiting', smoke ? null : steadyMed <= 3000);
-    row(`ingest of the mass-rebuild eval (60% new builds)`, ms(massTime), 'report', null);
+    row(`ingest of an eval with 2% new builds (median ${Math.round(median(steadyNew)).toLocaleString('en')} new builds stored), median of ${steady.length}`, ms(steadyMed), '<= 3 s, excluding rate-limited waiting', smoke ? null : steadyMed <= 3000);
+    row(`ingest of the mass-rebuild eval (60% of jobs changed: ${massNew.toLocaleString('en')} new builds)`, ms(massTime), 'report', null);
 
     // Staging for preflight.
     for (const e of child.staging) {
@@ -376,7 +380,7 @@ async function main() {
     say('| eval | requests | bytes | at 2 requests/s |');
     say('|---|---|---|---|');
     say(`| first ingest (bulk) | ${firstTraffic.requests} | ${mb(firstTraffic.bytes)} | ${Math.ceil(firstTraffic.requests / 2)} s + the bulk list's server time |`);
-    say(`| 2% churn, median | ${steadyReq} | ${mb(steadyBytes)} | ${Math.round(steadyReq / 2 / 60)} min (at the default 1/s: ${Math.round(steadyReq / 60)} min) |`);
+    say(`| 2% new builds, median | ${steadyReq} | ${mb(steadyBytes)} | ${Math.round(steadyReq / 2 / 60)} min (at the default 1/s: ${Math.round(steadyReq / 60)} min) |`);
     say(`| mass rebuild (bulk) | ${massTraffic.requests} | ${mb(massTraffic.bytes)} | ${Math.ceil(massTraffic.requests / 2)} s + the bulk list's server time |`);
     say();
     say(`Whole history (${EVALS} evals) ingested in ${(historyMs / 1000).toFixed(0)} s; the benchmark took ${((Date.now() - started) / 1000).toFixed(0)} s.`);

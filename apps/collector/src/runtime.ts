@@ -20,5 +20,8 @@ export async function createRuntime(config: Config, log: Logger = createLogger()
     baseUrl: config.hydraUrl, userAgent: config.userAgent, rps: config.hydraRps, burst: config.hydraBurst, logger: log,
   });
   const collector = new Collector(database, client, { backfillEvals: config.backfillEvals, rps: config.hydraRps }, log);
-  return { config, database, client, collector, log, close: () => database.close() };
+  return { config, database, client, collector, log, close: async () => {
+    client.close();
+    await database.close();
+  } };
 }

@@ -1,4 +1,5 @@
 import { silentLogger, type Logger } from '../log.ts';
+import { HttpTransport, type HttpResponse } from './http.ts';
 import { parseJsonArrayStream, streamArrayField, TruncatedJsonError } from './json-stream.ts';
 import {
   asBuild, asEval, asEvalsPage, asJobsetSummaries, asQueue,
@@ -120,6 +121,7 @@ export class HydraClient {
   /** When aborted, requests in flight stop and new ones fail at once (clean shutdown). */
   abortSignal: AbortSignal | undefined;
   private bucket: TokenBucket;
+  private http = new HttpTransport();
   private log: Logger;
   private sleep: (ms: number) => Promise<void>;
   private random: () => number;
@@ -135,6 +137,11 @@ export class HydraClient {
     return this.opts.baseUrl;
   }
 
+  /** Closes idle connections to Hydra; the client still works after (it reconnects). */
+  close(): void {
+    this.http.close();
+  }
+
   jobsetSummaries(project: string): Promise<HydraJobsetSummary[]> {
     return this.json('jobsets', `/api/jobsets?project=${encodeURIComponent(project)}`, asJobsetSummaries);
   }
@@ -148,7 +155,7 @@ export class HydraClient {
   evalsPage(project: string, jobset: string, page = 1, stopAt?: (e: HydraEval) => boolean): Promise<HydraEvalsPage> {
     return this.request('evals', `/jobset/${enc(project)}/${enc(jobset)}/evals?page=${page}`, async (res, tick) => {
       const evals: HydraEval[] = [];
-      const bytes = countBytes(res.body!, (n) => {
+      const bytes = countBytes(res.body, (n) => {
         this.addBytes('evals', n);
         tick();
       });
@@ -185,6 +192,7 @@ export class HydraClient {
   async latestFinishedEvalId(project: string, jobset: string): Promise<number | null> {
     const path = `/jobset/${enc(project)}/${enc(jobset)}/latest-eval`;
     return this.request('latestEval', path, async (res) => {
+      res.cancel(); // only the Location header is wanted
       if (res.status === 404) return null;
       const loc = res.headers.get('location');
       const m = loc?.match(/\/eval\/(\d+)/);
@@ -201,7 +209,7 @@ export class HydraClient {
     const path = `/eval/${id}/builds`;
     return this.request('evalBuilds', path, async (res, tick) => {
       let n = 0;
-      for await (const batch of parseJsonArrayStream(countBytes(res.body!, (b) => { this.addBytes('evalBuilds', b); tick(); }))) {
+      for await (const batch of parseJsonArrayStream(countBytes(res.body, (b) => { this.addBytes('evalBuilds', b); tick(); }))) {
         const builds = batch.map(asBuild);
         n += builds.length;
         await onBatch(builds);
@@ -227,7 +235,7 @@ export class HydraClient {
     return this.request(endpoint, path, async (res, tick) => {
       const chunks: Uint8Array[] = [];
       let size = 0;
-      for await (const c of res.body!) {
+      for await (const c of res.body) {
         chunks.push(c);
         size += c.length;
         tick();
@@ -248,8 +256,8 @@ export class HydraClient {
   private async request<T>(
     endpoint: Endpoint,
     path: string,
-    handle: (res: Response, tick: () => void) => Promise<T>,
-    init: { redirect?: RequestRedirect } = {},
+    handle: (res: HttpResponse, tick: () => void) => Promise<T>,
+    init: { redirect?: 'follow' | 'manual' } = {},
   ): Promise<T> {
     const url = this.url(path);
     const maxAttempts = this.opts.maxAttempts ?? 6;
@@ -266,7 +274,7 @@ export class HydraClient {
         timer = setTimeout(() => ctrl.abort(new Error(`body stalled for ${timeouts.idleMs} ms`)), timeouts.idleMs);
       };
       try {
-        const res = await fetch(url, {
+        const res = await this.http.get(url, {
           headers: { accept: 'application/json', 'user-agent': this.opts.userAgent },
           redirect: init.redirect ?? 'follow',
           signal: ctrl.signal,
@@ -279,11 +287,11 @@ export class HydraClient {
             this.stats.rateLimited++;
             this.bucket.pause(retryAfter ?? 1000);
           }
-          await res.body?.cancel().catch(() => {});
+          res.cancel();
           throw new RetryableError(`HTTP ${res.status}`, res.status, retryAfter);
         }
         if (res.status === 404) {
-          await res.body?.cancel().catch(() => {});
+          res.cancel();
           throw new HydraNotFound('not found', url, 404, attempt);
         }
         if (res.status >= 400) {
@@ -294,7 +302,7 @@ export class HydraClient {
         const type = res.headers.get('content-type') ?? '';
         if (!type.includes('json')) {
           // The bot filter answers 200 with an HTML challenge page: never data, maybe transient.
-          await res.body?.cancel().catch(() => {});
+          res.cancel();
           throw new RetryableError(`expected JSON, got ${type || 'no content type'} (bot check or proxy page?)`, res.status);
         }
         return await handle(res, tick);
@@ -302,7 +310,9 @@ export class HydraClient {
         if (err instanceof HydraError) throw err;
         if (this.abortSignal?.aborted) throw new HydraError('aborted by shutdown', url, null, attempt);
         const retryable = err instanceof RetryableError || isNetworkError(err);
-        const reason = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
+        // Our own timeouts abort the request: name them rather than the transport's "aborted".
+        const reason = ctrl.signal.aborted && ctrl.signal.reason instanceof Error ? ctrl.signal.reason.message
+          : err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
         const status = err instanceof RetryableError ? err.status : null;
         if (!retryable || attempt >= maxAttempts) {
           this.log.error('hydra request failed', { url, attempt, reason });
@@ -329,13 +339,16 @@ function enc(s: string) {
 
 function isNetworkError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  // fetch reports resets, refused connections, aborts (our timeouts) and truncated bodies as these.
-  return err.name === 'TypeError' || err.name === 'AbortError' || err.name === 'TimeoutError' || err instanceof SyntaxError
-    || err instanceof TruncatedJsonError || /terminated|ECONNRESET|socket|aborted|timeout|stalled|premature/i.test(err.message);
+  // Resets, refused connections and DNS failures carry a system error code (ECONNRESET…); our
+  // timeouts abort the request (AbortError); a body cut short fails to parse or decompress.
+  const code = (err as { code?: unknown }).code;
+  return err.name === 'AbortError' || err.name === 'TimeoutError' || err instanceof SyntaxError || err instanceof TruncatedJsonError
+    || (typeof code === 'string' && (/^E(?!RR_)[A-Z_]+$/.test(code) || code === 'ERR_STREAM_PREMATURE_CLOSE' || code.startsWith('Z_')))
+    || /terminated|ECONNRESET|socket|aborted|timeout|stalled|premature/i.test(err.message);
 }
 
-async function* countBytes(body: ReadableStream<Uint8Array>, onChunk: (n: number) => void): AsyncGenerator<Uint8Array> {
-  for await (const c of body as unknown as AsyncIterable<Uint8Array>) {
+async function* countBytes(body: AsyncIterable<Uint8Array>, onChunk: (n: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const c of body) {
     onChunk(c.length);
     yield c;
   }
