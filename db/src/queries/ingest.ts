@@ -54,6 +54,19 @@ export async function unknownBuildIds(db: Db, ids: number[]): Promise<number[]> 
   return ids.filter((id) => !known.has(id));
 }
 
+/**
+ * Which of `ids` are not builds of the jobset's open runs (its newest eval's members): the
+ * candidates for being unknown. A hash anti-join against ~250k open runs, so that only the few
+ * thousand fresh ids of a typical eval are then probed in the builds table.
+ */
+export async function notOpenMembers(db: Db, jobsetId: number, ids: number[]): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows = await queryRows<{ id: string | number }>(db, sql`
+    select x.id from unnest(${idArray(ids)}) as x(id)
+    where not exists (select 1 from memberships m where m.jobset_id = ${jobsetId} and m.last_eval_id is null and m.build_id = x.id)`);
+  return rows.map((r) => Number(r.id));
+}
+
 /** Strips the trailing `.system` of a job name: the package (attribute) name. */
 export function packageOf(job: string, system: string): string {
   return system && job.endsWith(`.${system}`) ? job.slice(0, -(system.length + 1)) : job;
@@ -178,16 +191,33 @@ export async function appendEval(tx: Db, jobsetId: number, e: EvalRecord, prevId
     await appendOutcomes(tx, jobsetId, e.id, null);
     return summarize(opened, []);
   }
-  await loadMembers(tx, e.buildIds);
-  const closed = prevId === null ? [] : await queryRows<{ job_id: number }>(tx, sql`
+  // Diff against the open runs (the previous eval's members) by build id: the eval's ids are
+  // hashed once, and only builds that are not already open members (a few thousand for a
+  // typical nixpkgs eval) are looked up for their job. A job listed with two builds keeps the
+  // newest, like the first eval's `distinct on`.
+  const ids = idArray(e.buildIds);
+  await tx.execute(sql`create temp table if not exists eval_fresh (job_id integer primary key, build_id bigint not null) on commit drop`);
+  await tx.execute(sql`truncate eval_fresh`);
+  await tx.execute(sql`
+    insert into eval_fresh (job_id, build_id)
+    select distinct on (b.job_id) b.job_id, b.id
+    from (select x.id from unnest(${ids}) as x(id)
+          where not exists (select 1 from memberships m where m.jobset_id = ${jobsetId} and m.last_eval_id is null and m.build_id = x.id)) f
+    join builds b on b.id = f.id
+    order by b.job_id, b.id desc`);
+  // A job whose open build is also listed, and newer than its fresh one, keeps its open run.
+  await tx.execute(sql`
+    delete from eval_fresh f using memberships m
+    where m.jobset_id = ${jobsetId} and m.last_eval_id is null and m.job_id = f.job_id and m.build_id > f.build_id
+      and m.build_id in (select unnest(${ids}))`);
+  const closed = await queryRows<{ job_id: number }>(tx, sql`
     update memberships m set last_eval_id = ${prevId}
     where m.jobset_id = ${jobsetId} and m.last_eval_id is null
-      and not exists (select 1 from eval_members e where e.job_id = m.job_id and e.build_id = m.build_id)
+      and (m.job_id in (select job_id from eval_fresh) or not exists (select 1 from unnest(${ids}) as x(id) where x.id = m.build_id))
     returning m.job_id`);
   const opened = await queryRows<{ job_id: number }>(tx, sql`
     insert into memberships (jobset_id, job_id, build_id, first_eval_id, last_eval_id)
-    select ${jobsetId}, e.job_id, e.build_id, ${e.id}, null from eval_members e
-    where not exists (select 1 from memberships m where m.job_id = e.job_id and m.last_eval_id is null)
+    select ${jobsetId}, f.job_id, f.build_id, ${e.id}, null from eval_fresh f
     returning job_id`);
   await appendOutcomes(tx, jobsetId, e.id, prevId);
   return summarize(opened, closed);

@@ -1,0 +1,45 @@
+import { sql } from 'drizzle-orm';
+import { expect, it } from 'vitest';
+import { queryRows, type Db } from '../../db/src/index.ts';
+import { appendEval, ensureJobset, notOpenMembers, upsertBuilds, type BuildRecord, type EvalRecord } from '../../db/src/queries/index.ts';
+import { describeEachDriver } from '../support/db.ts';
+
+const X = 'x86_64-linux';
+const build = (id: number, job: string): BuildRecord => ({
+  id, job: `${job}.${X}`, system: X, finished: 1, status: 0, drvpath: `/nix/store/${id}-${job}.drv`,
+  outputs: [`/nix/store/${id}-${job}`], nixname: job, timestamp: 1, starttime: 1, stoptime: 2,
+});
+const evalOf = (id: number, buildIds: number[]): EvalRecord => ({
+  id, revision: null, timestamp: 1_790_000_000 + id, checkoutTime: 0, evalTime: 0, flake: null, inputs: {}, buildIds,
+});
+
+describeEachDriver('membership runs of appended evals', (get) => {
+  it('opens, closes and keeps runs by build id, the newest build winning when a job is listed twice', async () => {
+    const db = get().db;
+    const js = await ensureJobset(db, 'runs', 'unstable');
+    const runs = async () => (await queryRows<{ job: string; build: number; first: number; last: number | null }>(db, sql`
+      select j.name as job, m.build_id::float8 as build, m.first_eval_id::float8 as first, m.last_eval_id::float8 as last
+      from memberships m join jobs j on j.id = m.job_id where m.jobset_id = ${js.id} order by j.name, m.first_eval_id`))
+      .map((r) => `${r.job.split('.')[0]} ${r.build} ${r.first}-${r.last ?? ''}`);
+    const append = (id: number, ids: number[], prev: number | null, builds: BuildRecord[]) => db.transaction(async (tx) => {
+      await upsertBuilds(tx as unknown as Db, js.id, builds);
+      return appendEval(tx as unknown as Db, js.id, evalOf(id, ids), prev);
+    });
+
+    // Build 9 of b is stored (say, from another eval) but not a member.
+    await append(100, [10, 11, 12, 13], null, [build(9, 'b'), build(10, 'a'), build(11, 'b'), build(12, 'c'), build(13, 'd')]);
+    expect((await notOpenMembers(db, js.id, [10, 11, 9, 15])).sort()).toEqual([15, 9]);
+
+    // a: listed with its open build 10 and a newer 15 (15 wins); b: listed with its open build 11
+    // and an older 9 (11 stays); c: gone; d: a new build 17; e: a new job.
+    const change = await append(101, [10, 15, 11, 9, 17, 18], 100, [build(15, 'a'), build(17, 'd'), build(18, 'e')]);
+    expect(new Set(change.jobIds).size).toBe(4); // a, c, d, e
+    expect(await runs()).toEqual(['a 10 100-100', 'a 15 101-', 'b 11 100-', 'c 12 100-100', 'd 13 100-100', 'd 17 101-', 'e 18 101-']);
+
+    // d goes back to its old build 13 (Hydra reuses a build for a reverted derivation): a new run opens.
+    await append(102, [15, 11, 13, 18], 101, []);
+    expect(await runs()).toEqual([
+      'a 10 100-100', 'a 15 101-', 'b 11 100-', 'c 12 100-100', 'd 13 100-100', 'd 17 101-101', 'd 13 102-', 'e 18 101-',
+    ]);
+  });
+});
