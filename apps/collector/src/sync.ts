@@ -3,7 +3,7 @@ import type { Database, Db } from '@zhf/db';
 import { jobsets } from '@zhf/db';
 import {
   appendEval, applyOutcomeChanges, countUnfinished, gatesWithoutConstituents, storeConstituents, ensureJobset, finishedAmong, unfinishedAmong, ingestedEvalIds, markStatsStale, prependEval, refreshEvalStats,
-  notOpenMembers, touchBuilds, unfinishedBuilds, unknownBuildIds, upsertBuilds, type BuildChange, type BuildRecord, type EvalRecord, type JobsetRow,
+  openRunBuilds, touchBuilds, unfinishedBuilds, unknownBuildIds, upsertBuilds, type BuildChange, type BuildRecord, type EvalRecord, type JobsetRow,
 } from '@zhf/db/queries';
 import { queryRows } from '@zhf/db';
 import { HydraNotFound, type HydraClient } from './hydra/client.ts';
@@ -218,8 +218,10 @@ export class Collector {
    */
   private async ingestEval(js: JobsetRow, e: HydraEval, neighbour: number | null, mode: 'append' | 'prepend', report: SyncReport, catchUp = false): Promise<void> {
     const t0 = Date.now();
-    // Builds of the newest eval's runs are stored: only the rest can be unknown.
-    const unknown = await unknownBuildIds(this.db, await notOpenMembers(this.db, js.id, e.builds));
+    // Builds of the newest eval's runs are stored: only the rest can be unknown. We hold the
+    // jobset's ingest lock, so the open runs stay as read until the eval is appended.
+    const open = await openRunBuilds(this.db, js.id);
+    const unknown = await unknownBuildIds(this.db, e.builds.filter((id) => !open.has(id)));
     const forced = this.opts.fetchMode && this.opts.fetchMode !== 'auto' ? this.opts.fetchMode : null;
     const fetchMode = unknown.length === 0 ? 'single'
       : (forced ?? (catchUp && unknown.length > 50 ? 'bulk' : chooseFetchMode(unknown.length, e.builds.length, this.opts.rps, this.opts.maxSingleSeconds)));
@@ -248,7 +250,7 @@ export class Collector {
       lap('builds', t);
       t = Date.now();
       const membership = mode === 'append' || neighbour === null
-        ? await appendEval(tx, js.id, rec, neighbour)
+        ? await appendEval(tx, js.id, rec, neighbour, open)
         : await prependEval(tx, js.id, rec, neighbour);
       lap('membership', t);
       // Known builds whose state changed (seen in a bulk download) reach back to older evals.

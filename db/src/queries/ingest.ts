@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { jsonParam, queryRows, type Db } from '../client.ts';
 import { evals, jobsets } from '../schema/index.ts';
-import { idArray, kindSql, outcomeSql } from './sql-fragments.ts';
+import { idArray, intArray, kindSql, outcomeSql } from './sql-fragments.ts';
 
 export interface BuildRecord {
   id: number;
@@ -55,16 +55,17 @@ export async function unknownBuildIds(db: Db, ids: number[]): Promise<number[]> 
 }
 
 /**
- * Which of `ids` are not builds of the jobset's open runs (its newest eval's members): the
- * candidates for being unknown. A hash anti-join against ~250k open runs, so that only the few
- * thousand fresh ids of a typical eval are then probed in the builds table.
+ * Build ids of the jobset's open runs: the members of its newest eval, all stored. Read as one
+ * aggregated text, which both drivers hand over far faster than 250k rows; a collector holding
+ * the jobset's ingest lock diffs a new eval against it in memory (`appendEval`) and looks up
+ * only the ids outside it (`unknownBuildIds`).
  */
-export async function notOpenMembers(db: Db, jobsetId: number, ids: number[]): Promise<number[]> {
-  if (ids.length === 0) return [];
-  const rows = await queryRows<{ id: string | number }>(db, sql`
-    select x.id from unnest(${idArray(ids)}) as x(id)
-    where not exists (select 1 from memberships m where m.jobset_id = ${jobsetId} and m.last_eval_id is null and m.build_id = x.id)`);
-  return rows.map((r) => Number(r.id));
+export async function openRunBuilds(db: Db, jobsetId: number): Promise<Set<number>> {
+  const [r] = await queryRows<{ ids: string | null }>(db, sql`
+    select string_agg(build_id::text, ',') as ids from memberships where jobset_id = ${jobsetId} and last_eval_id is null`);
+  const out = new Set<number>();
+  if (r?.ids) for (const id of r.ids.split(',')) out.add(Number(id));
+  return out;
 }
 
 /** Strips the trailing `.system` of a job name: the package (attribute) name. */
@@ -178,7 +179,11 @@ async function insertEvalRow(tx: Db, jobsetId: number, e: EvalRecord): Promise<v
  * Appends eval `e` after the jobset's newest eval `prevId` (all its builds must be stored):
  * runs whose build is gone close at `prevId`, new (job, build) pairs open at `e.id`. Call inside a transaction.
  */
-export async function appendEval(tx: Db, jobsetId: number, e: EvalRecord, prevId: number | null): Promise<MembershipChange> {
+export async function appendEval(
+  tx: Db, jobsetId: number, e: EvalRecord, prevId: number | null,
+  /** `openRunBuilds` of the jobset, when the caller already holds it. */
+  openBuilds?: Set<number>,
+): Promise<MembershipChange> {
   await insertEvalRow(tx, jobsetId, e);
   if (prevId === null) {
     // The jobset's first eval: every member opens a run, no diff needed.
@@ -191,34 +196,39 @@ export async function appendEval(tx: Db, jobsetId: number, e: EvalRecord, prevId
     await appendOutcomes(tx, jobsetId, e.id, null);
     return summarize(opened, []);
   }
-  // Diff against the open runs (the previous eval's members) by build id: the eval's ids are
-  // hashed once, and only builds that are not already open members (a few thousand for a
-  // typical nixpkgs eval) are looked up for their job. A job listed with two builds keeps the
-  // newest, like the first eval's `distinct on`.
-  const ids = idArray(e.buildIds);
-  await tx.execute(sql`create temp table if not exists eval_fresh (job_id integer primary key, build_id bigint not null) on commit drop`);
-  await tx.execute(sql`truncate eval_fresh`);
-  await tx.execute(sql`
-    insert into eval_fresh (job_id, build_id)
-    select distinct on (b.job_id) b.job_id, b.id
-    from (select x.id from unnest(${ids}) as x(id)
-          where not exists (select 1 from memberships m where m.jobset_id = ${jobsetId} and m.last_eval_id is null and m.build_id = x.id)) f
-    join builds b on b.id = f.id
-    order by b.job_id, b.id desc`);
-  // A job whose open build is also listed, and newer than its fresh one, keeps its open run.
-  await tx.execute(sql`
-    delete from eval_fresh f using memberships m
-    where m.jobset_id = ${jobsetId} and m.last_eval_id is null and m.job_id = f.job_id and m.build_id > f.build_id
-      and m.build_id in (select unnest(${ids}))`);
-  const closed = await queryRows<{ job_id: number }>(tx, sql`
+  // Diff by build id against the open runs (the previous eval's members), in memory: builds
+  // that left close their run, and only the few thousand fresh ids of a typical nixpkgs eval
+  // are looked up for their job. A job listed with two builds keeps the newest, as above.
+  const open = openBuilds ?? (await openRunBuilds(tx, jobsetId));
+  const listed = new Set(e.buildIds);
+  const gone = [...open].filter((id) => !listed.has(id));
+  const fresh = e.buildIds.filter((id) => !open.has(id));
+  const best = new Map<number, number>(); // job -> its newest fresh build
+  if (fresh.length) {
+    for (const r of await queryRows<{ id: string | number; job_id: number }>(tx, sql`select id, job_id from builds where id = any(${idArray(fresh)})`)) {
+      const id = Number(r.id);
+      if (id > (best.get(r.job_id) ?? 0)) best.set(r.job_id, id);
+    }
+  }
+  if (best.size) {
+    // A job whose open build is listed too, and newer than its fresh one, keeps its run.
+    for (const r of await queryRows<{ job_id: number; build_id: string | number }>(tx, sql`
+      select job_id, build_id from memberships where job_id = any(${intArray(best.keys())}) and last_eval_id is null`)) {
+      const openId = Number(r.build_id);
+      if (listed.has(openId) && openId > best.get(r.job_id)!) best.delete(r.job_id);
+    }
+  }
+  const replaced = [...best.keys()];
+  const closed = gone.length || replaced.length ? await queryRows<{ job_id: number }>(tx, sql`
     update memberships m set last_eval_id = ${prevId}
     where m.jobset_id = ${jobsetId} and m.last_eval_id is null
-      and (m.job_id in (select job_id from eval_fresh) or not exists (select 1 from unnest(${ids}) as x(id) where x.id = m.build_id))
-    returning m.job_id`);
-  const opened = await queryRows<{ job_id: number }>(tx, sql`
+      and (m.build_id = any(${idArray(gone)}) or m.job_id = any(${intArray(replaced)}))
+    returning m.job_id`) : [];
+  const opened = replaced.length ? await queryRows<{ job_id: number }>(tx, sql`
     insert into memberships (jobset_id, job_id, build_id, first_eval_id, last_eval_id)
-    select ${jobsetId}, f.job_id, f.build_id, ${e.id}, null from eval_fresh f
-    returning job_id`);
+    select ${jobsetId}, x.job_id, x.build_id, ${e.id}, null
+    from unnest(${intArray(replaced)}, ${idArray(replaced.map((j) => best.get(j)!))}) as x(job_id, build_id)
+    returning job_id`) : [];
   await appendOutcomes(tx, jobsetId, e.id, prevId);
   return summarize(opened, closed);
 }

@@ -23,3 +23,8 @@ export function hasVerdictSql(b: string): SQL {
 export function idArray(ids: Iterable<number>): SQL {
   return sql`${`{${Array.from(ids).join(',')}}`}::bigint[]`;
 }
+
+/** A Postgres array literal for integer ids (job ids), passed as one text parameter (`$1::int[]`). */
+export function intArray(ids: Iterable<number>): SQL {
+  return sql`${`{${Array.from(ids).join(',')}}`}::int[]`;
+}
