@@ -648,6 +648,13 @@ export class GeneratedHydra implements HydraData {
     return hexRevision(this.seed ^ tr.revisionSalt, this.slotK[g]);
   }
 
+  buildState(id: number): Pick<SimBuild, 'finished' | 'buildstatus'> | undefined {
+    const loc = this.locate(id);
+    if (!loc || !this.evalVisible(loc.g)) return undefined;
+    const s = this.changed[loc.g][loc.r] >= this.universe ? this.aggregateState(loc.g, loc.r) : this.stateAt(loc.g, loc.r, this.clock);
+    return { finished: s.finished, buildstatus: s.status };
+  }
+
   getBuild(id: number): SimBuild | undefined {
     const loc = this.locate(id);
     if (!loc || !this.evalVisible(loc.g)) return undefined;

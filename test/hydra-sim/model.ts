@@ -138,6 +138,11 @@ export interface HydraData {
   getEval(id: number): SimEval | undefined;
   /** The build's state at now(); undefined if unknown or not visible yet. */
   getBuild(id: number): SimBuild | undefined;
+  /**
+   * Just the build's state at now(), where the source can tell it without building the whole
+   * object: what the server counts 250k of per /api/jobsets answer (counts Hydra keeps stored).
+   */
+  buildState?(id: number): Pick<SimBuild, 'finished' | 'buildstatus'> | undefined;
   /** Member build ids of an aggregate build ([] for ordinary builds). */
   constituents(buildId: number): number[];
   /** Highest build id that may exist (for /api/latestbuilds scans). */
