@@ -118,7 +118,9 @@ export async function preflightRebuildRows(db: Db, baseEvalId: number, candidate
         case when b.job_id is not null then p.base_system end as b_system,
         case when b.job_id is not null then ${outcomeSql('b')} end as b_outcome, ${kindSql('b')} as b_kind, b.build_id::float8 as b_build
       from paired p left join b on b.job_id = p.base_job_id
-      where p.by_outputs or b.job_id is null or b.drvpath is distinct from p.drvpath`);
+      where p.by_outputs or b.job_id is null or b.drvpath is distinct from p.drvpath
+      -- In code-unit order (job names are ASCII), the report's lists come out sorted already.
+      order by p.name collate "C"`);
   });
   const rebuilt = rows.map((r) => ({
     candidate: { job: r.job, system: r.system, outcome: r.c_outcome, kind: r.c_kind, buildId: Number(r.c_build) },
