@@ -5,12 +5,16 @@ interface Entry {
   headers: Record<string, string | string[] | number | undefined>;
   body: Buffer;
   at: number;
+  /** When a request started re-rendering this expired entry (0: none is). */
+  refreshingSince: number;
 }
 
 /**
  * A micro-cache of rendered pages for anonymous readers, who all see the same page for a
  * URL. Any write through this process (a claim, a sync) bumps the generation and empties
- * it; the TTL bounds staleness when another process (a separate collector) writes.
+ * it; the TTL bounds staleness when another process (a separate collector) writes. When an
+ * entry expires, one request re-renders it while the others keep getting the expired copy
+ * (for at most one more render), so a busy page never has every reader render it at once.
  */
 export class PageCache {
   private entries = new Map<string, Entry>();
@@ -35,10 +39,17 @@ export class PageCache {
       if (!this.cacheable(req) || this.opts.ttlMs <= 0) return handler(req, res, next);
       const key = req.url ?? '/';
       const hit = this.entries.get(key);
-      if (hit && Date.now() - hit.at < this.opts.ttlMs) {
-        res.writeHead(hit.status, { ...hit.headers, 'x-zhf-cache': 'hit' });
-        res.end(req.method === 'HEAD' ? undefined : hit.body);
-        return;
+      const now = Date.now();
+      if (hit) {
+        const fresh = now - hit.at < this.opts.ttlMs;
+        // A refresh that never finished (the render failed) stops counting after one TTL.
+        const refreshing = hit.refreshingSince > 0 && now - hit.refreshingSince < this.opts.ttlMs;
+        if (fresh || refreshing) {
+          res.writeHead(hit.status, { ...hit.headers, 'x-zhf-cache': fresh ? 'hit' : 'stale' });
+          res.end(req.method === 'HEAD' ? undefined : hit.body);
+          return;
+        }
+        hit.refreshingSince = now; // this request re-renders; the others get the copy meanwhile
       }
       const generation = this.generation;
       const chunks: Buffer[] = [];
@@ -56,7 +67,7 @@ export class PageCache {
         if (chunk !== undefined && typeof chunk !== 'function') keep(chunk);
         if (res.statusCode === 200 && !res.getHeader('set-cookie') && generation === this.generation && req.method === 'GET') {
           if (this.entries.size >= this.opts.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-          this.entries.set(key, { status: 200, headers: res.getHeaders(), body: Buffer.concat(chunks), at: Date.now() });
+          this.entries.set(key, { status: 200, headers: res.getHeaders(), body: Buffer.concat(chunks), at: Date.now(), refreshingSince: 0 });
         }
         return end(chunk, ...rest);
       }) as typeof res.end;
