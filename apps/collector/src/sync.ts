@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Database, Db } from '@zhf/db';
 import { jobsets } from '@zhf/db';
 import {
-  appendEval, applyOutcomeChanges, countUnfinished, gatesWithoutConstituents, storeConstituents, ensureJobset, finishedAmong, unfinishedAmong, ingestedEvalIds, markStatsStale, prependEval, refreshEvalStats,
+  appendEval, applyOutcomeChanges, countUnfinished, gatesWithoutConstituents, storeConstituents, ensureJobset, finishedAmong, unfinishedAmong, ingestedEvalIds, insertNewBuilds, markStatsStale, prependEval, refreshEvalStats,
   touchBuilds, unfinishedBuilds, unknownBuildIds, upsertBuilds, type BuildChange, type BuildRecord, type EvalRecord, type JobsetRow,
 } from '@zhf/db/queries';
 import { queryRows } from '@zhf/db';
@@ -274,8 +274,9 @@ export class Collector {
   /**
    * Streams the eval's bulk build list into the open transaction, 10k builds at a time, one
    * chunk in the database while the next is parsed. Keeps what is new to us, and what the
-   * list says about builds we hold as unfinished or that Hydra restarted. Memory stays at a
-   * couple of chunks whatever the eval's size. Returns how many builds were stored.
+   * list says about builds we hold as unfinished or that Hydra restarted. Builds new to us are
+   * copied in (`insertNewBuilds`), the others upserted. Memory stays at a couple of chunks
+   * whatever the eval's size. Returns how many builds were stored.
    */
   private async streamBuildsInto(tx: Db, jobsetId: number, e: HydraEval, unknown: number[], changed: BuildChange[]): Promise<number> {
     const wanted = new Set(unknown);
@@ -283,30 +284,41 @@ export class Collector {
     const found = new Set<number>();
     let restarted = 0;
     let stored = 0;
+    let fresh: BuildRecord[] = [];
     let chunk: BuildRecord[] = [];
     let inflight: Promise<void> = Promise.resolve();
     const flush = () => {
-      const c = chunk;
+      const [f, c] = [fresh, chunk];
+      fresh = [];
       chunk = [];
-      stored += c.length;
-      inflight = inflight.then(async () => void changed.push(...await upsertBuilds(tx, jobsetId, c)));
+      stored += f.length + c.length;
+      inflight = inflight.then(async () => {
+        await insertNewBuilds(tx, jobsetId, f);
+        // Inserted builds carry no old state: only changes of known ones matter downstream.
+        for (const ch of await upsertBuilds(tx, jobsetId, c)) if (!ch.inserted) changed.push(ch);
+      });
     };
     await this.client.streamEvalBuilds(e.id, async (batch) => {
       for (const b of batch) {
-        if (wanted.has(b.id)) found.add(b.id);
-        else if (!held.has(b.id)) {
+        if (wanted.has(b.id) && !found.has(b.id)) {
+          found.add(b.id);
+          fresh.push(toRecord(b));
+          continue;
+        }
+        // A build listed twice is upserted the second time, as before.
+        if (!wanted.has(b.id) && !held.has(b.id)) {
           if (b.finished !== 0) continue;
           restarted++;
         }
         chunk.push(toRecord(b));
       }
-      if (chunk.length >= 10_000) {
+      if (fresh.length + chunk.length >= 10_000) {
         await inflight;
         flush();
       }
     });
     await inflight;
-    if (chunk.length) flush();
+    if (fresh.length + chunk.length) flush();
     await inflight;
     if (found.size < wanted.size) {
       const missing = unknown.find((id) => !found.has(id));
