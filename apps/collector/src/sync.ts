@@ -467,9 +467,13 @@ export function splitRef(ref: string): [string, string] {
 }
 
 export function toRecord(b: HydraBuild): BuildRecord {
+  const outputs: string[] = [];
+  for (const k in b.buildoutputs) {
+    const p = b.buildoutputs[k]!.path;
+    if (p !== null) outputs.push(p);
+  }
   return {
-    id: b.id, job: b.job, system: b.system, finished: b.finished, status: b.buildstatus, drvpath: b.drvpath,
-    outputs: Object.values(b.buildoutputs).map((o) => o.path).filter((p): p is string => p !== null),
+    id: b.id, job: b.job, system: b.system, finished: b.finished, status: b.buildstatus, drvpath: b.drvpath, outputs,
     nixname: b.nixname, timestamp: b.timestamp, starttime: b.starttime, stoptime: b.stoptime,
   };
 }
