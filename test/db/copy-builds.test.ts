@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { queryRows, type Db } from '../../db/src/index.ts';
-import { ensureJobset, insertNewBuilds, upsertBuilds, type BuildRecord } from '../../db/src/queries/index.ts';
+import { ensureJobset, InsertedJobs, insertNewBuilds, upsertBuilds, type BuildRecord } from '../../db/src/queries/index.ts';
 import { describeEachDriver } from '../support/db.ts';
 
 const X = 'x86_64-linux';
@@ -77,6 +77,36 @@ describeEachDriver('new builds copied in (insertNewBuilds)', (get) => {
     const [n] = await queryRows<{ jobs: number; distinct: number }>(db, sql`
       select count(*)::int as jobs, count(distinct id)::int as distinct from jobs where jobset_id = ${js.id}`);
     expect(n).toEqual({ jobs: 3, distinct: 3 });
+  });
+
+  it('in a first ingest, takes jobs it inserted in an earlier chunk from memory, without duplicating them', async () => {
+    const { db } = get();
+    const js = await ensureJobset(db, 'copy', 'first');
+    const build = (id: number, job: string): BuildRecord => ({
+      id, job, system: X, finished: 1, status: 0, drvpath: `/nix/store/${id}.drv`, outputs: [], nixname: null, timestamp: 1, starttime: 1, stoptime: 2,
+    });
+    const inserted = new InsertedJobs();
+    await db.transaction(async (tx) => {
+      await insertNewBuilds(tx as unknown as Db, js.id, [build(930_000_000, `a.${X}`), build(930_000_001, `b.${X}`)], inserted);
+      expect(inserted.emptyBefore).toBe(true);
+      expect(inserted.mayHave(`a.${X}`)).toBe(true);
+      expect(inserted.mayHave(`c.${X}`)).toBe(false);
+      // `a` again (a job listed twice in the eval) and a new `c`, in the next chunk.
+      await insertNewBuilds(tx as unknown as Db, js.id, [build(930_000_002, `a.${X}`), build(930_000_003, `c.${X}`)], inserted);
+    });
+    const rows = await queryRows<{ id: string; name: string }>(db, sql`
+      select b.id::text, j.name from builds b join jobs j on j.id = b.job_id where j.jobset_id = ${js.id} order by b.id`);
+    expect(rows.map((r) => r.name)).toEqual([`a.${X}`, `b.${X}`, `a.${X}`, `c.${X}`]);
+    const [n] = await queryRows<{ jobs: number; a: number }>(db, sql`
+      select count(*)::int as jobs, count(distinct b.job_id) filter (where j.name = ${`a.${X}`})::int as a
+      from jobs j left join builds b on b.job_id = j.id where j.jobset_id = ${js.id}`);
+    expect(n!.a).toBe(1);
+    // A later transaction in the now non-empty jobset looks every name up.
+    const later = new InsertedJobs();
+    await db.transaction(async (tx) => void (await insertNewBuilds(tx as unknown as Db, js.id, [build(930_000_004, `b.${X}`)], later)));
+    expect(later.emptyBefore).toBe(false);
+    const [jobs] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from jobs where jobset_id = ${js.id}`);
+    expect(jobs!.n).toBe(3);
   });
 
   it('fails, rather than hangs, when a build turns out to be stored already, and rolls back', async () => {

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Database, Db } from '@zhf/db';
 import { jobsets } from '@zhf/db';
 import {
-  appendEval, applyOutcomeChanges, countUnfinished, gatesWithoutConstituents, storeConstituents, ensureJobset, finishedAmong, unfinishedAmong, ingestedEvalIds, insertNewBuilds, markStatsStale, prependEval, refreshEvalStats,
+  appendEval, applyOutcomeChanges, countUnfinished, gatesWithoutConstituents, storeConstituents, ensureJobset, finishedAmong, unfinishedAmong, ingestedEvalIds, insertNewBuilds, InsertedJobs, markStatsStale, prependEval, refreshEvalStats,
   touchBuilds, unfinishedBuilds, unknownBuildIds, upsertBuilds, type BuildChange, type BuildRecord, type EvalRecord, type JobsetRow,
 } from '@zhf/db/queries';
 import { queryRows } from '@zhf/db';
@@ -287,13 +287,14 @@ export class Collector {
     let fresh: BuildRecord[] = [];
     let chunk: BuildRecord[] = [];
     let inflight: Promise<void> = Promise.resolve();
+    const insertedJobs = new InsertedJobs();
     const flush = () => {
       const [f, c] = [fresh, chunk];
       fresh = [];
       chunk = [];
       stored += f.length + c.length;
       inflight = inflight.then(async () => {
-        await insertNewBuilds(tx, jobsetId, f);
+        await insertNewBuilds(tx, jobsetId, f, insertedJobs);
         // Inserted builds carry no old state: only changes of known ones matter downstream.
         for (const ch of await upsertBuilds(tx, jobsetId, c)) if (!ch.inserted) changed.push(ch);
       });
