@@ -280,7 +280,8 @@ export class Collector {
    */
   private async streamBuildsInto(tx: Db, jobsetId: number, e: HydraEval, unknown: number[], changed: BuildChange[]): Promise<number> {
     const wanted = new Set(unknown);
-    const held = new Set(await unfinishedAmong(tx, e.builds));
+    // When no member is stored (a first ingest), none can be held unfinished: skip the 250k-id probe.
+    const held = new Set(unknown.length === e.builds.length ? [] : await unfinishedAmong(tx, e.builds));
     const found = new Set<number>();
     let restarted = 0;
     let stored = 0;
