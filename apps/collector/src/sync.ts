@@ -272,7 +272,7 @@ export class Collector {
   }
 
   /**
-   * Streams the eval's bulk build list into the open transaction, 10k builds at a time, one
+   * Streams the eval's bulk build list into the open transaction, 7,500 builds at a time, one
    * chunk in the database while the next is parsed. Keeps what is new to us, and what the
    * list says about builds we hold as unfinished or that Hydra restarted. Builds new to us are
    * copied in (`insertNewBuilds`), the others upserted. Memory stays at a couple of chunks
@@ -314,7 +314,9 @@ export class Collector {
         }
         chunk.push(toRecord(b));
       }
-      if (fresh.length + chunk.length >= 10_000) {
+      // 7,500: at 10k the two chunks alive at once took a first ingest's peak RSS to ~400 MB; at
+      // 5k the pipeline stalls more often (slower by 10-15%); this keeps ~360 MB at 10k's speed.
+      if (fresh.length + chunk.length >= 7_500) {
         await inflight;
         flush();
       }
