@@ -150,7 +150,7 @@ function nameHash(s: string): number {
 
 /**
  * Stores builds new to the database with COPY: the rows `upsertBuilds` would insert for them,
- * in about half the server's time, which is most of a first ingest. The caller vouches that no
+ * for about a third less server time (most of a first ingest is this). The caller vouches that no
  * id is stored yet (it checked before the eval's transaction, under the jobset's lock); a build
  * stored meanwhile after all fails the COPY and with it the transaction, and the next sync, seeing
  * it known, upserts it. Jobs are looked up by name (unless `inserted` knows they are new); missing
