@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { sql as dsql, type SQL } from 'drizzle-orm';
+import { is, sql as dsql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePglite, PgliteSession } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { drizzle as drizzlePostgres, PostgresJsSession } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import * as schema from './schema/index.ts';
@@ -101,4 +101,58 @@ export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
 /** A JSON text parameter for `jsonb_to_recordset`: one round trip for many rows on both drivers. */
 export function jsonParam(value: unknown): SQL {
   return dsql`${JSON.stringify(value)}::jsonb`;
+}
+
+/**
+ * Appends rows to `target` (`table (col, ...)`) with COPY. `rows` is COPY's text format: one
+ * line per row, fields joined by tabs, each made by `copyField`/`copyArray` (`\N` is null).
+ * COPY fills whole pages at once and skips the executor's per-row work, so many new rows cost
+ * the server about a third less than INSERT ... SELECT. It runs on the handle's own connection,
+ * inside its transaction when `db` is one: postgres.js streams COPY FROM STDIN, PGlite reads
+ * the same text from a blob.
+ */
+export async function copyRows(db: Db, target: string, rows: string): Promise<void> {
+  if (rows === '') return;
+  const session = (db as unknown as { session: unknown }).session;
+  if (is(session, PgliteSession)) {
+    const client = (session as unknown as { client: { query(q: string, p: unknown[], o: { blob: Blob }): Promise<unknown> } }).client;
+    await client.query(`copy ${target} from '/dev/blob'`, [], { blob: new Blob([rows]) });
+    return;
+  }
+  if (!is(session, PostgresJsSession)) throw new Error('copyRows: unknown database driver');
+  const client = (session as unknown as { client: postgres.Sql }).client;
+  const query = client.unsafe(`copy ${target} from stdin`);
+  // postgres.js (3.4.x, porsager/postgres#1173) never settles the stream when the server
+  // rejects the data after the last write; its error only reaches the query's own reject,
+  // which the stream has already resolved. Listen there too, or a bad row would hang the ingest.
+  const internal = query as unknown as { reject: (err: unknown) => void };
+  let failed!: (err: unknown) => void;
+  const failure = new Promise<never>((_, reject) => (failed = reject));
+  const reject = internal.reject;
+  internal.reject = (err) => {
+    failed(err);
+    reject(err);
+  };
+  const stream = await query.writable();
+  await Promise.race([
+    failure,
+    new Promise<void>((resolve, rejectWrite) => {
+      stream.on('error', rejectWrite);
+      stream.end(rows, () => resolve());
+    }),
+  ]);
+}
+
+/** One text field for `copyRows`: backslash, tab, newline and carriage return escaped; null is `\N`. */
+export function copyField(value: string | number | boolean | null): string {
+  if (value === null) return '\\N';
+  if (typeof value !== 'string') return typeof value === 'boolean' ? (value ? 't' : 'f') : String(value);
+  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => copyEscapes[c]!) : value;
+}
+
+const copyEscapes: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** A text[] field for `copyRows`: an array literal of quoted elements, then escaped as a field. */
+export function copyArray(values: string[]): string {
+  return copyField(`{${values.map((v) => `"${/["\\]/.test(v) ? v.replace(/["\\]/g, '\\$&') : v}"`).join(',')}}`);
 }

@@ -36,24 +36,44 @@ export async function* parseJsonArrayStream(chunks: AsyncIterable<Uint8Array>): 
     buf = next;
     batchStart = 0;
     let lastBoundary = -1; // index of the last top-level comma or closing bracket seen
+    // Most bytes are inside strings (store paths, job names): skip to the string's closing
+    // quote with indexOf (native) instead of byte by byte. The next backslash is looked up once
+    // and reused until passed, since most buffers hold none.
+    let nextBackslash = -2; // -2: not looked up yet; -1: none left in buf
 
-    for (; pos < buf.length; pos++) {
-      const c = buf[pos]!;
+    while (pos < buf.length) {
       if (inString) {
-        if (escaped) escaped = false;
-        else if (c === BACKSLASH) escaped = true;
-        else if (c === QUOTE) inString = false;
+        if (escaped) {
+          escaped = false;
+          pos++;
+          continue;
+        }
+        const quote = buf.indexOf(QUOTE, pos);
+        if (nextBackslash !== -1 && nextBackslash < pos) nextBackslash = buf.indexOf(BACKSLASH, pos);
+        const end = quote === -1 ? buf.length : quote;
+        if (nextBackslash !== -1 && nextBackslash < end) {
+          // Skip the escape and the byte it escapes (which may be in the next chunk).
+          pos = nextBackslash + 1;
+          escaped = true;
+          continue;
+        }
+        if (quote === -1) {
+          pos = buf.length;
+          break;
+        }
+        inString = false;
+        pos = quote + 1;
         continue;
       }
+      const c = buf[pos]!;
       if (!started) {
-        if (isSpace(c)) continue;
-        if (c !== OPEN_ARR) throw new SyntaxError(`expected a JSON array, got ${JSON.stringify(String.fromCharCode(c))}`);
-        started = true;
-        depth = 1;
-        batchStart = pos + 1;
-        continue;
-      }
-      if (c === QUOTE) inString = true;
+        if (!isSpace(c)) {
+          if (c !== OPEN_ARR) throw new SyntaxError(`expected a JSON array, got ${JSON.stringify(String.fromCharCode(c))}`);
+          started = true;
+          depth = 1;
+          batchStart = pos + 1;
+        }
+      } else if (c === QUOTE) inString = true;
       else if (c === OPEN_OBJ || c === OPEN_ARR) depth++;
       else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
         depth--;
@@ -63,6 +83,7 @@ export async function* parseJsonArrayStream(chunks: AsyncIterable<Uint8Array>): 
           break;
         }
       } else if (c === COMMA && depth === 1) lastBoundary = pos;
+      pos++;
     }
 
     if (lastBoundary > batchStart) {

@@ -89,9 +89,16 @@ export function asBuild(v: unknown): HydraBuild {
   if (typeof drvpath !== 'string') fail('build', `build ${id}: drvpath missing`);
   const status = numOrNull(v.buildstatus);
   if (Number.isNaN(status)) fail('build', `build ${id}: buildstatus not a number`);
-  const outputs: Record<string, { path: string | null }> = {};
+  // A bulk list has 250k of these: keep what already has the right shape instead of copying it.
+  let outputs: Record<string, { path: string | null }> = {};
   if (isObj(buildoutputs)) {
-    for (const [k, o] of Object.entries(buildoutputs)) outputs[k] = { path: isObj(o) && typeof o.path === 'string' ? o.path : null };
+    let shaped = true;
+    for (const k in buildoutputs) {
+      const o = buildoutputs[k];
+      if (!isObj(o) || typeof o.path !== 'string') shaped = false;
+    }
+    if (shaped) outputs = buildoutputs as Record<string, { path: string }>;
+    else for (const [k, o] of Object.entries(buildoutputs)) outputs[k] = { path: isObj(o) && typeof o.path === 'string' ? o.path : null };
   }
   return {
     id,
@@ -106,7 +113,7 @@ export function asBuild(v: unknown): HydraBuild {
     system,
     buildstatus: status,
     drvpath,
-    jobsetevals: Array.isArray(v.jobsetevals) ? v.jobsetevals.filter(isNum) : [],
+    jobsetevals: !Array.isArray(v.jobsetevals) ? [] : v.jobsetevals.every(isNum) ? v.jobsetevals : v.jobsetevals.filter(isNum),
     buildoutputs: outputs,
   };
 }
