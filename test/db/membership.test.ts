@@ -3,6 +3,8 @@ import { expect, it } from 'vitest';
 import { queryRows, type Db } from '../../db/src/index.ts';
 import { appendEval, ensureJobset, openRunBuilds, upsertBuilds, type BuildRecord, type EvalRecord } from '../../db/src/queries/index.ts';
 import { describeEachDriver } from '../support/db.ts';
+import { startHarness } from '../support/collector.ts';
+import { GeneratedHydra } from '../hydra-sim/index.ts';
 
 const X = 'x86_64-linux';
 const build = (id: number, job: string): BuildRecord => ({
@@ -42,4 +44,26 @@ describeEachDriver('membership runs of appended evals', (get) => {
       'a 10 100-100', 'a 15 101-', 'b 11 100-', 'c 12 100-100', 'd 13 100-100', 'd 17 101-101', 'd 13 102-', 'e 18 101-',
     ]);
   });
+
+  it('leaves no orphan: every build, run and job has its parent (the ingest tables carry no foreign keys)', async () => {
+    const database = get();
+    const end = Date.UTC(2026, 10, 20) / 1000;
+    const hydra = new GeneratedHydra({ seed: 5, jobsPerEval: 1500, evals: 6, massRebuilds: [3], end, now: end + 86_400, staging: { evals: 2 } });
+    const h = await startHarness(database, hydra, { collector: { backfillEvals: 3 } });
+    try {
+      for (const r of await h.collector.syncAll(['nixpkgs/unstable', 'nixpkgs/staging-next'])) expect(r.error).toBeUndefined();
+      // Older evals too: prepended runs.
+      expect((await h.collector.backfill('nixpkgs/unstable', 2)).error).toBeUndefined();
+    } finally {
+      await h.close();
+    }
+    const [o] = await queryRows<{ builds: number; runs: number; run_builds: number; jobs: number; stored: number }>(database.db, sql`
+      select (select count(*)::int from builds b where not exists (select 1 from jobs j where j.id = b.job_id)) as builds,
+        (select count(*)::int from memberships m where not exists (select 1 from jobs j where j.id = m.job_id)) as runs,
+        (select count(*)::int from memberships m where not exists (select 1 from builds b where b.id = m.build_id)) as run_builds,
+        (select count(*)::int from jobs j where not exists (select 1 from jobsets s where s.id = j.jobset_id)) as jobs,
+        (select count(*)::int from memberships) as stored`);
+    expect(o).toEqual({ builds: 0, runs: 0, run_builds: 0, jobs: 0, stored: expect.any(Number) });
+    expect(o!.stored).toBeGreaterThan(3000);
+  }, 120_000);
 });
