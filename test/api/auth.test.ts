@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
 import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -8,6 +6,7 @@ import { createApp, getSessionUser } from '../../apps/dashboard/src/lib/server/a
 import { queryRows } from '../../db/src/index.ts';
 import { describeEachDriver } from '../support/db.ts';
 import { breakageId, call, devLogin, ingestScenario, makeApp, NOW, REQUESTS, rowCounts, testConfig, type Scenario } from './support.ts';
+import { serveLocal, type LocalServer } from '../support/http.ts';
 
 /** GitHub's OAuth endpoints as ECOSYSTEM-FORMATS.md describes them, with switchable failures. */
 class FakeGitHub {
@@ -15,7 +14,7 @@ class FakeGitHub {
   user = { login: 'octocat', id: 583231, name: 'The Octocat', avatar_url: 'https://avatars.example/u/583231' };
   private codes = new Map<string, { challenge: string; redirect: string }>();
   private tokens = new Set<string>();
-  private server?: ServerType;
+  private server?: LocalServer;
   url = '';
 
   async start() {
@@ -51,16 +50,12 @@ class FakeGitHub {
         if (!token || !this.tokens.has(token)) return c.json({ message: 'Bad credentials' }, 401);
         return c.json({ ...this.user, type: 'User' });
       });
-    await new Promise<void>((resolve) => {
-      this.server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-        this.url = `http://127.0.0.1:${info.port}`;
-        resolve();
-      });
-    });
+    this.server = await serveLocal(app.fetch);
+    this.url = this.server.url;
   }
 
   close() {
-    return new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    return this.server?.close() ?? Promise.resolve();
   }
 }
 

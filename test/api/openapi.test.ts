@@ -1,5 +1,3 @@
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mountExtraRoutes, UPLOAD_PATHS } from '../../apps/collector/src/api-extra.ts';
@@ -7,6 +5,7 @@ import { freezeRoundup } from '../../apps/collector/src/roundup/build.ts';
 import { createApp, NotFound } from '../../apps/dashboard/src/lib/server/api/index.ts';
 import { describeEachDriver } from '../support/db.ts';
 import { A, breakageId, call, devLogin, ingestScenario, NOW, REQUESTS, testConfig, X, type App, type Scenario } from './support.ts';
+import { serveLocal, type LocalServer } from '../support/http.ts';
 
 type Schema = Record<string, any>;
 
@@ -66,7 +65,7 @@ const FUTURE = 'a'.repeat(40);
 class FakeGithub {
   revisions: string[] = [];
   url = '';
-  private server?: ServerType;
+  private server?: LocalServer;
 
   async start() {
     const app = new Hono();
@@ -84,16 +83,12 @@ class FakeGithub {
       if (n === 10) return c.json({ message: 'Bad credentials' }, 401);
       return c.json(notFound, 404);
     });
-    await new Promise<void>((resolve) => {
-      this.server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-        this.url = `http://127.0.0.1:${info.port}`;
-        resolve();
-      });
-    });
+    this.server = await serveLocal(app.fetch);
+    this.url = this.server.url;
   }
 
   close() {
-    return new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    return this.server?.close() ?? Promise.resolve();
   }
 }
 

@@ -6,10 +6,8 @@
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { firstEvalContaining, githubOracle, gitOracle, resolvePullRequest, type AncestryOracle } from '../../apps/collector/src/ancestry/index.ts';
@@ -17,6 +15,7 @@ import { brokenBy, checkRoutes, type BrokenByResult } from '../../apps/collector
 import { createApp } from '../../apps/dashboard/src/lib/server/api/index.ts';
 import { newSim, startHarness } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
+import { serveLocal, type LocalServer } from '../support/http.ts';
 
 const T0 = Date.UTC(2026, 10, 2) / 1000;
 const X = 'x86_64-linux';
@@ -50,7 +49,7 @@ class FakeGithub {
   faults: Fault[] = [];
   remaining = 60;
   url = '';
-  private server?: ServerType;
+  private server?: LocalServer;
   readonly pulls: Record<number, unknown> = {
     101: { number: 101, title: 'broke: 1.0 -> 2.0', html_url: 'https://github.com/NixOS/nixpkgs/pull/101', state: 'closed', merged: true, merged_at: '2026-11-03T00:00:00Z', merge_commit_sha: c[6], base: { ref: 'master', sha: c[5], label: 'NixOS:master', repo: { full_name: 'NixOS/nixpkgs' } }, head: { ref: 'broke', sha: c[6], label: 'someone:broke' } },
     102: { number: 102, state: 'open', merged: false, merged_at: null, merge_commit_sha: c[9], base: { ref: 'master', repo: { full_name: 'NixOS/nixpkgs' } }, head: { ref: 'wip' } },
@@ -100,16 +99,12 @@ class FakeGithub {
       return pr ? ctx.json(pr) : ctx.json(notFound, 404);
     });
     app.notFound((ctx) => ctx.json(notFound, 404));
-    await new Promise<void>((resolve) => {
-      this.server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-        this.url = `http://127.0.0.1:${info.port}`;
-        resolve();
-      });
-    });
+    this.server = await serveLocal(app.fetch);
+    this.url = this.server.url;
   }
 
   close() {
-    return new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    return this.server?.close() ?? Promise.resolve();
   }
 }
 

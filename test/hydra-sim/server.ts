@@ -10,9 +10,9 @@
  *   await sim.close();
  */
 import type { ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve, type HttpBindings } from '@hono/node-server';
+import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
+import { serveLocal } from '../support/http.ts';
 import { type HydraData, type SimBuild, type SimEval, prng } from './model.ts';
 
 // ---------- options ----------
@@ -762,19 +762,5 @@ export interface RunningHydraSim extends HydraSimApp {
 /** Starts the simulator on 127.0.0.1 (port 0 = random) and resolves once it listens. */
 export async function startHydraSim(source: DataSource, opts: HydraSimOptions & { port?: number } = {}): Promise<RunningHydraSim> {
   const sim = createHydraSimApp(source, opts);
-  return await new Promise((resolve) => {
-    const server = serve({ fetch: sim.app.fetch, port: opts.port ?? 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-      resolve({
-        ...sim,
-        url: `http://127.0.0.1:${info.port}`,
-        port: info.port,
-        close: () =>
-          new Promise<void>((res) => {
-            const s = server as import('node:http').Server;
-            s.closeAllConnections?.();
-            s.close(() => res());
-          }),
-      });
-    });
-  });
+  return { ...sim, ...(await serveLocal(sim.app.fetch, opts.port)) };
 }

@@ -1,31 +1,8 @@
 // Shapes of /api/check, /api/commits/:sha and /api/prs/:number as these pages read them.
 import type { Range } from '$lib/types';
 
-export type HydraState = 'failing' | 'green' | 'pending' | 'infra' | 'unknown';
-export type CheckVerdict = 'already-broken' | 'likely-new' | 'pending' | 'unknown' | 'built';
-
-export interface CheckItem {
-  attr: string;
-  system: string;
-  job: string;
-  reviewStatus?: string;
-  hydra: HydraState;
-  verdict: CheckVerdict;
-  buildId: number | null;
-  since?: { evalId: number; at: string };
-  breakage?: { id: number; state: string; openedEvalId: number; claim: { by: string; prUrl: string | null } | null };
-  lastVerdict?: { evalId: number; outcome: string } | null;
-}
-
-export interface CheckResult {
-  jobset: string;
-  evalId: number;
-  revision: string | null;
-  timestamp: string;
-  pr?: number | null;
-  items: CheckItem[];
-  summary: { total: number; verdicts: Record<CheckVerdict, number>; builtButFailingOnHydra: number; skipped: number };
-}
+// The check report's shapes are the collector's own (type-only: nothing of it reaches the browser).
+export type { CheckItem, CheckResult, CheckVerdict, HydraState } from '@zhf/collector/check/run';
 
 export interface Failure {
   job: string;
