@@ -59,9 +59,11 @@ const kinds: ((path: RegExp) => Fault)[] = [
   (path) => ({ path, kind: '429', retryAfter: 0 }),
 ];
 
-const endpoints: { name: string; path: RegExp; mode: 'bulk' | 'single' }[] = [
+const endpoints: { name: string; path: RegExp; mode: 'bulk' | 'single'; offThreadParseMin?: number }[] = [
   { name: 'evals page', path: /\/evals/, mode: 'single' },
   { name: 'bulk builds', path: /\/eval\/\d+\/builds/, mode: 'bulk' },
+  // Big lists are parsed in a worker thread: the same faults, through that path.
+  { name: 'bulk builds parsed off-thread', path: /\/eval\/\d+\/builds/, mode: 'bulk', offThreadParseMin: 0 },
   { name: 'single build', path: /^\/build\/\d+$/, mode: 'single' },
   { name: 'jobset probe', path: /^\/api\/jobsets/, mode: 'single' },
 ];
@@ -74,7 +76,7 @@ describeEachDriver('collector survives every fault of the simulator', (get) => {
       for (const make of kinds) {
         const project = `f${++n}`;
         const { sim, evals } = history(project);
-        const h = await startHarness(database, sim, { collector: { fetchMode: ep.mode }, client: { timeouts: { build: { headersMs: 2000, idleMs: 200 }, evalBuilds: { headersMs: 2000, idleMs: 200 }, evals: { headersMs: 2000, idleMs: 200 } } } });
+        const h = await startHarness(database, sim, { collector: { fetchMode: ep.mode }, client: { offThreadParseMin: ep.offThreadParseMin, timeouts: { build: { headersMs: 2000, idleMs: 200 }, evalBuilds: { headersMs: 2000, idleMs: 200 }, evals: { headersMs: 2000, idleMs: 200 } } } });
         try {
           const fault = make(ep.path);
           const handle = h.sim.faults.add({ ...fault, times: 2 });

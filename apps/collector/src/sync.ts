@@ -7,7 +7,7 @@ import {
 } from '@zhf/db/queries';
 import { queryRows } from '@zhf/db';
 import { HydraNotFound, type HydraClient } from './hydra/client.ts';
-import { evalRevision, type HydraBuild, type HydraEval } from './hydra/types.ts';
+import { evalRevision, toBuildRecord, type HydraEval } from './hydra/types.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { recomputeBreakages } from './verdicts/recompute.ts';
 
@@ -311,7 +311,7 @@ export class Collector {
       for (const b of batch) {
         if (wanted.has(b.id) && !found.has(b.id)) {
           found.add(b.id);
-          fresh.push(toRecord(b));
+          fresh.push(b);
           continue;
         }
         // A build listed twice is upserted the second time, as before.
@@ -319,7 +319,7 @@ export class Collector {
           if (b.finished !== 0) continue;
           restarted++;
         }
-        chunk.push(toRecord(b));
+        chunk.push(b);
       }
       // 7,500: at 10k the two chunks alive at once took a first ingest's peak RSS to ~400 MB; at
       // 5k the pipeline stalls more often (slower by 10-15%); this keeps ~360 MB at 10k's speed.
@@ -327,7 +327,7 @@ export class Collector {
         await inflight;
         flush();
       }
-    });
+    }, e.builds.length);
     await inflight;
     if (fresh.length + chunk.length) flush();
     await inflight;
@@ -346,7 +346,7 @@ export class Collector {
     const worker = async () => {
       while (next < ids.length) {
         const i = next++;
-        out[i] = toRecord(await this.client.build(ids[i]!));
+        out[i] = toBuildRecord(await this.client.build(ids[i]!));
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.opts.singleConcurrency ?? 4, ids.length) }, worker));
@@ -376,20 +376,20 @@ export class Collector {
     const pending = await countUnfinished(this.db, js.id);
     const newestEval = (await ingestedEvalIds(this.db, js.id)).at(-1);
     const bulkOk = Date.now() - (this.lastBulkPoll.get(ref) ?? 0) >= (this.opts.bulkPollIntervalMs ?? 2 * 3600_000);
-    if (pending > 0 && newestEval !== undefined && bulkOk
-      && chooseFetchMode(pending, (await this.evalSize(newestEval)), this.opts.rps, this.opts.maxSingleSeconds) === 'bulk') {
+    const size = pending > 0 && newestEval !== undefined && bulkOk ? await this.evalSize(newestEval) : null;
+    if (size !== null && chooseFetchMode(pending, size, this.opts.rps, this.opts.maxSingleSeconds) === 'bulk') {
       const targets = await unfinishedBuilds(this.db, js.id, 1_000_000);
       const byEval = new Map<number, number>();
       for (const t of targets) if (t.evalId !== null) byEval.set(t.evalId, (byEval.get(t.evalId) ?? 0) + 1);
       const evalId = [...byEval.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? newestEval;
       await this.client.streamEvalBuilds(evalId, (batch) => {
-        for (const b of batch) records.push(toRecord(b));
-      });
+        for (const b of batch) records.push(b);
+      }, size ?? 0);
       this.lastBulkPoll.set(ref, Date.now());
     } else if (pending > 0) {
       for (const t of await unfinishedBuilds(this.db, js.id, this.opts.maxBuildPolls ?? 300)) {
         try {
-          records.push(toRecord(await this.client.build(t.id)));
+          records.push(toBuildRecord(await this.client.build(t.id)));
         } catch (err) {
           if (!(err instanceof HydraNotFound)) throw err;
           this.log.warn('unfinished build vanished from Hydra', { jobset: ref, build: t.id });
@@ -400,7 +400,7 @@ export class Collector {
     if ((this.opts.queueProbe ?? 1000) > 0) {
       try {
         const queued = (await this.client.queue(this.opts.queueProbe ?? 1000)).filter((q) => q.project === js.project && q.jobset === js.name);
-        for (const id of await finishedAmong(this.db, queued.map((q) => q.id))) records.push(toRecord(await this.client.build(id)));
+        for (const id of await finishedAmong(this.db, queued.map((q) => q.id))) records.push(toBuildRecord(await this.client.build(id)));
       } catch (err) {
         if (!(err instanceof HydraNotFound)) this.log.warn('queue probe failed; restarts are noticed on the next bulk poll', { jobset: ref, reason: String(err) });
       }
@@ -477,14 +477,3 @@ export function splitRef(ref: string): [string, string] {
   return [ref.slice(0, i), ref.slice(i + 1)];
 }
 
-export function toRecord(b: HydraBuild): BuildRecord {
-  const outputs: string[] = [];
-  for (const k in b.buildoutputs) {
-    const p = b.buildoutputs[k]!.path;
-    if (p !== null) outputs.push(p);
-  }
-  return {
-    id: b.id, job: b.job, system: b.system, finished: b.finished, status: b.buildstatus, drvpath: b.drvpath, outputs,
-    nixname: b.nixname, timestamp: b.timestamp, starttime: b.starttime, stoptime: b.stoptime,
-  };
-}

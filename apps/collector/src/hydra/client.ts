@@ -1,9 +1,10 @@
 import { silentLogger, type Logger } from '../log.ts';
+import { parseBuildsOffThread } from './build-parser.ts';
 import { HttpTransport, type HttpResponse } from './http.ts';
 import { parseJsonArrayStream, streamArrayField, TruncatedJsonError } from './json-stream.ts';
 import {
-  asBuild, asEval, asEvalsPage, asJobsetSummaries, asQueue,
-  type HydraBuild, type HydraEval, type HydraEvalsPage, type HydraJobsetSummary, type HydraQueueItem,
+  asBuild, asEval, asEvalsPage, asJobsetSummaries, asQueue, toBuildRecord,
+  type HydraBuild, type HydraBuildRecord, type HydraEval, type HydraEvalsPage, type HydraJobsetSummary, type HydraQueueItem,
 } from './types.ts';
 
 /** A request that failed for good (after retries, or with a status that retrying cannot fix). */
@@ -37,6 +38,8 @@ export interface HydraClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Seeded jitter in tests; Math.random otherwise. */
   random?: () => number;
+  /** Bulk build lists expected to hold at least this many builds are parsed off the main thread (default 20,000). */
+  offThreadParseMin?: number;
 }
 
 export type Endpoint = 'evals' | 'eval' | 'evalBuilds' | 'build' | 'constituents' | 'jobsets' | 'queue' | 'latestEval';
@@ -203,14 +206,18 @@ export class HydraClient {
 
   /**
    * Streams every member build of an eval, in batches. On a failure mid-stream the whole
-   * request is retried, so `onBatch` must be idempotent (callers key builds by id).
+   * request is retried, so `onBatch` must be idempotent (callers key builds by id). A list
+   * `expected` to hold at least `offThreadParseMin` builds is parsed in a worker thread
+   * (`parseBuildsOffThread`), so that parsing overlaps what `onBatch` waits for.
    */
-  async streamEvalBuilds(id: number, onBatch: (builds: HydraBuild[]) => void | Promise<void>): Promise<number> {
+  async streamEvalBuilds(id: number, onBatch: (builds: HydraBuildRecord[]) => void | Promise<void>, expected = 0): Promise<number> {
     const path = `/eval/${id}/builds`;
+    const offThread = expected >= (this.opts.offThreadParseMin ?? 20_000);
     return this.request('evalBuilds', path, async (res, tick) => {
       let n = 0;
-      for await (const batch of parseJsonArrayStream(countBytes(res.body, (b) => { this.addBytes('evalBuilds', b); tick(); }))) {
-        const builds = batch.map(asBuild);
+      const body = countBytes(res.body, (b) => { this.addBytes('evalBuilds', b); tick(); });
+      const batches = offThread ? parseBuildsOffThread(body) : mapBatches(parseJsonArrayStream(body), (v) => toBuildRecord(asBuild(v)));
+      for await (const builds of batches) {
         n += builds.length;
         await onBatch(builds);
       }
@@ -345,6 +352,10 @@ function isNetworkError(err: unknown): boolean {
   return err.name === 'AbortError' || err.name === 'TimeoutError' || err instanceof SyntaxError || err instanceof TruncatedJsonError
     || (typeof code === 'string' && (/^E(?!RR_)[A-Z_]+$/.test(code) || code === 'ERR_STREAM_PREMATURE_CLOSE' || code.startsWith('Z_')))
     || /terminated|ECONNRESET|socket|aborted|timeout|stalled|premature/i.test(err.message);
+}
+
+async function* mapBatches<T>(batches: AsyncIterable<unknown[]>, f: (v: unknown) => T): AsyncGenerator<T[]> {
+  for await (const batch of batches) yield batch.map(f);
 }
 
 async function* countBytes(body: AsyncIterable<Uint8Array>, onChunk: (n: number) => void): AsyncGenerator<Uint8Array> {

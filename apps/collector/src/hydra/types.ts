@@ -118,6 +118,37 @@ export function asBuild(v: unknown): HydraBuild {
   };
 }
 
+/**
+ * What the collector keeps of a build: the fields it stores, outputs as a list of paths. A bulk
+ * list is streamed as these, so that 250k builds cross from the parser's thread without the
+ * fields nobody reads.
+ */
+export interface HydraBuildRecord {
+  id: number;
+  job: string;
+  system: string;
+  finished: number;
+  status: number | null;
+  drvpath: string;
+  outputs: string[];
+  nixname: string | null;
+  timestamp: number | null;
+  starttime: number | null;
+  stoptime: number | null;
+}
+
+export function toBuildRecord(b: HydraBuild): HydraBuildRecord {
+  const outputs: string[] = [];
+  for (const k in b.buildoutputs) {
+    const p = b.buildoutputs[k]!.path;
+    if (p !== null) outputs.push(p);
+  }
+  return {
+    id: b.id, job: b.job, system: b.system, finished: b.finished, status: b.buildstatus, drvpath: b.drvpath, outputs,
+    nixname: b.nixname, timestamp: b.timestamp, starttime: b.starttime, stoptime: b.stoptime,
+  };
+}
+
 export function asEval(v: unknown): HydraEval {
   if (!isObj(v)) fail('eval', 'not an object');
   if (!isNum(v.id)) fail('eval', 'missing numeric id');

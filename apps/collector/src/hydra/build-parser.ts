@@ -1,0 +1,87 @@
+/**
+ * Parses a bulk build list (`/eval/:id/builds`, ~180 MB for a nixpkgs eval) in a worker thread.
+ * On the main thread, JSON.parse of that list is most of a first ingest's CPU time and it runs
+ * between the database round trips of the same ingest; in a worker it overlaps them, and the
+ * main thread only receives the validated builds (structured clone: a tenth of the parse's cost).
+ *
+ * Same contract as `parseJsonArrayStream` + `asBuild`: batches in body order, the same errors
+ * (`TruncatedJsonError`, `SyntaxError`, `HydraShapeError`), and memory bounded by a window of
+ * chunks in flight whatever the body's size. The worker costs ~0.2 s to start (it loads tsx),
+ * so `HydraClient` uses it only for lists of many builds.
+ */
+import { Worker } from 'node:worker_threads';
+import type { ParserReply } from './build-parser-thread.ts';
+import { TruncatedJsonError } from './json-stream.ts';
+import { HydraShapeError, type HydraBuildRecord } from './types.ts';
+
+/** Body chunks posted and not yet answered; each is at most one socket read (~64 KB). */
+const WINDOW = 32;
+
+export async function* parseBuildsOffThread(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<HydraBuildRecord[]> {
+  const worker = new Worker(new URL('./build-parser.worker.mjs', import.meta.url), {
+    // The worker's garbage is one chunk's parse at a time: a small young generation keeps
+    // the process's peak memory where it was with the parse on the main thread.
+    resourceLimits: { maxYoungGenerationSizeMb: 16 },
+  });
+  const replies: ParserReply[] = [];
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    wake?.();
+    wake = null;
+  };
+  worker.on('message', (m: ParserReply) => {
+    replies.push(m);
+    notify();
+  });
+  worker.on('error', (err) => {
+    failure ??= err;
+    notify();
+  });
+  worker.on('exit', (code) => {
+    failure ??= new Error(`build list parser exited (code ${code})`);
+    notify();
+  });
+  /** The next reply, in order; throws what the worker reported. */
+  const next = async (): Promise<{ builds: HydraBuildRecord[] } | { done: true }> => {
+    while (replies.length === 0) {
+      if (failure) throw failure;
+      await new Promise<void>((r) => (wake = r));
+    }
+    const r = replies.shift()!;
+    if ('error' in r) throw rebuild(r.error);
+    return r;
+  };
+  let unanswered = 0;
+  try {
+    for await (const chunk of chunks) {
+      // A copy the worker can own: a socket's chunk may share its memory with others.
+      const own = new Uint8Array(chunk);
+      worker.postMessage(own, [own.buffer]);
+      if (++unanswered > WINDOW) {
+        const r = await next();
+        unanswered--;
+        if ('builds' in r && r.builds.length) yield r.builds;
+      }
+    }
+    worker.postMessage(null);
+    for (;;) {
+      const r = await next();
+      if ('done' in r) break;
+      unanswered--;
+      if (r.builds.length) yield r.builds;
+    }
+  } finally {
+    worker.removeAllListeners('exit');
+    await worker.terminate();
+  }
+}
+
+function rebuild(e: { kind: 'truncated' | 'syntax' | 'shape' | 'other'; message: string }): Error {
+  switch (e.kind) {
+    case 'truncated': return new TruncatedJsonError(e.message);
+    case 'syntax': return new SyntaxError(e.message);
+    case 'shape': return new HydraShapeError(e.message);
+    default: return new Error(e.message);
+  }
+}
