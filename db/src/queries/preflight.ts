@@ -82,12 +82,12 @@ export async function preflightRebuildRows(db: Db, baseEvalId: number, candidate
   const bjs = sides.find((r) => Number(r.id) === baseEvalId)?.jobset_id;
   const cjs = sides.find((r) => Number(r.id) === candidateEvalId)?.jobset_id;
   if (bjs === undefined || cjs === undefined) return null;
-  // A side is its member jobs with their builds' outputs: the range lookup on runs, then builds by
-  // id. Derivations stay out (they would double the rows): only jobs without outputs need them.
-  const members = (jobsetId: number, evalId: number) => sql`
-    select ms.job_id, ms.build_id, bd.outputs, bd.finished, bd.status
-    from memberships ms join builds bd on bd.id = ms.build_id
-    where ms.jobset_id = ${jobsetId} and ms.first_eval_id <= ${evalId} and (ms.last_eval_id is null or ms.last_eval_id >= ${evalId})`;
+  // Both sides' members with their builds' outputs, from one pass over runs and builds (a
+  // parallel hash join that scans builds once, where a pass per side scanned it twice). A run
+  // can be a member of both evals (two evals of one jobset): it carries both flags. Derivations
+  // stay out (they would double the rows): only jobs without outputs need them.
+  const inEval = (jobsetId: number, evalId: number) => sql`(ms.jobset_id = ${jobsetId} and ms.first_eval_id <= ${evalId}
+    and (ms.last_eval_id is null or ms.last_eval_id >= ${evalId}))`;
   type Row = {
     job: string; system: string; c_outcome: PreflightSideRow['outcome']; c_kind: PreflightSideRow['kind']; c_build: number;
     b_system: string | null; b_outcome: PreflightSideRow['outcome'] | null; b_kind: PreflightSideRow['kind']; b_build: number | null;
@@ -97,32 +97,37 @@ export async function preflightRebuildRows(db: Db, baseEvalId: number, candidate
     // of index probes (what the planner picks for the rebuilt subset, at 3x the time).
     await tx.execute(sql`set local work_mem = '256MB'`);
     await tx.execute(sql`set local enable_nestloop = off`);
-    // Both sides are scans of 250k rows that parallel workers split well (a third off on 2 cores);
-    // the default costs keep the planner from using them for a CTE.
+    // The member scan splits well across parallel workers (a third off on 2 cores); the
+    // default costs keep the planner from using them for a CTE.
     await tx.execute(sql`set local parallel_setup_cost = 0`);
     await tx.execute(sql`set local parallel_tuple_cost = 0.0001`);
     return queryRows<Row>(tx as unknown as Db, sql`
-      with c as materialized (${members(cjs, candidateEvalId)}),
-      b as materialized (${members(bjs, baseEvalId)}),
-      -- Candidate jobs with an output path that no base build has (a set anti-join over paths).
-      missing as (
-        select distinct x.job_id from (select c.job_id, unnest(c.outputs) as path from c) x
-        where not exists (select 1 from (select unnest(b.outputs) as path from b) p where p.path = x.path)
+      with m as materialized (
+        select ${inEval(cjs, candidateEvalId)} as in_c, ${inEval(bjs, baseEvalId)} as in_b,
+          ms.job_id, ms.build_id, bd.outputs, bd.finished, bd.status
+        from memberships ms join builds bd on bd.id = ms.build_id
+        where ${inEval(cjs, candidateEvalId)} or ${inEval(bjs, baseEvalId)}
       ),
-      -- Those, plus candidate jobs without known outputs (decided below by derivation): only these get names.
+      -- Candidate jobs with an output path that no base build has (a set anti-join over paths),
+      -- plus candidate jobs without known outputs (decided below by derivation).
       pick as (
-        select job_id, true as by_outputs from missing
-        union all select job_id, false from c where cardinality(c.outputs) = 0
+        select x.job_id, x.build_id, x.finished, x.status, true as by_outputs
+        from (select m.job_id, m.build_id, m.finished, m.status, unnest(m.outputs) as path from m where m.in_c) x
+        where not exists (select 1 from (select unnest(m.outputs) as path from m where m.in_b) p where p.path = x.path)
+        group by 1, 2, 3, 4
+        union all
+        select job_id, build_id, finished, status, false from m where m.in_c and cardinality(m.outputs) = 0
       ),
+      -- Only the picked jobs get names, and their base job of the same name.
       paired as (
-        select pick.by_outputs, cj.name, cj.system, c.build_id, c.finished, c.status, bj.id as base_job_id, bj.system as base_system
-        from pick join c on c.job_id = pick.job_id join jobs cj on cj.id = pick.job_id
+        select pick.by_outputs, cj.name, cj.system, pick.build_id, pick.finished, pick.status, bj.id as base_job_id, bj.system as base_system
+        from pick join jobs cj on cj.id = pick.job_id and cj.jobset_id = ${cjs}
         left join jobs bj on bj.jobset_id = ${bjs} and bj.name = cj.name
       )
       select p.name as job, p.system, ${outcomeSql('p')} as c_outcome, ${kindSql('p')} as c_kind, p.build_id::float8 as c_build,
         case when b.job_id is not null then p.base_system end as b_system,
         case when b.job_id is not null then ${outcomeSql('b')} end as b_outcome, ${kindSql('b')} as b_kind, b.build_id::float8 as b_build
-      from paired p left join b on b.job_id = p.base_job_id
+      from paired p left join (select * from m where m.in_b) b on b.job_id = p.base_job_id
       where p.by_outputs or b.job_id is null
         or (select drvpath from builds where id = b.build_id) is distinct from (select drvpath from builds where id = p.build_id)
       -- In code-unit order (job names are ASCII), the report's lists come out sorted already.
