@@ -217,18 +217,22 @@ export async function trendWeeks(db: Db, jobsetId: number, weeks: { week: string
   // bucket, and "open at the end of week i" is opened before its end minus both opened and closed before it.
   const k = sorted.length;
   const bounds = `{${[...sorted.map((w) => w.start.toISOString()), sorted[k - 1]!.end.toISOString()].join(',')}}`;
+  // Counts group by hashing; only the fixed ones need the ordered median, so only they are sorted
+  // (one ordered-set aggregate in the grouping sets made every set sort: a third of the time).
   const rows = await queryRows<{ g: number; week: string | null; ob: number | null; cb: number | null; fb: number | null; n: string | number; median: string | number | null }>(db, sql`
-    select grouping(week, ob, cb, fb) as g, week, ob, cb, fb, count(*) as n,
-      percentile_cont(0.5) within group (order by extract(epoch from (closed_at - opened_at))) filter (where fb is not null) as median
-    from (
+    with b as (
       select bk.week, bk.opened_at, bk.closed_at,
         width_bucket(bk.opened_at, t.t) as ob,
         width_bucket(greatest(bk.opened_at, coalesce(bk.closed_at, 'infinity'::timestamptz)), t.t) as cb,
         case when bk.state = 'fixed' then width_bucket(bk.closed_at, t.t) end as fb
       from breakages bk, (select ${bounds}::timestamptz[] as t) t
       where bk.jobset_id = ${jobsetId}
-    ) b
-    group by grouping sets ((week), (ob), (cb), (fb))`);
+    )
+    select (grouping(week, ob, cb) << 1) | 1 as g, week, ob, cb, null::int as fb, count(*) as n, null::float8 as median
+    from b group by grouping sets ((week), (ob), (cb))
+    union all
+    select 14, null, null, null, fb, count(*), percentile_cont(0.5) within group (order by extract(epoch from (closed_at - opened_at)))
+    from b where fb is not null group by fb`);
   const opened = new Map<string, number>();
   const ob = new Array<number>(k + 2).fill(0);
   const cb = new Array<number>(k + 2).fill(0);
@@ -237,7 +241,7 @@ export async function trendWeeks(db: Db, jobsetId: number, weeks: { week: string
   for (const r of rows) {
     const g = Number(r.g);
     const n = Number(r.n);
-    // grouping() sets a bit per column not grouped: 7 = by week, 11 = by ob, 13 = by cb, 14 = by fb.
+    // A bit per column not grouped, (week, ob, cb, fb): 7 = by week, 11 = by ob, 13 = by cb, 14 = by fb.
     if (g === 7) opened.set(r.week!, n);
     else if (g === 11) ob[Number(r.ob)] = n;
     else if (g === 13) cb[Number(r.cb)] = n;

@@ -42,7 +42,8 @@ export function trendRoutes() {
         weeks.push({ week: w, ...weekRange(w) });
         if (weeks.length > MAX_WEEKS) throw new Invalid(`at most ${MAX_WEEKS} weeks at once`);
       }
-      const [evals, perWeek] = [await trendEvals(database.db, js.id, from, to, MAX_EVALS), await trendWeeks(database.db, js.id, weeks)];
+      // Independent reads: on a pooled connection they run side by side.
+      const [evals, perWeek] = await Promise.all([trendEvals(database.db, js.id, from, to, MAX_EVALS), trendWeeks(database.db, js.id, weeks)]);
       return c.json({ jobset: q.jobset, from: from.toISOString(), to: to.toISOString(), evals, weeks: perWeek }, 200);
     });
 }
