@@ -85,6 +85,8 @@ interface Rebuilt {
   system: string;
   package: string;
   candidate: PreflightSide | null;
+  /** The base's job of that name when the caller paired them already (null: the base lacks it). */
+  base?: PreflightSide | null;
 }
 
 /** What the report needs of one side's job once the rebuild rule has been applied. */
@@ -141,18 +143,14 @@ export function computePreflightFromRebuilds(input: {
   /** Whether any candidate job has a success or failure. */
   candidateResults: boolean;
 }): PreflightReport {
-  const baseByJob = new Map<string, PreflightSide>();
-  const rebuilt: Rebuilt[] = [];
-  for (const { candidate: c, base: b } of input.rebuilt) {
-    if (b) baseByJob.set(b.job, b);
-    rebuilt.push({ job: c.job, system: c.system, package: packageOf(c.job, c.system), candidate: c });
-  }
+  // Already paired by name: no lookup by job name needed.
+  const rebuilt: Rebuilt[] = input.rebuilt.map(({ candidate: c, base: b }) => (
+    { job: c.job, system: c.system, package: packageOf(c.job, c.system), candidate: c, base: b }));
   const notes = input.candidateResults
     ? []
     : ['The candidate eval has no build results yet: newly broken, newly fixed and still failing are empty.'];
   return report({
     mode: 'evals',
-    baseOf: (job) => baseByJob.get(job),
     baseJobs: input.baseJobs,
     rebuilt,
     systems: input.systems,
@@ -242,8 +240,8 @@ export function computePreflightFromChangedPaths(input: { base: PreflightJob[]; 
 
 function report(args: {
   mode: PreflightReport['mode'];
-  /** The base's job of that name, where the base has it. */
-  baseOf: (job: string) => PreflightSide | undefined;
+  /** The base's job of that name, where the base has it (for rebuilt jobs not paired by the caller). */
+  baseOf?: (job: string) => PreflightSide | undefined;
   baseJobs: number;
   rebuilt: Rebuilt[];
   systems: Iterable<string>;
@@ -269,7 +267,7 @@ function report(args: {
     if (kernel) derived[kernel].add(r.package);
     if (args.impactSystems && !args.impactSystems.has(r.system)) continue;
 
-    const b = baseOf(r.job);
+    const b = r.base !== undefined ? (r.base ?? undefined) : baseOf?.(r.job);
     const c = r.candidate;
     const item: PreflightItem = {
       job: r.job,
