@@ -234,7 +234,8 @@ export class Collector {
     };
     let fetched = 0;
     const phases: Record<string, number> = {};
-    const lap = (name: string, since: number) => (phases[name] = Date.now() - since);
+    // Logged as `<phase>Ms` next to the eval's totals.
+    const lap = (name: string, since: number) => (phases[`${name}Ms`] = Date.now() - since);
     await this.db.transaction(async (txRaw) => {
       const tx = txRaw as unknown as Db;
       let t = Date.now();
@@ -247,7 +248,7 @@ export class Collector {
       }
       // Every eval a changed build belongs to keeps an exact outcome histogram.
       await applyOutcomeChanges(tx, changed);
-      lap('builds', t);
+      lap('store', t);
       t = Date.now();
       const membership = mode === 'append' || neighbour === null
         ? await appendEval(tx, js.id, rec, neighbour, open)
@@ -321,8 +322,8 @@ export class Collector {
         }
         chunk.push(b);
       }
-      // 7,500: at 10k the two chunks alive at once took a first ingest's peak RSS to ~400 MB; at
-      // 5k the pipeline stalls more often (slower by 10-15%); this keeps ~360 MB at 10k's speed.
+      // 7,500 (250k-build first ingest, parse in its worker): peak RSS ~340-390 MB; at 5k it was
+      // ~310-350 MB but 10-15% slower in the same runs; 10k passed 400 MB.
       if (fresh.length + chunk.length >= 7_500) {
         await inflight;
         flush();
@@ -384,7 +385,7 @@ export class Collector {
       const evalId = [...byEval.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? newestEval;
       await this.client.streamEvalBuilds(evalId, (batch) => {
         for (const b of batch) records.push(b);
-      }, size ?? 0);
+      }, size);
       this.lastBulkPoll.set(ref, Date.now());
     } else if (pending > 0) {
       for (const t of await unfinishedBuilds(this.db, js.id, this.opts.maxBuildPolls ?? 300)) {
