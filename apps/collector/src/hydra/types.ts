@@ -1,4 +1,6 @@
 /** Hydra's JSON objects as HYDRA-API.md describes them, with cheap runtime checks. */
+import type { BuildRecord } from '@zhf/db/queries';
+
 export interface HydraBuild {
   id: number;
   finished: number;
@@ -119,23 +121,11 @@ export function asBuild(v: unknown): HydraBuild {
 }
 
 /**
- * What the collector keeps of a build: the fields it stores, outputs as a list of paths. A bulk
- * list is streamed as these, so that 250k builds cross from the parser's thread without the
- * fields nobody reads.
+ * What the collector keeps of a build (the database's `BuildRecord`): the fields it stores,
+ * outputs as a list of paths. A bulk list is streamed as these, so that 250k builds cross from
+ * the parser's thread without the fields nobody reads.
  */
-export interface HydraBuildRecord {
-  id: number;
-  job: string;
-  system: string;
-  finished: number;
-  status: number | null;
-  drvpath: string;
-  outputs: string[];
-  nixname: string | null;
-  timestamp: number | null;
-  starttime: number | null;
-  stoptime: number | null;
-}
+export type HydraBuildRecord = BuildRecord;
 
 export function toBuildRecord(b: HydraBuild): HydraBuildRecord {
   const outputs: string[] = [];
