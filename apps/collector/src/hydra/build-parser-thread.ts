@@ -1,6 +1,7 @@
 /**
- * The worker-thread side of `parseBuildsOffThread` (build-parser.ts): parses the byte chunks the
- * main thread posts and answers each one, in order, with the builds it completed.
+ * The worker-thread side of `parseBuildsOffThread` (build-parser.ts), which bundles this module
+ * and what it imports into one script for the thread: parses the byte chunks the main thread
+ * posts and answers each one, in order, with the builds it completed.
  * In: a `Uint8Array` chunk, or `null` at the end of the body. Out: `{ builds }` once per chunk,
  * then `{ done: true }`; or `{ error }` once, after which the thread idles until terminated.
  */
@@ -41,11 +42,16 @@ async function* chunks(): AsyncGenerator<Uint8Array> {
   }
 }
 
-try {
-  for await (const batch of parseJsonArrayStream(chunks())) for (const v of batch) parsed.push(toBuildRecord(asBuild(v)));
-  // Every chunk, the last included, was answered when the next one (or the end) was taken.
-  reply({ done: true });
-} catch (err) {
-  const kind = err instanceof TruncatedJsonError ? 'truncated' : err instanceof SyntaxError ? 'syntax' : err instanceof HydraShapeError ? 'shape' : 'other';
-  reply({ error: { kind, message: err instanceof Error ? err.message : String(err) } });
+async function run(): Promise<void> {
+  try {
+    for await (const batch of parseJsonArrayStream(chunks())) for (const v of batch) parsed.push(toBuildRecord(asBuild(v)));
+    // Every chunk, the last included, was answered when the next one (or the end) was taken.
+    reply({ done: true });
+  } catch (err) {
+    const kind = err instanceof TruncatedJsonError ? 'truncated' : err instanceof SyntaxError ? 'syntax' : err instanceof HydraShapeError ? 'shape' : 'other';
+    reply({ error: { kind, message: err instanceof Error ? err.message : String(err) } });
+  }
 }
+
+// A function, not top-level await: the thread runs this module bundled as a script (build-parser.ts).
+void run();

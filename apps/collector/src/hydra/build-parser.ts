@@ -6,10 +6,12 @@
  *
  * Same contract as `parseJsonArrayStream` + `asBuild`: batches in body order, the same errors
  * (`TruncatedJsonError`, `SyntaxError`, `HydraShapeError`), and memory bounded by a window of
- * chunks in flight whatever the body's size. The worker costs ~0.2 s to start (it loads tsx),
- * so `HydraClient` uses it only for lists of many builds.
+ * chunks in flight whatever the body's size. Starting a thread costs tens of milliseconds, so
+ * `HydraClient` uses it only for lists of many builds.
  */
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { build } from 'esbuild';
 import type { ParserReply } from './build-parser-thread.ts';
 import { TruncatedJsonError } from './json-stream.ts';
 import { HydraShapeError, type HydraBuildRecord } from './types.ts';
@@ -17,8 +19,27 @@ import { HydraShapeError, type HydraBuildRecord } from './types.ts';
 /** Body chunks posted and not yet answered; each is at most one socket read (~64 KB). */
 const WINDOW = 32;
 
+let script: Promise<string> | null = null;
+
+/**
+ * The thread's code (`build-parser-thread.ts` and what it imports) bundled into one script, once
+ * per process. Node 20 cannot run TypeScript, and a thread that registered tsx itself held ~28 MB
+ * more (its own loader thread) and took ~0.2 s to start.
+ */
+function parserScript(): Promise<string> {
+  script ??= build({
+    entryPoints: [fileURLToPath(new URL('./build-parser-thread.ts', import.meta.url))],
+    bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, logLevel: 'silent',
+  }).then((r) => r.outputFiles[0]!.text, (err: unknown) => {
+    script = null; // a later stream tries again
+    throw err;
+  });
+  return script;
+}
+
 export async function* parseBuildsOffThread(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<HydraBuildRecord[]> {
-  const worker = new Worker(new URL('./build-parser.worker.mjs', import.meta.url), {
+  const worker = new Worker(await parserScript(), {
+    eval: true,
     // What the worker holds is a window of chunks and one chunk's builds: with V8's default
     // heap sizing it still grew ~90 MB over a 250k-build list, with these limits ~55 MB. They
     // are far above one chunk's parse (socket reads are <= 64 KB; the tests parse 4 MB chunks).
