@@ -168,18 +168,17 @@ export class Collector {
     const newest = known.length ? known[known.length - 1]! : null;
     const wanted = newest === null ? this.opts.backfillEvals : Number.POSITIVE_INFINITY;
     const found = new Map<number, HydraEval>();
+    let reachedKnown = false;
     for (let page = 1; ; page++) {
-      // Stop reading at the first known eval, or once enough new ones are in hand: the rest of
-      // the page is megabytes of build arrays we already hold or do not want.
-      let wantedSeen = found.size;
-      const res = await this.client.evalsPage(js.project, js.name, page,
-        (e) => (newest !== null && e.id <= newest) || (!found.has(e.id) && ++wantedSeen >= wanted));
-      let reachedKnown = false;
-      for (const e of res.evals) {
-        if (newest !== null && e.id <= newest) reachedKnown = true;
-        else if (found.size < wanted && !found.has(e.id)) found.set(e.id, e);
-      }
-      if (reachedKnown || found.size >= wanted || res.stopped || !res.next || res.evals.length === 0) break;
+      // New evals are taken as the page streams in. Reading stops at the first known eval, or once
+      // enough new ones are in hand: the rest of the page is megabytes of build arrays we already
+      // hold or do not want. (A retried page hands the same evals again: keyed by id.)
+      const res = await this.client.evalsPage(js.project, js.name, page, (e) => {
+        if (newest !== null && e.id <= newest) return (reachedKnown = true);
+        if (!found.has(e.id)) found.set(e.id, e);
+        return found.size >= wanted;
+      });
+      if (reachedKnown || res.stopped || !res.next || res.evals.length === 0) break;
     }
     const fresh = [...found.values()].sort((a, b) => a.id - b.id);
     this.log.info('evals discovered', { jobset: ref, new: fresh.length, newestKnown: newest });

@@ -5,7 +5,7 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
 import { CLAIM_TTL_MS, isoTime, type BreakageState } from './api-breakages.ts';
-import { kindSql, outcomeSql } from './sql-fragments.ts';
+import { kindSql, outcomeSql, runInEvalSql } from './sql-fragments.ts';
 import { pgTextArray } from './verdicts.ts';
 
 export interface CheckJobset {
@@ -115,7 +115,7 @@ export async function failingJobsOfEval(db: Db, jobsetId: number, evalId: number
     from (
       select ms.job_id, j.name as job, j.system, b.id as build_id, b.status, ${outcomeSql('b')} as outcome, ${kindSql('b')} as kind
       from memberships ms join jobs j on j.id = ms.job_id join builds b on b.id = ms.build_id
-      where ms.jobset_id = ${jobsetId} and ms.first_eval_id <= ${evalId} and (ms.last_eval_id is null or ms.last_eval_id >= ${evalId})
+      where ${runInEvalSql('ms', jobsetId, evalId)}
     ) f
     left join lateral (
       select b.id, b.opened_eval_id from breakages b

@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
-import { kindSql, outcomeSql } from './sql-fragments.ts';
+import { kindSql, outcomeSql, runInEvalSql } from './sql-fragments.ts';
 import { filterSql, pageOfSource, toRow, type Category, type EvalContext, type JobRow, type JobRowFilters, type Page, type RawRow } from './verdicts.ts';
 
 /** Categories a job whose build is the same in both evals can have (its run covers both). */
@@ -135,7 +135,7 @@ async function crossJobsetRows(db: Db, ctx: EvalContext, other: EvalContext, f: 
   const member = (e: EvalContext) => sql`
     select ms.job_id, b.id as build_id, b.status, ${outcomeSql('b')} as outcome, ${kindSql('b')} as kind
     from memberships ms join builds b on b.id = ms.build_id
-    where ms.jobset_id = ${e.jobsetId} and ms.first_eval_id <= ${e.id} and (ms.last_eval_id is null or ms.last_eval_id >= ${e.id})`;
+    where ${runInEvalSql('ms', e.jobsetId, e.id)}`;
   const source = sql`
     select j.name as job, j.system,
       case

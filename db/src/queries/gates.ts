@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { jsonParam, queryRows, type Db } from '../client.ts';
-import { idArray, kindSql, outcomeSql } from './sql-fragments.ts';
+import { idArray, kindSql, outcomeSql, runInEvalSql } from './sql-fragments.ts';
 
 /** Aggregate jobs that gate a channel: `tested` (NixOS channels) and `unstable` (nixpkgs-unstable). */
 export const GATE_JOBS = ['tested', 'unstable'];
@@ -9,7 +9,7 @@ export const GATE_JOBS = ['tested', 'unstable'];
 export async function gatesWithoutConstituents(db: Db, jobsetId: number, evalId: number): Promise<number[]> {
   const rows = await queryRows<{ id: string }>(db, sql`
     select b.id from memberships m join jobs j on j.id = m.job_id join builds b on b.id = m.build_id
-    where m.jobset_id = ${jobsetId} and m.first_eval_id <= ${evalId} and (m.last_eval_id is null or m.last_eval_id >= ${evalId})
+    where ${runInEvalSql('m', jobsetId, evalId)}
       and j.name = any(${`{${GATE_JOBS.join(',')}}`}::text[])
       and not exists (select 1 from gate_constituents g where g.gate_build_id = b.id)`);
   return rows.map((r) => Number(r.id));

@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { copyArray, copyField, copyRows, jsonParam, queryRows, type Db } from '../client.ts';
 import { evals, jobsets } from '../schema/index.ts';
-import { idArray, intArray, kindSql, outcomeSql } from './sql-fragments.ts';
+import { failedSql, isFailedBuild, idArray, intArray, kindSql, outcomeSql } from './sql-fragments.ts';
 
 export interface BuildRecord {
   id: number;
@@ -109,7 +109,7 @@ export async function upsertBuilds(db: Db, jobsetId: number, records: BuildRecor
       insert into builds as b (id, job_id, finished, status, drvpath, outputs, nixname, timestamp, starttime, stoptime, seen_success, seen_failure)
       select x.id, j.id, x.finished, x.status, x.drvpath, x.outputs, x.nixname, x.timestamp, x.starttime, x.stoptime,
              x.finished = 1 and x.status = 0,
-             x.finished = 1 and coalesce(x.status, 1) not in (0,3,4,7,9,10)
+             ${failedSql('x')}
       from x join jobs j on j.jobset_id = ${jobsetId} and j.name = x.job
       on conflict (id) do update set
         finished = excluded.finished,
@@ -203,16 +203,13 @@ export async function insertNewBuilds(tx: Db, jobsetId: number, records: BuildRe
   for (const r of records) {
     // The seen flags as upsertBuilds derives them for an inserted build.
     const seenSuccess = r.finished === 1 && r.status === 0;
-    const seenFailure = r.finished === 1 && !NO_VERDICT_OR_SUCCESS.has(r.status ?? 1);
+    const seenFailure = isFailedBuild(r.finished, r.status);
     buildRows += `${r.id}\t${jobIds.get(r.job)!}\t${r.finished}\t${copyField(r.status)}\t${copyField(r.drvpath)}\t${copyArray(r.outputs)}\t`
       + `${copyField(r.nixname)}\t${copyField(r.timestamp)}\t${copyField(r.starttime)}\t${copyField(r.stoptime)}\t${seenSuccess ? 't' : 'f'}\t${seenFailure ? 't' : 'f'}\n`;
   }
   await copyRows(tx, 'builds (id, job_id, finished, status, drvpath, outputs, nixname, timestamp, starttime, stoptime, seen_success, seen_failure)', buildRows);
   return records.length;
 }
-
-/** Statuses that are not a failure (success and the infra ones), as in `upsertBuilds`' seen_failure. */
-const NO_VERDICT_OR_SUCCESS = new Set([0, 3, 4, 7, 9, 10]);
 
 /** Marks builds as checked without a state change (keeps `checked_at` meaningful for polling order). */
 export async function touchBuilds(db: Db, ids: number[]): Promise<void> {

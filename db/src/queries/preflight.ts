@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
-import { kindSql, outcomeSql } from './sql-fragments.ts';
+import { kindSql, outcomeSql, runInEvalSql } from './sql-fragments.ts';
 
 /** An eval as the preflight names it. */
 export interface PreflightEvalRef {
@@ -41,7 +41,7 @@ export async function preflightJobRows(db: Db, evalId: number): Promise<Prefligh
     from memberships ms
     join jobs j on j.id = ms.job_id
     join builds b on b.id = ms.build_id
-    where ms.jobset_id = ${e.jobset_id} and ms.first_eval_id <= ${evalId} and (ms.last_eval_id is null or ms.last_eval_id >= ${evalId})`);
+    where ${runInEvalSql('ms', e.jobset_id, evalId)}`);
   for (const r of rows) r.outputs = r.outputs === '' ? [] : (r.outputs as string).split(' ');
   // Every row's outputs is now a string[]: the row is a PreflightJobRow.
   return rows as PreflightJobRow[];
@@ -86,8 +86,7 @@ export async function preflightRebuildRows(db: Db, baseEvalId: number, candidate
   // parallel hash join that scans builds once, where a pass per side scanned it twice). A run
   // can be a member of both evals (two evals of one jobset): it carries both flags. Derivations
   // stay out (they would double the rows): only jobs without outputs need them.
-  const inEval = (jobsetId: number, evalId: number) => sql`(ms.jobset_id = ${jobsetId} and ms.first_eval_id <= ${evalId}
-    and (ms.last_eval_id is null or ms.last_eval_id >= ${evalId}))`;
+  const inEval = (jobsetId: number, evalId: number) => sql`(${runInEvalSql('ms', jobsetId, evalId)})`;
   type Row = {
     job: string; system: string; c_outcome: PreflightSideRow['outcome']; c_kind: PreflightSideRow['kind']; c_build: number;
     b_system: string | null; b_outcome: PreflightSideRow['outcome'] | null; b_kind: PreflightSideRow['kind']; b_build: number | null;
