@@ -98,6 +98,14 @@ export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
   return (Array.isArray(res) ? res : (res as { rows: T[] }).rows) as T[];
 }
 
+/** How many rows a raw INSERT/UPDATE/DELETE wrote, on either driver (postgres.js `count`, PGlite `affectedRows`). */
+export async function writeCount(db: Db, query: SQL): Promise<number> {
+  const res = (await db.execute(query)) as unknown as { count?: number | null; affectedRows?: number };
+  const n = res.count ?? res.affectedRows;
+  if (typeof n !== 'number') throw new Error('the driver did not report how many rows the statement wrote');
+  return n;
+}
+
 /** A JSON text parameter for `jsonb_to_recordset`: one round trip for many rows on both drivers. */
 export function jsonParam(value: unknown): SQL {
   return dsql`${JSON.stringify(value)}::jsonb`;

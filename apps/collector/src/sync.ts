@@ -3,7 +3,7 @@ import type { Database, Db } from '@zhf/db';
 import { jobsets } from '@zhf/db';
 import {
   appendEval, applyOutcomeChanges, countUnfinished, gatesWithoutConstituents, storeConstituents, ensureJobset, finishedAmong, unfinishedAmong, ingestedEvalIds, insertNewBuilds, InsertedJobs, markStatsStale, prependEval, refreshEvalStats,
-  openRunBuilds, touchBuilds, unfinishedBuilds, unknownBuildIds, upsertBuilds, type BuildChange, type BuildRecord, type EvalRecord, type JobsetRow,
+  analyzeAfterLoad, openRunBuilds, touchBuilds, unfinishedBuilds, unknownBuildIds, upsertBuilds, type BuildChange, type BuildRecord, type EvalRecord, type JobsetRow,
 } from '@zhf/db/queries';
 import { queryRows } from '@zhf/db';
 import { HydraNotFound, type HydraClient } from './hydra/client.ts';
@@ -247,6 +247,7 @@ export class Collector {
       }
       // Every eval a changed build belongs to keeps an exact outcome histogram.
       await applyOutcomeChanges(tx, changed);
+      await analyzeAfterLoad(tx, 'builds, jobs', fetched);
       lap('store', t);
       t = Date.now();
       const membership = mode === 'append' || neighbour === null
@@ -258,8 +259,8 @@ export class Collector {
       if (stateChanged.length) await this.markStaleFor(tx, js.id, stateChanged.map((c) => c.id));
       if (mode === 'append') {
         t = Date.now();
-        const jobIds = [...new Set([...membership.jobIds, ...stateChanged.map((c) => c.jobId)])];
-        const b = await recomputeBreakages(tx, js.id, neighbour === null ? 'all' : jobIds);
+        const jobIds = membership.jobIds === 'all' ? 'all' : [...new Set([...membership.jobIds, ...stateChanged.map((c) => c.jobId)])];
+        const b = await recomputeBreakages(tx, js.id, jobIds);
         report.breakagesOpened += b.opened;
         report.breakagesClosed += b.closed;
         lap('breakages', t);
@@ -270,9 +271,8 @@ export class Collector {
       }
       report.buildsUpdated += stateChanged.length;
     });
-    // After a big load the planner's row estimates are off by orders of magnitude (it then
-    // picks nested loops over 250k rows); refresh them rather than wait for autovacuum.
-    if (fetched >= 20_000) await this.db.execute(sql`analyze builds, memberships, jobs, breakages`);
+    // The tables loaded above were analyzed inside the transaction; breakages are written last.
+    await analyzeAfterLoad(this.db, 'breakages', fetched);
     report.newEvals.push(e.id);
     report.buildsFetched += fetched;
     this.log.info('eval ingested', { jobset: `${js.project}/${js.name}`, eval: e.id, builds: e.builds.length, fetched, mode: fetchMode, ms: Date.now() - t0, ...phases });

@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { copyArray, copyField, copyRows, jsonParam, queryRows, type Db } from '../client.ts';
+import { copyArray, copyField, copyRows, jsonParam, queryRows, writeCount, type Db } from '../client.ts';
 import { evals, jobsets } from '../schema/index.ts';
 import { failedSql, isFailedBuild, idArray, intArray, kindSql, outcomeSql } from './sql-fragments.ts';
 
@@ -229,9 +229,23 @@ function compactBuild(r: BuildRecord) {
   };
 }
 
+/** Rows written in one transaction past which the tables' planner statistics are refreshed in it. */
+export const BIG_LOAD = 20_000;
+
+/**
+ * Refreshes the planner's statistics of `tables` when `rows` rows were just written to them.
+ * After a big load (a first ingest, a mass rebuild) the estimates are off by orders of magnitude,
+ * and the statements that read the load back pick nested loops over 250k rows (~1 s each where a
+ * hash join takes ~0.3 s). ANALYZE inside the transaction sees its own rows, and its statistics
+ * commit with them. It holds a lock that only other ANALYZE, VACUUM and DDL wait for.
+ */
+export async function analyzeAfterLoad(tx: Db, tables: 'builds, jobs' | 'memberships' | 'breakages', rows: number): Promise<void> {
+  if (rows >= BIG_LOAD) await tx.execute(sql.raw(`analyze ${tables}`));
+}
+
 export interface MembershipChange {
-  /** Jobs whose run changed in this eval (new build, new job, or left the eval). */
-  jobIds: number[];
+  /** Jobs whose run changed in this eval (new build, new job, or left the eval); `all` for a jobset's first eval. */
+  jobIds: number[] | 'all';
   opened: number;
   closed: number;
 }
@@ -264,15 +278,16 @@ export async function appendEval(
 ): Promise<MembershipChange> {
   await insertEvalRow(tx, jobsetId, e);
   if (prevId === null) {
-    // The jobset's first eval: every member opens a run, no diff needed.
-    const opened = await queryRows<{ job_id: number }>(tx, sql`
+    // The jobset's first eval: every member opens a run, no diff needed. Every job of the
+    // jobset changed, so the caller takes them all from the database, not from this list.
+    const opened = await writeCount(tx, sql`
       insert into memberships (jobset_id, job_id, build_id, first_eval_id, last_eval_id)
       select distinct on (b.job_id) ${jobsetId}, b.job_id, b.id, ${e.id}::bigint, null::bigint
       from builds b where b.id = any(${idArray(e.buildIds)})
-      order by b.job_id, b.id desc
-      returning job_id`);
+      order by b.job_id, b.id desc`);
+    await analyzeAfterLoad(tx, 'memberships', opened);
     await appendOutcomes(tx, jobsetId, e.id, null);
-    return summarize(opened, []);
+    return { jobIds: 'all', opened, closed: 0 };
   }
   // Diff by build id against the open runs (the previous eval's members), in memory: builds
   // that left close their run, and only the few thousand fresh ids of a typical nixpkgs eval
@@ -307,6 +322,7 @@ export async function appendEval(
     select ${jobsetId}, x.job_id, x.build_id, ${e.id}, null
     from unnest(${intArray(replaced)}, ${idArray(replaced.map((j) => best.get(j)!))}) as x(job_id, build_id)
     returning job_id`) : [];
+  await analyzeAfterLoad(tx, 'memberships', opened.length);
   await appendOutcomes(tx, jobsetId, e.id, prevId);
   return summarize(opened, closed);
 }
