@@ -222,6 +222,8 @@ async function main() {
     const { collector } = collectorFor(main.database, child.url);
     const steady: number[] = [];
     const steadyNew: number[] = [];
+    const steadyWall: number[] = [];
+    const steadyFetch: number[] = [];
     const steadyTraffic: { requests: number; bytes: number }[] = [];
     let massTime = 0;
     let massNew = 0;
@@ -242,7 +244,12 @@ async function main() {
         massNew = rep.buildsFetched;
         massTraffic = traffic;
       } else if (k > 0) {
-        steady.push(dt);
+        // The target excludes rate-limited waiting: against hydra.nixos.org the single /build
+        // requests are ~45-90 minutes of it. Here their time is the simulator answering them on
+        // the same two cores; it is reported beside the figure, not in it.
+        steady.push(dt - rep.fetchMs);
+        steadyWall.push(dt);
+        steadyFetch.push(rep.fetchMs);
         steadyNew.push(rep.buildsFetched);
         steadyTraffic.push(traffic);
       }
@@ -251,7 +258,9 @@ async function main() {
     }
     const historyMs = performance.now() - tHistory;
     const steadyMed = median(steady);
-    row(`ingest of an eval with 2% new builds (median ${Math.round(median(steadyNew)).toLocaleString('en')} new builds stored), median of ${steady.length}`, ms(steadyMed), '<= 3 s, excluding rate-limited waiting', smoke ? null : steadyMed <= 3000);
+    row(`ingest of an eval with 2% new builds (median ${Math.round(median(steadyNew)).toLocaleString('en')} new builds stored), median of ${steady.length}`,
+      `${ms(steadyMed)} without fetching the new builds (wall ${ms(median(steadyWall))}, of which the simulator answering ${Math.round(median(steadyNew)).toLocaleString('en')} single /build requests: ${ms(median(steadyFetch))})`,
+      '<= 3 s, excluding rate-limited waiting', smoke ? null : steadyMed <= 3000);
     row(`ingest of the mass-rebuild eval (60% of jobs changed: ${massNew.toLocaleString('en')} new builds)`, ms(massTime), 'report', null);
 
     // Staging for preflight.

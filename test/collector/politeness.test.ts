@@ -43,6 +43,10 @@ describe('politeness toward Hydra', () => {
       const [r] = await h.collector.syncAll(['polite/unstable']);
       expect(r!.error).toBeUndefined();
       expect(h.sim.counters.totalRequests()).toBeGreaterThan(7);
+      // Singles past the burst of 4 wait a second each for the bucket: the report names that time.
+      expect(r!.buildsFetched).toBeGreaterThan(6);
+      expect(r!.fetchMs).toBeGreaterThanOrEqual(1000);
+      expect(r!.fetchMs).toBeLessThan(r!.ms);
       expect(h.sim.counters.total429()).toBe(0);
       expect(h.client.stats.rateLimited).toBe(0);
       politeCategories = await Promise.all(a.evals.map((e) => categoriesOf(database, e.id)));

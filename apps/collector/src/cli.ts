@@ -141,7 +141,7 @@ async function sync(config: Config, rest: string[]): Promise<number> {
     if (values.once) {
       const reports = await rt.collector.syncAll(jobsets);
       for (const r of reports) {
-        process.stdout.write(`${r.jobset}: ${r.skipped ? `skipped (${r.skipped})` : r.error ? `FAILED: ${r.error}` : `${r.newEvals.length} new evals, ${r.buildsFetched} builds fetched, ${r.buildsUpdated} updated, ${r.breakagesOpened} breakages opened, ${r.breakagesClosed} closed`} (${r.ms} ms)\n`);
+        process.stdout.write(`${r.jobset}: ${r.skipped ? `skipped (${r.skipped})` : r.error ? `FAILED: ${r.error}` : `${r.newEvals.length} new evals, ${r.buildsFetched} builds fetched, ${r.buildsUpdated} updated, ${r.breakagesOpened} breakages opened, ${r.breakagesClosed} closed`} (${r.ms} ms${r.fetchMs ? `, ${r.fetchMs} ms of it fetching builds one by one` : ''})\n`);
       }
       return reports.some((r) => r.error) ? 1 : 0;
     }

@@ -39,6 +39,11 @@ export interface SyncReport {
   breakagesClosed: number;
   error?: string;
   ms: number;
+  /**
+   * Of `ms`, the time spent fetching unknown builds one `/build/:id` request at a time. Against
+   * hydra.nixos.org this is mostly the rate limit's waiting (5k builds at 1 request/s: 83 min).
+   */
+  fetchMs: number;
 }
 
 export interface Progress {
@@ -107,6 +112,7 @@ export class Collector {
       report.breakagesClosed += polled.breakagesClosed;
       report.error = polled.error;
       report.ms += polled.ms;
+      report.fetchMs += polled.fetchMs;
     }
     return out;
   }
@@ -114,7 +120,7 @@ export class Collector {
   /** Ingests new evals (`evals`), polls unfinished builds (`builds`), or both, holding the jobset's lock. */
   async syncJobset(ref: string, signal?: AbortSignal, phase: 'evals' | 'builds' | 'all' = 'all'): Promise<SyncReport> {
     const started = Date.now();
-    const report: SyncReport = { jobset: ref, newEvals: [], buildsFetched: 0, buildsUpdated: 0, breakagesOpened: 0, breakagesClosed: 0, ms: 0 };
+    const report: SyncReport = { jobset: ref, newEvals: [], buildsFetched: 0, buildsUpdated: 0, breakagesOpened: 0, breakagesClosed: 0, ms: 0, fetchMs: 0 };
     const [project, name] = splitRef(ref);
     if (!this.inPass) this.probeCache.clear();
     const locked = await this.database.tryWithLock(`zhf:ingest:${ref}`, async () => {
@@ -217,27 +223,31 @@ export class Collector {
    */
   private async ingestEval(js: JobsetRow, e: HydraEval, neighbour: number | null, mode: 'append' | 'prepend', report: SyncReport, catchUp = false): Promise<void> {
     const t0 = Date.now();
+    const phases: Record<string, number> = {};
+    // Logged as `<phase>Ms` next to the eval's totals.
+    const lap = (name: string, since: number) => (phases[`${name}Ms`] = Date.now() - since);
     // Builds of the newest eval's runs are stored: only the rest can be unknown. We hold the
     // jobset's ingest lock, so the open runs stay as read until the eval is appended.
     const open = await openRunBuilds(this.db, js.id);
     const unknown = await unknownBuildIds(this.db, e.builds.filter((id) => !open.has(id)));
+    lap('lookup', t0);
     const forced = this.opts.fetchMode && this.opts.fetchMode !== 'auto' ? this.opts.fetchMode : null;
     const fetchMode = unknown.length === 0 ? 'single'
       : (forced ?? (catchUp && unknown.length > 50 ? 'bulk' : chooseFetchMode(unknown.length, e.builds.length, this.opts.rps, this.opts.maxSingleSeconds)));
-    // Singles are fetched before the transaction; a bulk download streams into it chunk by chunk.
+    // Singles are fetched before the transaction (the time is logged as fetchMs: against Hydra,
+    // mostly the rate limit's waiting); a bulk download streams into it chunk by chunk.
+    let t = Date.now();
     const prefetched = fetchMode === 'single' ? await this.fetchSingles(unknown) : null;
+    if (prefetched) report.fetchMs += lap('fetch', t);
     const { revision } = evalRevision(e, js.inputName);
     const rec: EvalRecord = {
       id: e.id, revision, timestamp: e.timestamp, checkoutTime: e.checkouttime, evalTime: e.evaltime, flake: e.flake,
       inputs: e.jobsetevalinputs, buildIds: e.builds,
     };
     let fetched = 0;
-    const phases: Record<string, number> = {};
-    // Logged as `<phase>Ms` next to the eval's totals.
-    const lap = (name: string, since: number) => (phases[`${name}Ms`] = Date.now() - since);
     await this.db.transaction(async (txRaw) => {
       const tx = txRaw as unknown as Db;
-      let t = Date.now();
+      t = Date.now();
       const changed: BuildChange[] = [];
       if (prefetched) {
         // Unknown before the transaction, under the jobset's lock: new rows, copied in.
@@ -430,7 +440,7 @@ export class Collector {
   /** Ingests `count` evals older than the oldest one stored (newest of them first), reporting progress. */
   async backfill(ref: string, count: number, progress?: Progress): Promise<SyncReport> {
     const started = Date.now();
-    const report: SyncReport = { jobset: ref, newEvals: [], buildsFetched: 0, buildsUpdated: 0, breakagesOpened: 0, breakagesClosed: 0, ms: 0 };
+    const report: SyncReport = { jobset: ref, newEvals: [], buildsFetched: 0, buildsUpdated: 0, breakagesOpened: 0, breakagesClosed: 0, ms: 0, fetchMs: 0 };
     const [project, name] = splitRef(ref);
     const res = await this.database.tryWithLock(`zhf:ingest:${ref}`, async () => {
       const js = await ensureJobset(this.db, project, name);
