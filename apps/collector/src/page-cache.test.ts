@@ -1,7 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PageCache } from './page-cache.ts';
+import { acceptsGzip, PageCache } from './page-cache.ts';
 
 let server: Server | undefined;
 afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
@@ -67,5 +68,64 @@ describe('PageCache', () => {
     expect((await refresh).body).toBe('<p>render 2</p>');
     expect(s.renders()).toBe(2);
     expect(await s.get('/fix')).toMatchObject({ body: '<p>render 2</p>', cache: 'hit' });
+  });
+
+  it('gzips a cached page once and sends it to readers who accept gzip, the identity body to the others', async () => {
+    const cache = new PageCache({ ttlMs: 60_000, maxEntries: 10, sessionCookie: 'zhf_session' });
+    const page = `<ul>${Array.from({ length: 400 }, (_, i) => `<li>pkg${i}.x86_64-linux</li>`).join('')}</ul>`;
+    let renders = 0;
+    const handler = cache.wrap((req, res) => {
+      renders++;
+      res.setHeader('content-type', req.url === '/data.bin' ? 'application/octet-stream' : 'text/html; charset=utf-8');
+      res.setHeader('vary', 'cookie');
+      res.end(req.url === '/small' ? '<p>small</p>' : page);
+    });
+    server = createServer((req, res) => handler(req, res, () => {}));
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    // node:http, not fetch: fetch asks for gzip itself and hides the encoding.
+    const get = (path: string, acceptEncoding?: string) => new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+      request({ port, path, headers: acceptEncoding ? { 'accept-encoding': acceptEncoding } : {} }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      }).on('error', reject).end();
+    });
+
+    const first = await get('/fix', 'gzip');
+    expect(first.headers['content-encoding']).toBeUndefined(); // the render itself goes out as it is
+    expect(first.body.toString()).toBe(page);
+    // Compression runs off the event loop after the entry is stored.
+    let gz = await get('/fix', 'gzip, deflate, br');
+    for (let i = 0; i < 50 && gz.headers['content-encoding'] !== 'gzip'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      gz = await get('/fix', 'gzip, deflate, br');
+    }
+    expect(gz.headers).toMatchObject({ 'content-encoding': 'gzip', 'x-zhf-cache': 'hit', vary: 'cookie, accept-encoding' });
+    expect(Number(gz.headers['content-length'])).toBe(gz.body.length);
+    expect(gz.body.length).toBeLessThan(page.length / 5);
+    expect(gunzipSync(gz.body).toString()).toBe(page);
+    for (const ae of [undefined, 'identity', 'gzip;q=0', 'br']) {
+      const plain = await get('/fix', ae);
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(plain.headers['x-zhf-cache']).toBe('hit');
+      expect(plain.body.toString()).toBe(page);
+    }
+    // Small bodies and binary types are sent as they are.
+    for (const path of ['/small', '/data.bin']) {
+      await get(path, 'gzip');
+      await new Promise((r) => setTimeout(r, 50));
+      const again = await get(path, 'gzip');
+      expect(again.headers['x-zhf-cache']).toBe('hit');
+      expect(again.headers['content-encoding']).toBeUndefined();
+    }
+    expect(renders).toBe(3);
+  });
+
+  it.each([
+    [undefined, false], ['', false], ['gzip', true], ['GZIP', true], ['deflate, gzip;q=0.5', true], ['gzip;q=0', false],
+    ['gzip;q=0.0, *', false], ['*', true], ['*;q=0', false], ['br, deflate', false], ['x-gzip', true], [['br', 'gzip'], true],
+  ])('Accept-Encoding %j takes gzip: %s', (header, expected) => {
+    expect(acceptsGzip(header as string | string[] | undefined)).toBe(expected);
   });
 });
