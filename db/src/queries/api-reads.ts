@@ -217,35 +217,33 @@ export async function trendWeeks(db: Db, jobsetId: number, weeks: { week: string
   // bucket, and "open at the end of week i" is opened before its end minus both opened and closed before it.
   const k = sorted.length;
   const bounds = `{${[...sorted.map((w) => w.start.toISOString()), sorted[k - 1]!.end.toISOString()].join(',')}}`;
-  // Counts group by hashing; only the fixed ones need the ordered median, so only they are sorted
-  // (one ordered-set aggregate in the grouping sets made every set sort: a third of the time).
-  const rows = await queryRows<{ g: number; week: string | null; ob: number | null; cb: number | null; fb: number | null; n: string | number; median: string | number | null }>(db, sql`
-    with b as (
-      select bk.week, bk.opened_at, bk.closed_at,
-        width_bucket(bk.opened_at, t.t) as ob,
-        width_bucket(greatest(bk.opened_at, coalesce(bk.closed_at, 'infinity'::timestamptz)), t.t) as cb,
-        case when bk.state = 'fixed' then width_bucket(bk.closed_at, t.t) end as fb
-      from breakages bk, (select ${bounds}::timestamptz[] as t) t
-      where bk.jobset_id = ${jobsetId}
-    )
-    select (grouping(week, ob, cb) << 1) | 1 as g, week, ob, cb, null::int as fb, count(*) as n, null::float8 as median
-    from b group by grouping sets ((week), (ob), (cb))
+  const t = sql`${bounds}::timestamptz[]`;
+  // Part 1 counts the jobset's breakages by (week, ob, cb, fb) with one hash aggregate (a few
+  // dozen groups), and the marginals are summed here: grouping sets over a shared CTE took twice
+  // as long. Part 2 is the median time to fix, over the fixed breakages closed in the range only.
+  // date_part gives float8 where extract gives numeric.
+  const rows = await queryRows<{ part: number; week: string | null; ob: number | null; cb: number | null; fb: number | null; n: string | number; median: string | number | null }>(db, sql`
+    select 1 as part, bk.week, width_bucket(bk.opened_at, ${t}) as ob,
+      width_bucket(greatest(bk.opened_at, coalesce(bk.closed_at, 'infinity'::timestamptz)), ${t}) as cb,
+      case when bk.state = 'fixed' then width_bucket(bk.closed_at, ${t}) end as fb, count(*) as n, null::float8 as median
+    from breakages bk where bk.jobset_id = ${jobsetId} group by 2, 3, 4, 5
     union all
-    select 14, null, null, null, fb, count(*), percentile_cont(0.5) within group (order by extract(epoch from (closed_at - opened_at)))
-    from b where fb is not null group by fb`);
+    select 2, null, null, null, width_bucket(bk.closed_at, ${t}), count(*), percentile_cont(0.5) within group (order by date_part('epoch', bk.closed_at - bk.opened_at))
+    from breakages bk where bk.jobset_id = ${jobsetId} and bk.state = 'fixed'
+      and bk.closed_at >= ${sorted[0]!.start.toISOString()}::timestamptz and bk.closed_at < ${sorted[k - 1]!.end.toISOString()}::timestamptz
+    group by 5`);
   const opened = new Map<string, number>();
   const ob = new Array<number>(k + 2).fill(0);
   const cb = new Array<number>(k + 2).fill(0);
   const fixed = new Array<number>(k + 2).fill(0);
   const median = new Array<number | null>(k + 2).fill(null);
   for (const r of rows) {
-    const g = Number(r.g);
     const n = Number(r.n);
-    // A bit per column not grouped, (week, ob, cb, fb): 7 = by week, 11 = by ob, 13 = by cb, 14 = by fb.
-    if (g === 7) opened.set(r.week!, n);
-    else if (g === 11) ob[Number(r.ob)] = n;
-    else if (g === 13) cb[Number(r.cb)] = n;
-    else if (g === 14 && r.fb !== null) {
+    if (Number(r.part) === 1) {
+      opened.set(r.week!, (opened.get(r.week!) ?? 0) + n);
+      ob[Number(r.ob)]! += n;
+      cb[Number(r.cb)]! += n;
+    } else if (r.fb !== null) {
       fixed[Number(r.fb)] = n;
       median[Number(r.fb)] = r.median === null ? null : Number(r.median);
     }
@@ -267,7 +265,7 @@ export async function trendWeeks(db: Db, jobsetId: number, weeks: { week: string
 }
 
 /** trendWeeks for weeks that do not follow one another: four counts per week. */
-async function trendWeeksEach(db: Db, jobsetId: number, weeks: { week: string; start: Date; end: Date }[]): Promise<TrendWeek[]> {
+export async function trendWeeksEach(db: Db, jobsetId: number, weeks: { week: string; start: Date; end: Date }[]): Promise<TrendWeek[]> {
   const param = jsonParam(weeks.map((w) => ({ w: w.week, s: w.start.toISOString(), e: w.end.toISOString() })));
   const rows = await queryRows<{ week: string; opened: string | number; fixed: string | number; open: string | number; median: string | number | null }>(db, sql`
     select w.w as week,
