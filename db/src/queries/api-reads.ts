@@ -218,20 +218,23 @@ export async function trendWeeks(db: Db, jobsetId: number, weeks: { week: string
   const k = sorted.length;
   const bounds = `{${[...sorted.map((w) => w.start.toISOString()), sorted[k - 1]!.end.toISOString()].join(',')}}`;
   const t = sql`${bounds}::timestamptz[]`;
-  // Part 1 counts the jobset's breakages by (week, ob, cb, fb) with one hash aggregate (a few
-  // dozen groups), and the marginals are summed here: grouping sets over a shared CTE took twice
-  // as long. Part 2 is the median time to fix, over the fixed breakages closed in the range only.
-  // date_part gives float8 where extract gives numeric.
-  const rows = await queryRows<{ part: number; week: string | null; ob: number | null; cb: number | null; fb: number | null; n: string | number; median: string | number | null }>(db, sql`
-    select 1 as part, bk.week, width_bucket(bk.opened_at, ${t}) as ob,
-      width_bucket(greatest(bk.opened_at, coalesce(bk.closed_at, 'infinity'::timestamptz)), ${t}) as cb,
-      case when bk.state = 'fixed' then width_bucket(bk.closed_at, ${t}) end as fb, count(*) as n, null::float8 as median
-    from breakages bk where bk.jobset_id = ${jobsetId} group by 2, 3, 4, 5
+  // Part 1 counts the jobset's breakages by (week opened, fixed, bucket of closed_at) with one
+  // hash aggregate (a few dozen groups); the buckets are summed here. `week` is the ISO week of
+  // opened_at, so its bucket is found by name, and the bucket of greatest(opened, closed) is the
+  // larger of the two: one width_bucket per row where three cost ~7 ms each on 22k rows.
+  // Part 2 is the median time to fix, over the fixed breakages closed in the range only
+  // (date_part gives float8 where extract gives numeric).
+  const rows = await queryRows<{ part: number; week: string | null; fixed: boolean | null; cb: number | null; n: string | number; median: string | number | null }>(db, sql`
+    select 1 as part, bk.week, bk.state = 'fixed' as fixed, width_bucket(bk.closed_at, ${t}) as cb, count(*) as n, null::float8 as median
+    from breakages bk where bk.jobset_id = ${jobsetId} group by 2, 3, 4
     union all
-    select 2, null, null, null, width_bucket(bk.closed_at, ${t}), count(*), percentile_cont(0.5) within group (order by date_part('epoch', bk.closed_at - bk.opened_at))
+    select 2, null, true, width_bucket(bk.closed_at, ${t}), count(*), percentile_cont(0.5) within group (order by date_part('epoch', bk.closed_at - bk.opened_at))
     from breakages bk where bk.jobset_id = ${jobsetId} and bk.state = 'fixed'
       and bk.closed_at >= ${sorted[0]!.start.toISOString()}::timestamptz and bk.closed_at < ${sorted[k - 1]!.end.toISOString()}::timestamptz
-    group by 5`);
+    group by 4`);
+  const index = new Map(sorted.map((w, i) => [w.week, i + 1]));
+  // ISO week names ('2026-W48') sort as the weeks do.
+  const bucketOfWeek = (week: string) => index.get(week) ?? (week < sorted[0]!.week ? 0 : k + 1);
   const opened = new Map<string, number>();
   const ob = new Array<number>(k + 2).fill(0);
   const cb = new Array<number>(k + 2).fill(0);
@@ -240,12 +243,14 @@ export async function trendWeeks(db: Db, jobsetId: number, weeks: { week: string
   for (const r of rows) {
     const n = Number(r.n);
     if (Number(r.part) === 1) {
+      const o = bucketOfWeek(r.week!);
       opened.set(r.week!, (opened.get(r.week!) ?? 0) + n);
-      ob[Number(r.ob)]! += n;
-      cb[Number(r.cb)]! += n;
-    } else if (r.fb !== null) {
-      fixed[Number(r.fb)] = n;
-      median[Number(r.fb)] = r.median === null ? null : Number(r.median);
+      ob[o]! += n;
+      // Still open (no closed_at): open at the end of every week.
+      cb[r.cb === null ? k + 1 : Math.max(Number(r.cb), o)]! += n;
+    } else if (r.cb !== null) {
+      fixed[Number(r.cb)] = n;
+      median[Number(r.cb)] = r.median === null ? null : Number(r.median);
     }
   }
   const byWeek = new Map<string, TrendWeek>();
