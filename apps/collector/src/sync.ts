@@ -281,7 +281,8 @@ export class Collector {
       }
       report.buildsUpdated += stateChanged.length;
     });
-    // The tables loaded above were analyzed inside the transaction; breakages are written last.
+    // Builds, jobs and runs were analyzed inside the transaction. Breakages are derived from what
+    // was loaded, so a big load (counted in builds) rewrote them across the jobset too.
     await analyzeAfterLoad(this.db, 'breakages', fetched);
     report.newEvals.push(e.id);
     report.buildsFetched += fetched;

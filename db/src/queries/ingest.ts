@@ -233,7 +233,8 @@ function compactBuild(r: BuildRecord) {
 export const BIG_LOAD = 20_000;
 
 /**
- * Refreshes the planner's statistics of `tables` when `rows` rows were just written to them.
+ * Refreshes the planner's statistics of `tables` when a load just wrote `rows` rows to them (or,
+ * for tables derived from the load, the load's size).
  * After a big load (a first ingest, a mass rebuild) the estimates are off by orders of magnitude,
  * and the statements that read the load back pick nested loops over 250k rows (~1 s each where a
  * hash join takes ~0.3 s). ANALYZE inside the transaction sees its own rows, and its statistics

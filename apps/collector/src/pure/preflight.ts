@@ -85,8 +85,8 @@ interface Rebuilt {
   system: string;
   package: string;
   candidate: PreflightSide | null;
-  /** The base's job of that name when the caller paired them already (null: the base lacks it). */
-  base?: PreflightSide | null;
+  /** The base's job of that name (null: the base lacks it). */
+  base: PreflightSide | null;
 }
 
 /** What the report needs of one side's job once the rebuild rule has been applied. */
@@ -143,7 +143,6 @@ export function computePreflightFromRebuilds(input: {
   /** Whether any candidate job has a success or failure. */
   candidateResults: boolean;
 }): PreflightReport {
-  // Already paired by name: no lookup by job name needed.
   const rebuilt: Rebuilt[] = input.rebuilt.map(({ candidate: c, base: b }) => (
     { job: c.job, system: c.system, package: packageOf(c.job, c.system), candidate: c, base: b }));
   const notes = input.candidateResults
@@ -209,7 +208,6 @@ export function computePreflightFromChangedPaths(input: { base: PreflightJob[]; 
   }
   return report({
     mode: 'changed-paths',
-    baseOf: (job) => baseByJob.get(job),
     baseJobs: baseByJob.size,
     rebuilt,
     systems,
@@ -221,7 +219,8 @@ export function computePreflightFromChangedPaths(input: { base: PreflightJob[]; 
   });
 
   function rebuiltAttr(attr: string, system: string): Rebuilt {
-    return { job: `${attr}.${system}`, system, package: attr, candidate: null };
+    const job = `${attr}.${system}`;
+    return { job, system, package: attr, candidate: null, base: baseByJob.get(job) ?? null };
   }
 
   /** Adds `<attr>.<system>` for every given system where the base has that job; returns the attrs placed. */
@@ -240,8 +239,6 @@ export function computePreflightFromChangedPaths(input: { base: PreflightJob[]; 
 
 function report(args: {
   mode: PreflightReport['mode'];
-  /** The base's job of that name, where the base has it (for rebuilt jobs not paired by the caller). */
-  baseOf?: (job: string) => PreflightSide | undefined;
   baseJobs: number;
   rebuilt: Rebuilt[];
   systems: Iterable<string>;
@@ -253,7 +250,7 @@ function report(args: {
   /** Only rebuilt jobs of these systems get an impact (default: all). */
   impactSystems?: Set<string>;
 }): PreflightReport {
-  const { baseOf, rebuilt } = args;
+  const { rebuilt } = args;
   const rebuildsBySystem: Record<string, number> = {};
   for (const s of [...new Set(args.systems)].sort()) rebuildsBySystem[s] = 0;
   const derived: Record<Kernel, Set<string>> = { linux: new Set(), darwin: new Set() };
@@ -267,7 +264,7 @@ function report(args: {
     if (kernel) derived[kernel].add(r.package);
     if (args.impactSystems && !args.impactSystems.has(r.system)) continue;
 
-    const b = r.base !== undefined ? (r.base ?? undefined) : baseOf?.(r.job);
+    const b = r.base;
     const c = r.candidate;
     const item: PreflightItem = {
       job: r.job,
