@@ -15,8 +15,7 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { openDatabase, queryRows, type Database } from '../../db/src/index.ts';
 import { evalContext, refreshEvalStats } from '../../db/src/queries/index.ts';
-import { HydraClient } from '../../apps/collector/src/hydra/client.ts';
-import { Collector } from '../../apps/collector/src/sync.ts';
+import { collectorFor } from './collector.ts';
 import { recomputeBreakages } from '../../apps/collector/src/verdicts/recompute.ts';
 import { preflightEvals } from '../../apps/collector/src/preflight/index.ts';
 import { loadConfig } from '../../apps/collector/src/config.ts';
@@ -111,23 +110,20 @@ async function freshDatabase(base: string) {
   };
 }
 
-function collectorFor(database: Database, url: string) {
-  // Unlimited toward the local simulator; the fetch policy still reasons at production's 1 req/s.
-  const client = new HydraClient({ baseUrl: url, userAgent: 'zhf-bench', rps: 100_000, burst: 100_000, logger: log });
-  const collector = new Collector(database, client, { backfillEvals: 1, rps: 1, singleConcurrency: 8 }, log);
-  return { client, collector };
-}
-
-/** Peak RSS of this process while `fn` runs (sampled every 20 ms). */
-async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ value: T; peak: number }> {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-  try {
-    const value = await fn();
-    return { value, peak: Math.max(peak, process.memoryUsage().rss) };
-  } finally {
-    clearInterval(timer);
-  }
+/**
+ * The first ingest into `databaseUrl`, run by ingest-child.ts in a process of its own: its time
+ * (around the sync alone) and the process's peak RSS as the kernel counts it.
+ */
+function firstIngestInChild(databaseUrl: string, hydraUrl: string): Promise<{ ms: number; maxRss: number; error: string | null; newEvals: number }> {
+  const child = fork(join(import.meta.dirname, 'ingest-child.ts'), [databaseUrl, hydraUrl], {
+    execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    let result: { ms: number; maxRss: number; error: string | null; newEvals: number } | undefined;
+    child.on('message', (m) => (result = m as typeof result));
+    child.on('error', reject);
+    child.on('exit', (code) => (result ? resolve(result) : reject(new Error(`ingest child exited with ${code} and no result`))));
+  });
 }
 
 function diffCounters(a: Record<string, { requests: number; bytes: number }>, b: Record<string, { requests: number; bytes: number }>) {
@@ -173,14 +169,11 @@ async function main() {
     let firstTraffic = { requests: 0, bytes: 0 };
     for (let r = 0; r < RUNS; r++) {
       const fresh = await freshDatabase(base);
-      const { collector } = collectorFor(fresh.database, child.url);
       const before = await child.counters();
-      global.gc?.();
-      const t0 = performance.now();
-      const { value: rep, peak } = await withPeakRss(() => collector.syncJobset('nixpkgs/unstable', undefined, 'evals'));
-      firstTimes.push(performance.now() - t0);
-      peaks.push(peak);
-      if (rep.error || rep.newEvals.length !== 1) throw new Error(`first ingest failed: ${rep.error ?? JSON.stringify(rep)}`);
+      const rep = await firstIngestInChild(fresh.url, child.url);
+      firstTimes.push(rep.ms);
+      peaks.push(rep.maxRss);
+      if (rep.error || rep.newEvals !== 1) throw new Error(`first ingest failed: ${rep.error ?? JSON.stringify(rep)}`);
       firstTraffic = diffCounters(before, await child.counters());
       // The pre-rendered bulk list bypasses the simulator's counters.
       firstTraffic = { requests: firstTraffic.requests + 1, bytes: firstTraffic.bytes + firstBytes };
@@ -214,12 +207,12 @@ async function main() {
     }
     const firstMed = median(firstTimes);
     const floorMed = median(floors);
-    row(`first ingest of one ${JOBS.toLocaleString('en')}-build eval (bulk stream to committed rows)`, `${ms(firstMed)}, peak RSS ${mb(Math.max(...peaks))}`, '<= 20 s, peak RSS <= 400 MB', smoke ? null : firstMed <= 20_000 && Math.max(...peaks) <= 400 * 2 ** 20);
+    row(`first ingest of one ${JOBS.toLocaleString('en')}-build eval (bulk stream to committed rows)`, `${ms(firstMed)}, peak RSS ${mb(Math.max(...peaks))} (the ingesting process, as the kernel counts it)`, '<= 20 s, peak RSS <= 400 MB', smoke ? null : firstMed <= 20_000 && Math.max(...peaks) <= 400 * 2 ** 20);
     row('floor: JSON.parse of the same bytes + COPY of the same rows', `${ms(floorMed)} (${mb(body.length)} of JSON); ingest = ${(firstMed / floorMed).toFixed(2)}x floor`, 'ingest <= 3x floor', smoke ? null : firstMed <= 3 * floorMed);
 
     // 3. The whole history, eval by eval, into one database.
     const main = await freshDatabase(base);
-    const { collector } = collectorFor(main.database, child.url);
+    const { collector } = collectorFor(main.database, child.url, log);
     const steady: number[] = [];
     const steadyNew: number[] = [];
     const steadyWall: number[] = [];
@@ -337,12 +330,15 @@ async function main() {
     if (child.staging.length) {
       const pf: number[] = [];
       for (let r = 0; r < RUNS; r++) {
+        // Each run starts from a collected heap: the garbage of the steps before (and of the
+        // previous run's 100k-row report) is not charged to it.
+        global.gc?.();
         const t0 = performance.now();
         const rep = await preflightEvals(db, newest, child.staging.at(-1)!.id);
         pf.push(performance.now() - t0);
         if (r === 0) say(`preflight: ${rep.totals.rebuilt} rebuilt, labels ${rep.labels.join(', ')}`);
       }
-      row(`preflight of two ${JOBS.toLocaleString('en')}-job evals`, `median ${ms(median(pf))}`, '< 2 s', smoke ? null : median(pf) < 2000);
+      row(`preflight of two ${JOBS.toLocaleString('en')}-job evals`, `median ${ms(median(pf))} (runs: ${pf.map(ms).join(', ')})`, '< 2 s', smoke ? null : median(pf) < 2000);
     }
 
     // 8. The dashboard: the fix list page server-side, then 64 connections for 20 s.
