@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
-import { openDatabase, queryRows, type Database } from '../../db/src/index.ts';
+import { openDatabase, queryRows } from '../../db/src/index.ts';
 import { evalContext, refreshEvalStats } from '../../db/src/queries/index.ts';
 import { collectorFor } from './collector.ts';
 import { recomputeBreakages } from '../../apps/collector/src/verdicts/recompute.ts';
