@@ -114,13 +114,14 @@ async function freshDatabase(base: string) {
  * The first ingest into `databaseUrl`, run by ingest-child.ts in a process of its own: its time
  * (around the sync alone) and the process's peak RSS as the kernel counts it.
  */
-function firstIngestInChild(databaseUrl: string, hydraUrl: string): Promise<{ ms: number; maxRss: number; error: string | null; newEvals: number }> {
+type ChildIngest = { ms: number; maxRss: number; error: string | null; newEvals: number };
+function firstIngestInChild(databaseUrl: string, hydraUrl: string): Promise<ChildIngest> {
   const child = fork(join(import.meta.dirname, 'ingest-child.ts'), [databaseUrl, hydraUrl], {
     execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
-    let result: { ms: number; maxRss: number; error: string | null; newEvals: number } | undefined;
-    child.on('message', (m) => (result = m as typeof result));
+    let result: ChildIngest | undefined;
+    child.on('message', (m) => (result = m as ChildIngest));
     child.on('error', reject);
     child.on('exit', (code) => (result ? resolve(result) : reject(new Error(`ingest child exited with ${code} and no result`))));
   });

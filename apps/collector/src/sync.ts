@@ -46,6 +46,11 @@ export interface SyncReport {
   fetchMs: number;
 }
 
+/** A report with nothing done yet, for `ref`. */
+function emptyReport(ref: string): SyncReport {
+  return { jobset: ref, newEvals: [], buildsFetched: 0, buildsUpdated: 0, breakagesOpened: 0, breakagesClosed: 0, ms: 0, fetchMs: 0 };
+}
+
 export interface Progress {
   (done: number, total: number, label: string): void;
 }
@@ -120,7 +125,7 @@ export class Collector {
   /** Ingests new evals (`evals`), polls unfinished builds (`builds`), or both, holding the jobset's lock. */
   async syncJobset(ref: string, signal?: AbortSignal, phase: 'evals' | 'builds' | 'all' = 'all'): Promise<SyncReport> {
     const started = Date.now();
-    const report: SyncReport = { jobset: ref, newEvals: [], buildsFetched: 0, buildsUpdated: 0, breakagesOpened: 0, breakagesClosed: 0, ms: 0, fetchMs: 0 };
+    const report = emptyReport(ref);
     const [project, name] = splitRef(ref);
     if (!this.inPass) this.probeCache.clear();
     const locked = await this.database.tryWithLock(`zhf:ingest:${ref}`, async () => {
@@ -441,7 +446,7 @@ export class Collector {
   /** Ingests `count` evals older than the oldest one stored (newest of them first), reporting progress. */
   async backfill(ref: string, count: number, progress?: Progress): Promise<SyncReport> {
     const started = Date.now();
-    const report: SyncReport = { jobset: ref, newEvals: [], buildsFetched: 0, buildsUpdated: 0, breakagesOpened: 0, breakagesClosed: 0, ms: 0, fetchMs: 0 };
+    const report = emptyReport(ref);
     const [project, name] = splitRef(ref);
     const res = await this.database.tryWithLock(`zhf:ingest:${ref}`, async () => {
       const js = await ensureJobset(this.db, project, name);
