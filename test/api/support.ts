@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { loadConfig } from '../../apps/collector/src/config.ts';
 import { createApp, type ApiDeps } from '../../apps/dashboard/src/lib/server/api/index.ts';
 import { queryRows, type Database } from '../../db/src/index.ts';
-import { ScriptedHydra, type EvalHandle } from '../hydra-sim/index.ts';
+import { ScriptedHydra, type EvalHandle } from '@zhf/sim';
 import { startHarness, type Harness } from '../support/collector.ts';
 
 export const X = 'x86_64-linux';

@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { createHydraSimApp, GeneratedHydra, type GeneratorOptions } from '../hydra-sim/index.ts';
+import { createHydraSimApp, GeneratedHydra, type GeneratorOptions } from '@zhf/sim';
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as GeneratorOptions;
 const gen = new GeneratedHydra(opts);

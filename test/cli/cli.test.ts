@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoWeekOf } from '../../apps/collector/src/pure/week.ts';
-import { startHydraSim, type RunningHydraSim } from '../hydra-sim/index.ts';
+import { startHydraSim, type RunningHydraSim } from '@zhf/sim';
 import { newSim } from '../support/collector.ts';
 
 const zhf = join(import.meta.dirname, '../../apps/collector/bin/zhf.js');

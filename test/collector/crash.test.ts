@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase, queryRows, type Database } from '../../db/src/index.ts';
-import { GeneratedHydra, startHydraSim } from '../hydra-sim/index.ts';
+import { GeneratedHydra, startHydraSim } from '@zhf/sim';
 import { startHarness } from '../support/collector.ts';
 import { drivers } from '../support/db.ts';
 

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { queryRows, type Database } from '../../db/src/index.ts';
-import type { Fault } from '../hydra-sim/index.ts';
+import type { Fault } from '@zhf/sim';
 import { categoriesOf, expectStatsMatchScan, newSim, startHarness } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
 

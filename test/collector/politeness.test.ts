@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import type { Database } from '../../db/src/index.ts';
 import { openTestDatabase } from '../support/db.ts';
 import { loadConfig } from '../../apps/collector/src/config.ts';
-import { GeneratedHydra } from '../hydra-sim/index.ts';
+import { GeneratedHydra } from '@zhf/sim';
 
 const T0 = Date.UTC(2026, 10, 16) / 1000;
 const X = 'x86_64-linux';

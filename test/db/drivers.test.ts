@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { queryRows, type Database } from '../../db/src/index.ts';
-import { ScriptedHydra } from '../hydra-sim/index.ts';
+import { ScriptedHydra } from '@zhf/sim';
 import { startHarness } from '../support/collector.ts';
 import { drivers, openTestDatabase } from '../support/db.ts';
 

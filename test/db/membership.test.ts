@@ -4,7 +4,7 @@ import { queryRows, type Db } from '../../db/src/index.ts';
 import { analyzeAfterLoad, appendEval, BIG_LOAD, ensureJobset, openRunBuilds, upsertBuilds, type BuildRecord, type EvalRecord } from '../../db/src/queries/index.ts';
 import { describeEachDriver } from '../support/db.ts';
 import { startHarness } from '../support/collector.ts';
-import { GeneratedHydra } from '../hydra-sim/index.ts';
+import { GeneratedHydra } from '@zhf/sim';
 
 class RolledBack extends Error {}
 

@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { queryRows } from '../../db/src/index.ts';
 import { trendWeeks, trendWeeksEach } from '../../db/src/queries/index.ts';
 import { isoWeekOf, nextWeek, weekRange } from '../../apps/collector/src/pure/week.ts';
-import { GeneratedHydra } from '../hydra-sim/index.ts';
+import { GeneratedHydra } from '@zhf/sim';
 import { startHarness } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
 

@@ -12,7 +12,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { loadConfig } from '../../apps/collector/src/config.ts';
 import { silentLogger } from '../../apps/collector/src/log.ts';
 import { createRuntime, type Runtime } from '../../apps/collector/src/runtime.ts';
-import { startHydraSim, type RunningHydraSim } from '../hydra-sim/index.ts';
+import { startHydraSim, type RunningHydraSim } from '@zhf/sim';
 import { scenario } from './scenario.ts';
 
 export { A, X, scenario } from './scenario.ts';

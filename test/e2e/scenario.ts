@@ -1,6 +1,6 @@
 // The e2e history: small, exact, and placed in the current ISO week so the fix list has rows.
 import { isoWeekOf, weekRange } from '../../apps/collector/src/pure/week.ts';
-import { ScriptedHydra } from '../hydra-sim/index.ts';
+import { ScriptedHydra } from '@zhf/sim';
 
 export const X = 'x86_64-linux';
 export const A = 'aarch64-linux';

@@ -7,7 +7,7 @@ import {
   formatPreflightText, loadPreflightJobs, NotFound, preflightChangedPaths, preflightEvals, preflightRoutes, type PreflightResult,
 } from '../../apps/collector/src/preflight/index.ts';
 import { computePreflight, findRebuilds } from '../../apps/collector/src/pure/preflight.ts';
-import { GeneratedHydra, SYSTEMS } from '../hydra-sim/index.ts';
+import { GeneratedHydra, SYSTEMS } from '@zhf/sim';
 import { startHarness } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
 

@@ -4,7 +4,7 @@ import cron from 'node-cron';
 import { afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { queryRows, type Database } from '../../db/src/index.ts';
 import { createRoundupTick, getRoundup, PART_BREAK, roundupRoutes, weekToFreeze } from '../../apps/collector/src/roundup/index.ts';
-import { ScriptedHydra } from '../hydra-sim/index.ts';
+import { ScriptedHydra } from '@zhf/sim';
 import { startHarness } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
 

@@ -2,7 +2,7 @@ import type { Database } from '../../db/src/index.ts';
 import { evalContext, evalJobRows, type JobRow } from '../../db/src/queries/index.ts';
 import { HydraClient, type HydraClientOptions } from '../../apps/collector/src/hydra/client.ts';
 import { Collector, type CollectorOptions } from '../../apps/collector/src/sync.ts';
-import { ScriptedHydra, startHydraSim, type HydraSimOptions, type RunningHydraSim, type DataSource } from '../hydra-sim/index.ts';
+import { ScriptedHydra, startHydraSim, type HydraSimOptions, type RunningHydraSim, type DataSource } from '@zhf/sim';
 
 export interface Harness {
   sim: RunningHydraSim;

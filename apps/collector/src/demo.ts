@@ -1,4 +1,4 @@
-import { GeneratedHydra, startHydraSim } from '../../../test/hydra-sim/index.ts';
+import { GeneratedHydra, startHydraSim } from '@zhf/sim';
 import type { Logger } from './log.ts';
 
 /**

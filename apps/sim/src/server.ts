@@ -12,7 +12,7 @@
 import type { ServerResponse } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
-import { serveLocal } from '../support/http.ts';
+import { serveLocal } from './serve-local.ts';
 import { type HydraData, type SimBuild, type SimEval, prng } from './model.ts';
 
 // ---------- options ----------

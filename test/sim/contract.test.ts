@@ -2,7 +2,7 @@
 // (/work/shared/hydra-samples) and HYDRA-API.md.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { GeneratedHydra, ScriptedHydra, startHydraSim, type RunningHydraSim } from './index.ts';
+import { GeneratedHydra, ScriptedHydra, startHydraSim, type RunningHydraSim } from '@zhf/sim';
 
 const SAMPLES = '/work/shared/hydra-samples';
 const sample = (p: string) => JSON.parse(readFileSync(`${SAMPLES}/${p}`, 'utf8'));

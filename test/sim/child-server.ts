@@ -2,8 +2,8 @@
  * Runs a generated Hydra in its own process so a test can measure the server's memory honestly.
  * argv: jobsPerEval evals. Sends { url, evalId } once listening, then { mem } samples every 50 ms.
  */
-import { GeneratedHydra } from './generator.ts';
-import { startHydraSim } from './server.ts';
+import { GeneratedHydra } from '@zhf/sim';
+import { startHydraSim } from '@zhf/sim';
 
 const jobs = Number(process.argv[2] ?? 250_000);
 const evals = Number(process.argv[3] ?? 2);

@@ -3,3 +3,4 @@ export * from './model.ts';
 export * from './script.ts';
 export * from './generator.ts';
 export * from './server.ts';
+export * from './serve-local.ts';

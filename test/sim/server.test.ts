@@ -1,7 +1,7 @@
 // Protects: the simulator's behaviour that clients are tested against: clock, restarts,
 // re-pointing, paging, content negotiation, errors, rate limit, counters and every fault kind.
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { ScriptedHydra, startHydraSim, type RunningHydraSim } from './index.ts';
+import { ScriptedHydra, startHydraSim, type RunningHydraSim } from '@zhf/sim';
 
 const T0 = Date.UTC(2026, 10, 2) / 1000;
 const H = { accept: 'application/json' };

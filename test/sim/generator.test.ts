@@ -1,7 +1,7 @@
 // Protects: the generated history is deterministic, internally consistent (what the server
 // serves equals the ground truth), follows the clock, and scales to 250k jobs x 100 evals.
 import { expect, test } from 'vitest';
-import { GeneratedHydra, outcomeOf } from './index.ts';
+import { GeneratedHydra, outcomeOf } from '@zhf/sim';
 
 test('same seed, same history; another seed, another history', () => {
   const a = new GeneratedHydra({ jobsPerEval: 500, evals: 10, seed: 5 });
