@@ -204,8 +204,7 @@ export function parseStepDerivation(html: string): string | null {
  * empty lines. Scans from the end, so a long log is not split whole.
  */
 export function tailLines(text: string, n: number): string[] {
-  if (!(n >= 1)) return [];
-  const count = Math.floor(n);
+  const count = Math.floor(n); // NaN or below 1: the loop below adds nothing
   let end = text.length;
   while (end > 0 && (text[end - 1] === '\n' || text[end - 1] === '\r')) end--;
   if (end === 0) return [];
