@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // apps/dashboard (SvelteKit's plugin resolves paths from the working directory).
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'db/**/*.test.ts', 'apps/collector/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'db/**/*.test.ts', 'apps/collector/**/*.test.ts', 'apps/zhf/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { mountExtraRoutes, UPLOAD_PATHS } from '../../apps/collector/src/api-extra.ts';
+import { mountExtraRoutes, UPLOAD_PATHS } from '../../apps/dashboard/src/lib/server/api/extra.ts';
 import { freezeRoundup } from '../../apps/collector/src/roundup/build.ts';
 import { createApp, NotFound } from '../../apps/dashboard/src/lib/server/api/index.ts';
 import { describeEachDriver } from '../support/db.ts';

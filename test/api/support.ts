@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { loadConfig } from '../../apps/collector/src/config.ts';
+import { loadConfig } from '../../apps/zhf/src/config.ts';
 import { createApp, type ApiDeps } from '../../apps/dashboard/src/lib/server/api/index.ts';
 import { queryRows, type Database } from '../../db/src/index.ts';
 import { ScriptedHydra, type EvalHandle } from '@zhf/sim';

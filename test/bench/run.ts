@@ -18,7 +18,7 @@ import { evalContext, refreshEvalStats } from '../../db/src/queries/index.ts';
 import { collectorFor } from './collector.ts';
 import { recomputeBreakages } from '../../apps/collector/src/verdicts/recompute.ts';
 import { preflightEvals } from '../../apps/collector/src/preflight/index.ts';
-import { loadConfig } from '../../apps/collector/src/config.ts';
+import { loadConfig } from '../../apps/zhf/src/config.ts';
 import { createLogger } from '../../apps/collector/src/log.ts';
 import { isoWeekOf } from '../../apps/collector/src/pure/week.ts';
 
@@ -300,7 +300,7 @@ async function main() {
 
     // 6. API latency, in process (no network): p95 of 50 requests after warm-up.
     const { createApp } = await import('../../apps/dashboard/src/lib/server/api/index.ts');
-    const { mountExtraRoutes, UPLOAD_PATHS } = await import('../../apps/collector/src/api-extra.ts');
+    const { mountExtraRoutes, UPLOAD_PATHS } = await import('../../apps/dashboard/src/lib/server/api/extra.ts');
     const config = { ...loadConfig({ ZHF_JOBSETS: 'nixpkgs/unstable,nixpkgs/staging-next', HYDRA_URL: child.url, DATABASE_URL: main.url }) };
     const app = createApp({ database: main.database, config }, { extraRoutes: (api) => mountExtraRoutes(api, { database: main.database, config }), largeBodyPaths: UPLOAD_PATHS });
     const week = isoWeekOf(new Date(child.main.at(-1)!.timestamp * 1000));
@@ -343,8 +343,8 @@ async function main() {
     }
 
     // 8. The dashboard: the fix list page server-side, then 64 connections for 20 s.
-    const { createRuntime } = await import('../../apps/collector/src/runtime.ts');
-    const { startServer } = await import('../../apps/collector/src/server.ts');
+    const { createRuntime } = await import('../../apps/zhf/src/runtime.ts');
+    const { startServer } = await import('../../apps/zhf/src/server.ts');
     const rt = await createRuntime(config, log);
     const server = await startServer(rt, { port: 0, host: '127.0.0.1' });
     try {

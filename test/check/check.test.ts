@@ -4,7 +4,8 @@
 
 import { beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../apps/dashboard/src/lib/server/api/index.ts';
-import { checkPackages, checkReport, checkRoutes, formatCheckText, type CheckResult } from '../../apps/collector/src/check/index.ts';
+import { checkPackages, checkReport, formatCheckText, type CheckResult } from '../../apps/collector/src/check/index.ts';
+import { checkRoutes } from '../../apps/dashboard/src/lib/server/api/routes/check.ts';
 import { claimBreakage, listBreakages, upsertDevUser } from '../../db/src/queries/index.ts';
 import { newSim, startHarness } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';

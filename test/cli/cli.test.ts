@@ -7,7 +7,7 @@ import { isoWeekOf } from '../../apps/collector/src/pure/week.ts';
 import { startHydraSim, type RunningHydraSim } from '@zhf/sim';
 import { newSim } from '../support/collector.ts';
 
-const zhf = join(import.meta.dirname, '../../apps/collector/bin/zhf.js');
+const zhf = join(import.meta.dirname, '../../apps/zhf/bin/zhf.js');
 const X = 'x86_64-linux';
 const D = 'aarch64-darwin';
 

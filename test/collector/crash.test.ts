@@ -10,7 +10,7 @@ import { GeneratedHydra, startHydraSim } from '@zhf/sim';
 import { startHarness } from '../support/collector.ts';
 import { drivers } from '../support/db.ts';
 
-const zhf = join(import.meta.dirname, '../../apps/collector/bin/zhf.js');
+const zhf = join(import.meta.dirname, '../../apps/zhf/bin/zhf.js');
 
 /** Everything a sync decides, in a comparable form. */
 async function snapshot(database: Database) {

@@ -3,7 +3,7 @@ import { categoriesOf, newSim, startHarness } from '../support/collector.ts';
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { Database } from '../../db/src/index.ts';
 import { openTestDatabase } from '../support/db.ts';
-import { loadConfig } from '../../apps/collector/src/config.ts';
+import { loadConfig } from '../../apps/zhf/src/config.ts';
 import { GeneratedHydra } from '@zhf/sim';
 
 const T0 = Date.UTC(2026, 10, 16) / 1000;

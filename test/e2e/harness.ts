@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { loadConfig } from '../../apps/collector/src/config.ts';
+import { loadConfig } from '../../apps/zhf/src/config.ts';
 import { silentLogger } from '../../apps/collector/src/log.ts';
-import { createRuntime, type Runtime } from '../../apps/collector/src/runtime.ts';
+import { createRuntime, type Runtime } from '../../apps/zhf/src/runtime.ts';
 import { startHydraSim, type RunningHydraSim } from '@zhf/sim';
 import { scenario } from './scenario.ts';
 
@@ -61,7 +61,7 @@ export interface Running {
 export async function startApp(): Promise<Running> {
   const facts = scenario();
   // Imported here so a missing server module fails this suite with its own message.
-  const { startServer } = await import('../../apps/collector/src/server.ts');
+  const { startServer } = await import('../../apps/zhf/src/server.ts');
   const sim = await startHydraSim(facts.sim, { rateLimit: false });
   const dataDir = mkdtempSync(join(tmpdir(), 'zhf-e2e-'));
   const config = loadConfig({

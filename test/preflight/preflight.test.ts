@@ -4,8 +4,9 @@ import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/src/index.ts';
 import { preflightRebuildRows } from '../../db/src/queries/index.ts';
 import {
-  formatPreflightText, loadPreflightJobs, NotFound, preflightChangedPaths, preflightEvals, preflightRoutes, type PreflightResult,
+  formatPreflightText, loadPreflightJobs, NotFound, preflightChangedPaths, preflightEvals, type PreflightResult,
 } from '../../apps/collector/src/preflight/index.ts';
+import { preflightRoutes } from '../../apps/dashboard/src/lib/server/api/routes/preflight.ts';
 import { computePreflight, findRebuilds } from '../../apps/collector/src/pure/preflight.ts';
 import { GeneratedHydra, SYSTEMS } from '@zhf/sim';
 import { startHarness } from '../support/collector.ts';

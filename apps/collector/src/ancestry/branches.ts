@@ -1,6 +1,6 @@
 // Which tracked jobsets follow a nixpkgs branch: where a pull request merged into that branch lands.
 
-import { Unprocessable } from './errors.ts';
+import { Unprocessable } from '../errors.ts';
 
 /** Jobsets that evaluate `branch`, most specific first. */
 export function jobsetsFollowing(branch: string): string[] {

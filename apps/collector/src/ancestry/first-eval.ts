@@ -2,7 +2,7 @@
 
 import type { Db } from '@zhf/db';
 import { checkJobset, jobsetEvalRevisions, type CheckJobset, type EvalRevision } from '@zhf/db/queries';
-import { Invalid, NotFound, UnknownCommit } from './errors.ts';
+import { Invalid, NotFound, UnknownCommit } from '../errors.ts';
 import type { AncestryOracle } from './oracle.ts';
 
 export interface FirstEval extends EvalRevision {

@@ -1,7 +1,7 @@
 // Ancestry from a local nixpkgs clone (ZHF_NIXPKGS_GIT): `git merge-base --is-ancestor`.
 
 import { execFile } from 'node:child_process';
-import { Upstream } from './errors.ts';
+import { Upstream } from '../errors.ts';
 import type { AncestryOracle } from './oracle.ts';
 
 const SHA = /^[0-9a-f]{4,40}$/i;

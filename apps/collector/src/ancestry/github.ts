@@ -3,7 +3,7 @@
 // rate limits: an exhausted primary limit waits for its reset when that is near, a secondary
 // limit honours retry-after, and anything longer becomes an Upstream error saying when.
 
-import { NotFound, Unprocessable, Upstream } from './errors.ts';
+import { NotFound, Unprocessable, Upstream } from '../errors.ts';
 import type { AncestryOracle } from './oracle.ts';
 
 export interface GithubOptions {

@@ -5,7 +5,7 @@ export { githubOracle, githubGet, resolvePullRequest, type GithubOptions, type G
 export { gitOracle } from './git.ts';
 export { firstEvalContaining, jobsetOrThrow, type FirstEval } from './first-eval.ts';
 export { jobsetsFollowing, jobsetForBranch } from './branches.ts';
-export { NotMerged, UnknownCommit, Unprocessable } from './errors.ts';
+export { NotMerged, UnknownCommit, Unprocessable } from '../errors.ts';
 
 import { gitOracle } from './git.ts';
 import { githubOracle } from './github.ts';

@@ -4,7 +4,7 @@
 import type { Db } from '@zhf/db';
 import { breakagesCovering, commitRange, evalContext, evalJobRows, type CoveringBreakage, type JobRow } from '@zhf/db/queries';
 import type { AncestryOracle } from '../ancestry/oracle.ts';
-import { NotFound } from '../ancestry/errors.ts';
+import { NotFound } from '../errors.ts';
 import type { ChangedPaths } from '../pure/changed-paths.ts';
 import { packageOf } from '../pure/preflight.ts';
 import { parseChangedPathsInput } from '../preflight/run.ts';

@@ -5,7 +5,7 @@
 import type { Db } from '@zhf/db';
 import { breakagesCovering, evalContext, evalJobRows, type CoveringBreakage, type JobRow } from '@zhf/db/queries';
 import { jobsetOrThrow } from '../ancestry/first-eval.ts';
-import { Invalid, NotFound } from '../ancestry/errors.ts';
+import { Invalid, NotFound } from '../errors.ts';
 import { parseReviewReport, type ReviewStatus } from '../pure/review-report.ts';
 import { CHECKED_STATUSES, hydraStateOf, verdictOf, type CheckVerdict, type HydraState } from './classify.ts';
 

@@ -1,5 +1,5 @@
-// Mass-rebuild preflight (SPEC section 6): loaders, the text report and the HTTP routes.
-export { ApiError, Invalid, NotFound, PayloadTooLarge, apiErrorBody, type ApiErrorCode } from './errors.ts';
+// Mass-rebuild preflight (SPEC section 6): loaders and the text report.
+export { Invalid, NotFound } from '../errors.ts';
 export {
   loadPreflightJobs,
   preflightChangedPaths,
@@ -10,4 +10,3 @@ export {
   type PreflightResult,
 } from './run.ts';
 export { formatPreflightText } from './format.ts';
-export { preflightRoutes, PREFLIGHT_DEFAULT_LIST_LIMIT, PREFLIGHT_MAX_BODY, type PreflightRouteDeps } from './routes.ts';

@@ -5,7 +5,7 @@ import type { Db } from '@zhf/db';
 import { newestEvalOfJobset, preflightEvalRef, preflightJobRows, preflightRebuildRows, type PreflightEvalRef } from '@zhf/db/queries';
 import { parseChangedPaths, type ChangedPaths } from '../pure/changed-paths.ts';
 import { computePreflightFromChangedPaths, computePreflightFromRebuilds, type PreflightJob, type PreflightReport } from '../pure/preflight.ts';
-import { Invalid, NotFound } from './errors.ts';
+import { Invalid, NotFound } from '../errors.ts';
 
 export type { PreflightEvalRef };
 

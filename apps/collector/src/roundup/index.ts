@@ -1,4 +1,4 @@
-// The weekly zero-failures roundup (SPEC section 7): building, freezing, the schedule's tick and the HTTP routes.
+// The weekly zero-failures roundup (SPEC section 7): building, freezing and the schedule's tick.
 export {
   buildRoundup,
   freezeDueRoundups,
@@ -14,4 +14,3 @@ export {
   type RoundupQuery,
 } from './build.ts';
 export { createRoundupTick, type RoundupTickDeps } from './tick.ts';
-export { roundupRoutes, type RoundupRouteDeps } from './routes.ts';

@@ -1,6 +1,6 @@
 /**
  * The running process's shared parts, set by the zhf server before it loads SvelteKit's
- * handler (apps/collector/src/server.ts). Pages reach data only through the API, in
+ * handler (apps/zhf/src/server.ts). Pages reach data only through the API, in
  * process: `api(path)` is an in-memory request to the Hono app, no network hop.
  */
 export interface AppContext {

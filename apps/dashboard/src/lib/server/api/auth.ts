@@ -6,7 +6,7 @@ import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import type { Database } from '@zhf/db';
 import { deleteSession, insertSession, sessionByHash, upsertDevUser, upsertGithubUser, type UserRow } from '@zhf/db/queries';
-import { ApiError, Forbidden, Invalid, NotFound, Unauthorized, Upstream } from './errors.ts';
+import { DomainError, Forbidden, Invalid, NotFound, Unauthorized, Upstream } from './errors.ts';
 import type { ApiConfig, ApiEnv } from './types.ts';
 import { readBody, wantsJson } from './util.ts';
 
@@ -177,7 +177,7 @@ export function authRoutes(): Hono<ApiEnv> {
       if (!res.ok) throw new Upstream(`GitHub token endpoint answered ${res.status}`);
       tokenRes = githubToken.parse(await res.json());
     } catch (e) {
-      if (e instanceof ApiError) throw e;
+      if (e instanceof DomainError) throw e;
       throw new Upstream(`GitHub token exchange failed: ${e instanceof Error ? e.message : String(e)}`);
     }
     // GitHub reports a bad code, secret or redirect with HTTP 200 and an `error` field.
@@ -192,7 +192,7 @@ export function authRoutes(): Hono<ApiEnv> {
       if (!res.ok) throw new Upstream(`GitHub /user answered ${res.status}`);
       gh = githubUser.parse(await res.json());
     } catch (e) {
-      if (e instanceof ApiError) throw e;
+      if (e instanceof DomainError) throw e;
       throw new Upstream(`GitHub /user failed: ${e instanceof Error ? e.message : String(e)}`);
     }
     const user = await upsertGithubUser(database.db, { githubId: gh.id, login: gh.login, name: gh.name ?? null, avatarUrl: gh.avatar_url ?? null });

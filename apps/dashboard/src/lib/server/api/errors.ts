@@ -2,39 +2,34 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
+import { DomainError, Invalid } from '@zhf/collector/errors';
 
-/** The API's error vocabulary: every failure a client sees is one of these, as `{error: {code, message}}`. */
-export class ApiError extends Error {
-  constructor(readonly status: ContentfulStatusCode, readonly code: string, message: string, readonly extra: Record<string, unknown> = {}) {
-    super(message);
-  }
+// The services' domain errors (the collector's), plus the ones only HTTP raises. Each carries a
+// code; the one `onError` below answers it with the status ERROR_STATUS gives that code.
+
+export { Conflict, DomainError, ERROR_STATUS, Invalid, NotFound, NotMerged, UnknownCommit, Unprocessable, Upstream, type ErrorCode } from '@zhf/collector/errors';
+
+export class Forbidden extends DomainError {
+  constructor(message: string, extra: Record<string, unknown> = {}) { super('forbidden', message, extra); }
 }
-export class NotFound extends ApiError {
-  constructor(message: string) { super(404, 'not_found', message); }
+export class Unauthorized extends DomainError {
+  constructor(message = 'sign in first') { super('unauthorized', message); }
 }
-export class Invalid extends ApiError {
-  constructor(message: string) { super(400, 'invalid', message); }
+/** A request body over the limit of its path. */
+export class PayloadTooLarge extends DomainError {
+  constructor(maxBytes: number) { super('payload_too_large', `request body over ${maxBytes} bytes`); }
 }
-export class Conflict extends ApiError {
-  constructor(message: string, extra: Record<string, unknown> = {}) { super(409, 'conflict', message, extra); }
-}
-export class Forbidden extends ApiError {
-  constructor(message: string, extra: Record<string, unknown> = {}) { super(403, 'forbidden', message, extra); }
-}
-export class Unauthorized extends ApiError {
-  constructor(message = 'sign in first') { super(401, 'unauthorized', message); }
-}
-export class Upstream extends ApiError {
-  constructor(message: string) { super(502, 'upstream', message); }
+export class UnsupportedMediaType extends DomainError {
+  constructor(message: string) { super('unsupported_media_type', message); }
 }
 
 export function errorBody(code: string, message: string, extra: Record<string, unknown> = {}) {
   return { error: { code, message }, ...extra };
 }
 
-/** Hono's `onError`: known errors keep their status; anything else is logged and answered 500 without details. */
+/** The API's one `onError`: a domain error answers its code's status; anything else is logged and answered 500 without details. */
 export function onError(err: Error, c: Context): Response {
-  if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, err.extra), err.status);
+  if (err instanceof DomainError) return c.json(errorBody(err.code, err.message, err.extra), err.status);
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
     const code = status === 413 ? 'too_large' : status === 401 ? 'unauthorized' : status === 404 ? 'not_found' : status < 500 ? 'invalid' : 'internal';

@@ -11,7 +11,7 @@ import { trendRoutes } from './routes/trends.ts';
 import type { ApiDeps, ApiEnv } from './types.ts';
 
 export { getSessionUser, isMaintainer, requireUser, checkCsrf, SESSION_COOKIE, type SessionUser } from './auth.ts';
-export { ApiError, Conflict, Forbidden, Invalid, NotFound, Unauthorized, Upstream, errorBody, parseOr400 } from './errors.ts';
+export { Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized, Upstream, errorBody, parseOr400 } from './errors.ts';
 export { openApiDocument } from './openapi.ts';
 export { readBody, v, encodeCursor, decodeCursor, limitSchema, idString } from './util.ts';
 export type { ApiConfig, ApiDeps, ApiEnv, ApiMetrics } from './types.ts';

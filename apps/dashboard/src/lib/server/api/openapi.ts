@@ -92,7 +92,7 @@ const schemas: Record<string, Schema> = {
     jobsets: { type: 'array', items: obj({ jobset: str, lastSyncOkAt: ntime, ageSeconds: nint, lastError: nstr }) },
   }),
   Me: obj({ user: nullable(obj({ login: str, name: nstr, avatarUrl: nstr, maintainer: bool })), csrf: nstr }),
-  // ---- feature routes mounted by the collector (apps/collector/src/api-extra.ts) ----
+  // ---- feature routes mounted by the collector (apps/dashboard/src/lib/server/api/extra.ts) ----
   /** The active claim of a breakage, as the check and broken-by answers carry it. */
   ClaimRef: obj({ by: str, prUrl: nstr }),
   PreflightEvalRef: obj({ id: int, jobset: str, revision: nstr, timestamp: time }),

@@ -1,9 +1,17 @@
-import type { Config } from '@zhf/collector/config';
 import type { Database } from '@zhf/db';
 import type { SessionUser } from './auth.ts';
 
-/** The configuration the API reads: a subset of the collector's `Config`, so a full one fits. */
-export type ApiConfig = Pick<Config, 'hydraUrl' | 'jobsets' | 'publicUrl' | 'github' | 'devLogin' | 'maintainers'>;
+/** The configuration the API reads (zhf's whole configuration fits). */
+export interface ApiConfig {
+  hydraUrl: string;
+  jobsets: string[];
+  publicUrl: string | null;
+  github: { clientId: string | null; clientSecret: string | null; token: string | null; url: string; apiUrl: string };
+  devLogin: boolean;
+  maintainers: string[];
+  /** A local nixpkgs clone for commit ancestry (the check routes); GitHub when unset. */
+  nixpkgsGit?: string | null;
+}
 
 export interface ApiMetrics {
   /** Hydra requests so far, keyed `endpoint status` (HydraClient's `stats.requests`). */

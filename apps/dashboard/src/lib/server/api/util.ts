@@ -2,7 +2,7 @@ import { zValidator } from '@hono/zod-validator';
 import type { Context } from 'hono';
 import type { ValidationTargets } from 'hono';
 import { z } from 'zod';
-import { ApiError, describeIssues, Invalid, parseOr400 } from './errors.ts';
+import { describeIssues, Invalid, parseOr400, UnsupportedMediaType } from './errors.ts';
 import type { ApiEnv } from './types.ts';
 
 /** zValidator with the default hook replaced: a failure is our 400 `invalid`, never a raw zod error. */
@@ -80,7 +80,7 @@ export async function readBody<S extends z.ZodType>(c: Context<ApiEnv>, schema: 
       } else if (/^application\/x-www-form-urlencoded/i.test(ct)) {
         raw = Object.fromEntries(new URLSearchParams(text));
       } else {
-        throw new ApiError(415, 'unsupported_media_type', 'send application/json or a form');
+        throw new UnsupportedMediaType('send application/json or a form');
       }
     }
   }

@@ -1,8 +1,8 @@
 import { openDatabase, type Database } from '@zhf/db';
 import type { Config } from './config.ts';
-import { HydraClient } from './hydra/client.ts';
-import { createLogger, type Logger } from './log.ts';
-import { Collector } from './sync.ts';
+import { HydraClient } from '@zhf/collector/hydra/client';
+import { createLogger, type Logger } from '@zhf/collector/log';
+import { Collector } from '@zhf/collector/sync';
 
 /** The parts every command shares, built once from the validated configuration. */
 export interface Runtime {

@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.ts';
-import { createLogger } from './log.ts';
+import { createLogger } from '@zhf/collector/log';
 import { createProgress } from './progress.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
 import { Scheduler } from './scheduler.ts';
@@ -82,7 +82,7 @@ async function serveForever(config: Config, opts: { collector: boolean; onReady?
   rt.log.info(`dashboard and API listening`, { url: server.url });
   const scheduler = new Scheduler(rt.log);
   if (opts.collector) {
-    const { createRoundupTick } = await import('./roundup/index.ts');
+    const { createRoundupTick } = await import('@zhf/collector/roundup/index');
     const syncJob = {
       name: 'sync',
       cron: config.syncCron,
@@ -188,7 +188,7 @@ async function preflight(config: Config, rest: string[]): Promise<number> {
   const { values } = args(rest, {
     base: { type: 'string' }, candidate: { type: 'string' }, jobset: { type: 'string' }, 'changed-paths': { type: 'string' }, json: { type: 'boolean' },
   });
-  const pf = await import('./preflight/index.ts');
+  const pf = await import('@zhf/collector/preflight/index');
   const rt = await createRuntime(config);
   try {
     let report;
@@ -209,11 +209,11 @@ async function preflight(config: Config, rest: string[]): Promise<number> {
 
 async function roundup(config: Config, rest: string[]): Promise<number> {
   const { values } = args(rest, { week: { type: 'string' }, jobset: { type: 'string' }, freeze: { type: 'boolean' } });
-  const { isoWeekOf, parseWeek } = await import('./pure/week.ts');
+  const { isoWeekOf, parseWeek } = await import('@zhf/collector/pure/week');
   const week = values.week ? parseWeek(values.week) : isoWeekOf(new Date());
   if (!week) throw new UsageError(`--week must look like 2026-W48, got ${JSON.stringify(values.week)}`);
   const [jobset] = jobsetArg(config, values.jobset);
-  const ru = await import('./roundup/index.ts');
+  const ru = await import('@zhf/collector/roundup/index');
   const rt = await createRuntime(config);
   try {
     const input = { jobset: jobset!, week, hydraUrl: config.hydraUrl, dashboardUrl: config.publicUrl, now: new Date() };
@@ -233,7 +233,7 @@ async function roundup(config: Config, rest: string[]): Promise<number> {
 async function check(config: Config, rest: string[]): Promise<number> {
   const { values, positionals } = args(rest, { jobset: { type: 'string' }, json: { type: 'boolean' }, system: { type: 'string' } }, true);
   if (positionals.length !== 1) throw new UsageError('check needs exactly one report.json path');
-  const ck = await import('./check/index.ts');
+  const ck = await import('@zhf/collector/check/index');
   const rt = await createRuntime(config);
   try {
     const result = await ck.checkReport(rt.database.db, {

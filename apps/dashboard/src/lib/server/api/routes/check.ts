@@ -10,17 +10,12 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { Database } from '@zhf/db';
 import { failingFeedHead, failingJobsOfEval } from '@zhf/db/queries';
-import { errorBody, onError } from '../../../dashboard/src/lib/server/api/errors.ts';
-import { readBody } from '../../../dashboard/src/lib/server/api/util.ts';
-import type { ApiEnv } from '../../../dashboard/src/lib/server/api/types.ts';
-import { jobsetForBranch } from '../ancestry/branches.ts';
-import { Invalid, NotFound, NotMerged, Upstream } from '../ancestry/errors.ts';
-import { firstEvalContaining, jobsetOrThrow } from '../ancestry/first-eval.ts';
-import { resolvePullRequest } from '../ancestry/github.ts';
-import { oracleFromConfig } from '../ancestry/index.ts';
-import type { AncestryOracle } from '../ancestry/oracle.ts';
-import { brokenBy, parseChangedPathsInput, type BrokenByResult } from './broken-by.ts';
-import { checkPackages, checkReport } from './run.ts';
+import { readBody } from '../util.ts';
+import type { ApiEnv } from '../types.ts';
+import { firstEvalContaining, jobsetForBranch, jobsetOrThrow, oracleFromConfig, resolvePullRequest, type AncestryOracle } from '@zhf/collector/ancestry/index';
+import { brokenBy, parseChangedPathsInput, type BrokenByResult } from '@zhf/collector/check/broken-by';
+import { checkPackages, checkReport } from '@zhf/collector/check/run';
+import { errorBody, Invalid, NotFound, NotMerged, onError, Upstream } from '../errors.ts';
 
 export interface CheckRouteDeps {
   database: Pick<Database, 'db'>;

@@ -1,5 +1,5 @@
 import { GeneratedHydra, startHydraSim } from '@zhf/sim';
-import type { Logger } from './log.ts';
+import type { Logger } from '@zhf/collector/log';
 
 /**
  * The built-in simulated Hydra of `zhf demo`: a seeded nixpkgs-like history whose newest

@@ -1,5 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Logger } from './log.ts';
+import type { Logger } from '@zhf/collector/log';
 
 export interface Job {
   name: string;

@@ -3,9 +3,9 @@
 
 import { Hono } from 'hono';
 import type { Database } from '@zhf/db';
-import { apiErrorBody, Invalid, NotFound } from '../preflight/errors.ts';
-import { parseWeek } from '../pure/week.ts';
-import { getRoundup } from './build.ts';
+import { getRoundup } from '@zhf/collector/roundup/build';
+import { parseWeek } from '@zhf/collector/pure/week';
+import { Invalid, NotFound, onError } from '../errors.ts';
 
 export interface RoundupRouteDeps {
   database: Pick<Database, 'db'>;
@@ -21,11 +21,7 @@ export interface RoundupRouteDeps {
  */
 export function roundupRoutes(deps: RoundupRouteDeps) {
   return new Hono()
-    .onError((err, c) => {
-      const mapped = apiErrorBody(err);
-      if (mapped) return c.json(mapped.body, mapped.status);
-      throw err;
-    })
+    .onError(onError)
     .get('/:week', async (c) => {
       const raw = c.req.param('week');
       const markdown = raw.endsWith('.md');

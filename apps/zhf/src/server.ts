@@ -4,9 +4,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
-import { createApp, getSessionUser, SESSION_COOKIE } from '../../dashboard/src/lib/server/api/index.ts';
-import { setContext } from '../../dashboard/src/lib/server/context.ts';
-import { mountExtraRoutes, UPLOAD_PATHS } from './api-extra.ts';
+import { mountExtraRoutes, UPLOAD_PATHS } from '@zhf/dashboard/src/lib/server/api/extra.ts';
+import { createApp, getSessionUser, SESSION_COOKIE } from '@zhf/dashboard/src/lib/server/api/index.ts';
+import { setContext } from '@zhf/dashboard/src/lib/server/context.ts';
 import { PageCache } from './page-cache.ts';
 import type { Runtime } from './runtime.ts';
 

@@ -3,8 +3,8 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Database } from '@zhf/db';
-import { apiErrorBody, Invalid } from './errors.ts';
-import { preflightChangedPaths, preflightEvals, truncatePreflightLists, type PreflightResult } from './run.ts';
+import { preflightChangedPaths, preflightEvals, truncatePreflightLists, type PreflightResult } from '@zhf/collector/preflight/run';
+import { Invalid, onError } from '../errors.ts';
 
 /** Uploads of changed-paths.json above this are refused with 413. */
 export const PREFLIGHT_MAX_BODY = 5 * 1024 * 1024;
@@ -25,11 +25,7 @@ export interface PreflightRouteDeps {
 export function preflightRoutes(deps: PreflightRouteDeps) {
   const db = () => deps.database.db;
   return new Hono()
-    .onError((err, c) => {
-      const mapped = apiErrorBody(err);
-      if (mapped) return c.json(mapped.body, mapped.status);
-      throw err;
-    })
+    .onError(onError)
     .get('/', async (c) => {
       const base = evalIdParam(c.req.query('base'), 'base');
       const candidate = evalIdParam(c.req.query('candidate'), 'candidate');
