@@ -1,17 +1,13 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
 import { recountOutcomes } from './ingest.ts';
-import { hasVerdictSql, kindSql, outcomeSql } from './sql-fragments.ts';
-
-export const CATEGORIES = [
-  'new_failure', 'still_failing', 'fixed', 'still_succeeding', 'new_job_failing', 'new_job',
-  'failing', 'succeeding', 'pending', 'infra', 'removed',
-] as const;
-export type Category = (typeof CATEGORIES)[number];
-export type Outcome = 'success' | 'failure' | 'pending' | 'infra';
+import {
+  CATEGORIES, CONTINUING_CATEGORIES, categorySql, continuingCategory, hasVerdictSql, kindSql, outcomeOfCategory, outcomeSql,
+  type Category, type Outcome,
+} from '../verdict/index.ts';
 
 /** Categories that can only occur where a job's run starts (a new build or a new job). */
-const RUN_START_ONLY = new Set<Category>(['new_failure', 'fixed', 'new_job', 'new_job_failing', 'failing', 'succeeding']);
+const RUN_START_ONLY = new Set<Category>(CATEGORIES.filter((c) => c !== 'removed' && !CONTINUING_CATEGORIES.has(c)));
 
 export interface EvalContext {
   id: number;
@@ -80,19 +76,13 @@ export interface RawRow {
  * rows. Membership is a range lookup on runs; only rows starting a run (or without a
  * verdict) need the lateral search for a baseline, so a steady eval stays cheap.
  */
-/** The outcome a row must have to fall in a category (removed rows aside). */
-const OUTCOME_OF: Record<Exclude<Category, 'removed'>, Outcome> = {
-  new_failure: 'failure', still_failing: 'failure', new_job_failing: 'failure', failing: 'failure',
-  fixed: 'success', still_succeeding: 'success', new_job: 'success', succeeding: 'success', pending: 'pending', infra: 'infra',
-};
-
 /**
  * What filters allow deciding before any baseline is looked up: the outcomes the requested
  * categories need, the systems, and whether `removed` rows can match at all.
  */
 function prefilter(f: JobRowFilters): { outcomes: Outcome[] | null; systems: string[] | null; removed: boolean } {
   const cats = f.categories?.length ? f.categories : null;
-  let outcomes = cats ? [...new Set(cats.filter((c) => c !== 'removed').map((c) => OUTCOME_OF[c as Exclude<Category, 'removed'>]))] : null;
+  let outcomes = cats ? [...new Set(cats.filter((c) => c !== 'removed').map((c) => outcomeOfCategory(c as Exclude<Category, 'removed'>)))] : null;
   if (f.kinds?.length) outcomes = (outcomes ?? ['failure']).filter((o) => o === 'failure');
   return { outcomes, systems: f.systems?.length ? f.systems : null, removed: !cats || cats.includes('removed') };
 }
@@ -107,6 +97,8 @@ function rowsSql(ctx: EvalContext, onlyRunStarts: boolean, jobIds?: number[], f:
     pre.outcomes ? sql`and ${outcomeSql('b')} = any(${pgTextArray(pre.outcomes)}::text[])` : sql``,
     pre.systems ? sql`and j.system = any(${pgTextArray(pre.systems)}::text[])` : sql``,
   ], sql` `);
+  // A run continuing from an earlier eval is its own baseline; before the oldest eval nothing is known.
+  const baseline = sql`coalesce(base.outcome, case when m.first_eval_id < ${E} then m.outcome else ${sql.raw(E === ctx.oldestId ? "'unknown'" : "'none'")} end)`;
   const startFilter = onlyRunStarts ? sql`and ms.first_eval_id = ${E} ${scope}` : sql`and ms.first_eval_id <= ${E} and (ms.last_eval_id is null or ms.last_eval_id >= ${E}) ${scope}`;
   const removed = P === null || !pre.removed ? sql`` : sql`
     union all
@@ -118,16 +110,7 @@ function rowsSql(ctx: EvalContext, onlyRunStarts: boolean, jobIds?: number[], f:
   return sql`
     select job, system, category, build_id, status, outcome, kind, base_eval_id, base_build_id, base_outcome, base_revision from (
       select m.job, m.system, m.build_id, m.status, m.outcome, m.kind,
-        case
-          when m.outcome = 'pending' then 'pending'
-          when m.outcome = 'infra' then 'infra'
-          when m.first_eval_id < ${E} then (case when m.outcome = 'success' then 'still_succeeding' else 'still_failing' end)
-          when base.outcome is null then (case
-            when ${E} = ${ctx.oldestId} then (case when m.outcome = 'success' then 'succeeding' else 'failing' end)
-            else (case when m.outcome = 'success' then 'new_job' else 'new_job_failing' end) end)
-          when m.outcome = 'success' then (case when base.outcome = 'success' then 'still_succeeding' else 'fixed' end)
-          else (case when base.outcome = 'success' then 'new_failure' else 'still_failing' end)
-        end as category,
+        ${categorySql(sql`m.outcome`, baseline)} as category,
         case when m.first_eval_id < ${E} and m.outcome in ('success', 'failure') then ${P}::bigint else base.eval_id end as base_eval_id,
         case when m.first_eval_id < ${E} and m.outcome in ('success', 'failure') then m.build_id else base.build_id end as base_build_id,
         case when m.first_eval_id < ${E} and m.outcome in ('success', 'failure') then m.outcome else base.outcome end as base_outcome,
@@ -304,8 +287,6 @@ export interface EvalCounts {
   pending: number;
 }
 
-const CONTINUING: Record<Outcome, Category> = { success: 'still_succeeding', failure: 'still_failing', pending: 'pending', infra: 'infra' };
-
 /**
  * Category counts of an eval without scanning all its members: rows that start a run (and
  * `removed` rows) are categorised one by one; every other member kept the build it had in
@@ -336,7 +317,7 @@ export async function computeEvalCounts(db: Db, ctx: EvalContext): Promise<EvalC
     const h = continuing.get(key(r.system, r.outcome, r.kind));
     if (h) h.n -= n;
   }
-  for (const h of continuing.values()) add(CONTINUING[h.outcome], h.system, (h.kind || null) as 'direct' | 'dependency' | null, h.n);
+  for (const h of continuing.values()) add(continuingCategory(h.outcome), h.system, (h.kind || null) as 'direct' | 'dependency' | null, h.n);
 
   const counts: Partial<Record<Category, number>> = {};
   const countsBySystem: Record<string, Partial<Record<Category, number>>> = {};
