@@ -56,3 +56,9 @@ export function statusLabel(code: number | null): string {
   if (code === null) return 'queued or building';
   return STATUSES.find((s) => s.code === code)?.label ?? `unknown status ${code}`;
 }
+
+/** The baseline a build on the other side of a comparison gives (null: the job has no build there). */
+export function comparedBaseline(outcome: Outcome | null): Baseline {
+  if (outcome === null) return 'none';
+  return isVerdict(outcome) ? outcome : 'unknown';
+}
