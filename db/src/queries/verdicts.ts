@@ -248,14 +248,15 @@ export async function pageOfSource(db: Db, ctx: EvalContext, source: SQL, f: Job
   return { items, total, nextCursor: rows.length > limit ? items[items.length - 1]!.job : null };
 }
 
-/** Rows of the eval matching category/system/kind filters, from its stored breakdown (refreshed if stale). */
+/**
+ * Rows of the eval matching category/system/kind filters, from its stored breakdown. A read
+ * never writes: stats are stored at ingest, and missing or stale ones are computed, not saved.
+ */
 async function breakdownTotal(db: Db, ctx: EvalContext, f: JobRowFilters): Promise<number> {
-  let [row] = await queryRows<{ breakdown: unknown; stale: boolean }>(db, sql`select breakdown, stale from eval_stats where eval_id = ${ctx.id}`);
-  if (!row || row.stale) {
-    await refreshEvalStats(db, ctx.jobsetId, [ctx.id]);
-    [row] = await queryRows<{ breakdown: unknown; stale: boolean }>(db, sql`select breakdown, stale from eval_stats where eval_id = ${ctx.id}`);
-  }
-  const cells = (typeof row!.breakdown === 'string' ? JSON.parse(row!.breakdown) : row!.breakdown) as EvalCounts['breakdown'];
+  const [row] = await queryRows<{ breakdown: unknown; stale: boolean }>(db, sql`select breakdown, stale from eval_stats where eval_id = ${ctx.id}`);
+  const cells = row && !row.stale
+    ? (typeof row.breakdown === 'string' ? JSON.parse(row.breakdown) : row.breakdown) as EvalCounts['breakdown']
+    : (await computeEvalCounts(db, ctx)).breakdown;
   return cells
     .filter((x) => (!f.categories?.length || f.categories.includes(x.c)) && (!f.systems?.length || f.systems.includes(x.s))
       && (!f.kinds?.length || (x.k !== null && f.kinds.includes(x.k))))
@@ -287,15 +288,26 @@ export interface EvalCounts {
   pending: number;
 }
 
+type Cell = EvalCounts['breakdown'][number];
+
+async function hasOutcomes(db: Db, evalId: number): Promise<boolean> {
+  const [has] = await queryRows<{ ok: boolean }>(db, sql`select exists (select 1 from eval_outcomes where eval_id = ${evalId}) as ok`);
+  return !!has?.ok;
+}
+
 /**
  * Category counts of an eval without scanning all its members: rows that start a run (and
  * `removed` rows) are categorised one by one; every other member kept the build it had in
  * the previous eval, so its category follows from its outcome alone, and those are counted
- * from the eval's outcome histogram (eval_outcomes) minus the run starts.
+ * from the eval's outcome histogram (eval_outcomes) minus the run starts. Read-only: an eval
+ * without a histogram is counted by a scan of its rows.
  */
 export async function computeEvalCounts(db: Db, ctx: EvalContext): Promise<EvalCounts> {
-  const [has] = await queryRows<{ ok: boolean }>(db, sql`select exists (select 1 from eval_outcomes where eval_id = ${ctx.id}) as ok`);
-  if (!has?.ok) await recountOutcomes(db, ctx.jobsetId, ctx.id);
+  if (!(await hasOutcomes(db, ctx.id))) {
+    const scanned = await queryRows<{ c: Category; s: string; k: Cell['k']; n: string }>(db, sql`
+      select category as c, system as s, kind as k, count(*) as n from (${rowsSql(ctx, false)}) r group by 1, 2, 3`);
+    return countsOf(scanned.map((r) => ({ ...r, n: Number(r.n) })));
+  }
   const starts = await queryRows<{ system: string; category: Category; outcome: Outcome; kind: 'direct' | 'dependency' | null; n: string }>(db, sql`
     select system, category, outcome, kind, count(*) as n from (${rowsSql(ctx, true)}) r group by 1, 2, 3, 4`);
   const histogram = await queryRows<{ system: string; outcome: Outcome; kind: string; n: number }>(db, sql`
@@ -318,11 +330,15 @@ export async function computeEvalCounts(db: Db, ctx: EvalContext): Promise<EvalC
     if (h) h.n -= n;
   }
   for (const h of continuing.values()) add(continuingCategory(h.outcome), h.system, (h.kind || null) as 'direct' | 'dependency' | null, h.n);
+  return countsOf([...cells.values()]);
+}
 
+/** An eval's counts from its (category, system, kind) cells. */
+function countsOf(cells: Cell[]): EvalCounts {
   const counts: Partial<Record<Category, number>> = {};
   const countsBySystem: Record<string, Partial<Record<Category, number>>> = {};
   const failingByKind = { direct: 0, dependency: 0 };
-  const breakdown = [...cells.values()].filter((c) => c.n !== 0).sort((a, b) => a.c.localeCompare(b.c) || a.s.localeCompare(b.s) || String(a.k).localeCompare(String(b.k)));
+  const breakdown = cells.filter((c) => c.n !== 0).sort((a, b) => a.c.localeCompare(b.c) || a.s.localeCompare(b.s) || String(a.k).localeCompare(String(b.k)));
   for (const { c, s, k, n } of breakdown) {
     counts[c] = (counts[c] ?? 0) + n;
     const sys = (countsBySystem[s] ??= {});
@@ -347,6 +363,8 @@ export async function refreshEvalStats(db: Db, jobsetId: number, evalIds?: numbe
   for (const id of ids) {
     const ctx = await evalContext(db, id);
     if (!ctx) continue;
+    // Repairs a missing histogram first, so this eval and later ones count incrementally.
+    if (!(await hasOutcomes(db, id))) await recountOutcomes(db, jobsetId, id);
     const c = await computeEvalCounts(db, ctx);
     await db.execute(sql`
       insert into eval_stats (eval_id, counts, counts_by_system, failing_by_kind, breakdown, pending, stale, computed_at)
