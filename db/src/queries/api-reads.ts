@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { jsonParam, queryRows, type Db } from '../client.ts';
 import { isoTime } from './api-breakages.ts';
-import { kindSql, outcomeSql } from './sql-fragments.ts';
-import { commitRange, refreshEvalStats, type Category, type Outcome, type Page } from './verdicts.ts';
+import { kindSql, outcomeSql, type Category, type Outcome } from '../verdict/index.ts';
+import { commitRange, refreshEvalStats, type Page } from './verdicts.ts';
 
 export interface JobsetRef {
   id: number;

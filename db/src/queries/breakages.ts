@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { jsonParam, queryRows, type Db } from '../client.ts';
-import { idArray, outcomeSql, kindSql } from './sql-fragments.ts';
+import { outcomeSql, kindSql } from '../verdict/index.ts';
+import { idArray } from './sql-fragments.ts';
 
 export interface JobRunRow {
   job_id: number;

@@ -5,7 +5,8 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
 import { CLAIM_TTL_MS, isoTime, type BreakageState } from './api-breakages.ts';
-import { kindSql, outcomeSql, runInEvalSql } from './sql-fragments.ts';
+import { kindSql, outcomeSql } from '../verdict/index.ts';
+import { runInEvalSql } from './sql-fragments.ts';
 import { pgTextArray } from './verdicts.ts';
 
 export interface CheckJobset {

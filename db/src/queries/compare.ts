@@ -1,10 +1,29 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
-import { kindSql, outcomeSql, runInEvalSql } from './sql-fragments.ts';
-import { filterSql, pageOfSource, toRow, type Category, type EvalContext, type JobRow, type JobRowFilters, type Page, type RawRow } from './verdicts.ts';
+import { categorySql, comparedBaselineSql, CONTINUING_CATEGORIES, kindSql, outcomeSql } from '../verdict/index.ts';
+import { runInEvalSql } from './sql-fragments.ts';
+import { filterSql, pageOfSource, toRow, type EvalContext, type JobRow, type JobRowFilters, type Page, type RawRow } from './verdicts.ts';
 
-/** Categories a job whose build is the same in both evals can have (its run covers both). */
-const SAME_BUILD_CATEGORIES = new Set<Category>(['still_succeeding', 'still_failing', 'pending', 'infra']);
+/**
+ * RawRow columns from pairs `x` of (a_*, o_*) columns: the build of each job in the eval shown
+ * (a, null when the job is not in it) and in the eval compared with (o). A baseline build
+ * without a verdict counts as no baseline.
+ */
+function pairRows(x: SQL, other: EvalContext): SQL {
+  const based = sql`a_build_id is not null and o_outcome in ('success', 'failure')`;
+  return sql`
+    select job, system,
+      ${categorySql(sql`a_outcome`, comparedBaselineSql(sql`o_outcome`, sql`o_build_id is not null`))} as category,
+      coalesce(a_build_id, o_build_id) as build_id,
+      case when a_build_id is null then o_status else a_status end as status,
+      coalesce(a_outcome, o_outcome) as outcome,
+      case when a_build_id is null then o_kind else a_kind end as kind,
+      case when ${based} then ${other.id}::bigint end as base_eval_id,
+      case when ${based} then o_build_id end as base_build_id,
+      case when ${based} then o_outcome end as base_outcome,
+      case when ${based} then ${other.revision}::text end as base_revision
+    from (${x}) x`;
+}
 
 /**
  * Rows of eval `ctx` against any other eval `other` of the same jobset as the baseline: a
@@ -44,26 +63,7 @@ export async function compareJobRows(db: Db, ctx: EvalContext, other: EvalContex
     ${runOf('ro', O)}
     left join builds ba on ba.id = ra.build_id
     left join builds bo on bo.id = ro.build_id`;
-  const rowOf = (x: SQL) => sql`
-    select job, system,
-      case
-        when a_build_id is null then 'removed'
-        when a_outcome = 'pending' then 'pending'
-        when a_outcome = 'infra' then 'infra'
-        when o_build_id is null then (case when a_outcome = 'success' then 'new_job' else 'new_job_failing' end)
-        when o_outcome not in ('success', 'failure') then (case when a_outcome = 'success' then 'succeeding' else 'failing' end)
-        when a_outcome = 'success' then (case when o_outcome = 'success' then 'still_succeeding' else 'fixed' end)
-        else (case when o_outcome = 'success' then 'new_failure' else 'still_failing' end)
-      end as category,
-      coalesce(a_build_id, o_build_id) as build_id,
-      case when a_build_id is null then o_status else a_status end as status,
-      coalesce(a_outcome, o_outcome) as outcome,
-      case when a_build_id is null then o_kind else a_kind end as kind,
-      case when a_build_id is not null and o_outcome in ('success', 'failure') then ${O}::bigint end as base_eval_id,
-      case when a_build_id is not null and o_outcome in ('success', 'failure') then o_build_id end as base_build_id,
-      case when a_build_id is not null and o_outcome in ('success', 'failure') then o_outcome end as base_outcome,
-      case when a_build_id is not null and o_outcome in ('success', 'failure') then ${other.revision}::text end as base_revision
-    from (${x}) x`;
+  const rowOf = (x: SQL) => pairRows(x, other);
 
   let rows: RawRow[];
   let total: number;
@@ -107,7 +107,7 @@ export async function compareJobRows(db: Db, ctx: EvalContext, other: EvalContex
       join jobs j on j.id = c.job_id
       left join builds ba on ba.id = c.a_build
       left join builds bo on bo.id = c.o_build`;
-    const withSame = !f.categories?.length || f.categories.some((c) => SAME_BUILD_CATEGORIES.has(c));
+    const withSame = !f.categories?.length || f.categories.some((c) => CONTINUING_CATEGORIES.has(c));
     const same = sql`
       select j.name as job, j.system,
         b.id as a_build_id, b.status as a_status, ${outcomeSql('b')} as a_outcome, ${kindSql('b')} as a_kind,
@@ -136,26 +136,11 @@ async function crossJobsetRows(db: Db, ctx: EvalContext, other: EvalContext, f: 
     select ms.job_id, b.id as build_id, b.status, ${outcomeSql('b')} as outcome, ${kindSql('b')} as kind
     from memberships ms join builds b on b.id = ms.build_id
     where ${runInEvalSql('ms', e.jobsetId, e.id)}`;
-  const source = sql`
+  const source = pairRows(sql`
     select j.name as job, j.system,
-      case
-        when a.job_id is null then 'removed'
-        when a.outcome = 'pending' then 'pending'
-        when a.outcome = 'infra' then 'infra'
-        when o.job_id is null then (case when a.outcome = 'success' then 'new_job' else 'new_job_failing' end)
-        when o.outcome not in ('success', 'failure') then (case when a.outcome = 'success' then 'succeeding' else 'failing' end)
-        when a.outcome = 'success' then (case when o.outcome = 'success' then 'still_succeeding' else 'fixed' end)
-        else (case when o.outcome = 'success' then 'new_failure' else 'still_failing' end)
-      end as category,
-      coalesce(a.build_id, o.build_id) as build_id,
-      case when a.job_id is null then o.status else a.status end as status,
-      coalesce(a.outcome, o.outcome) as outcome,
-      case when a.job_id is null then o.kind else a.kind end as kind,
-      case when a.job_id is not null and o.outcome in ('success', 'failure') then ${other.id}::bigint end as base_eval_id,
-      case when a.job_id is not null and o.outcome in ('success', 'failure') then o.build_id end as base_build_id,
-      case when a.job_id is not null and o.outcome in ('success', 'failure') then o.outcome end as base_outcome,
-      case when a.job_id is not null and o.outcome in ('success', 'failure') then ${other.revision}::text end as base_revision
+      a.build_id as a_build_id, a.status as a_status, a.outcome as a_outcome, a.kind as a_kind,
+      o.build_id as o_build_id, o.status as o_status, o.outcome as o_outcome, o.kind as o_kind
     from (${member(ctx)}) a full join (${member(other)}) o on o.job_id = a.job_id
-    join jobs j on j.id = coalesce(a.job_id, o.job_id)`;
+    join jobs j on j.id = coalesce(a.job_id, o.job_id)`, other);
   return pageOfSource(db, ctx, source, f, cursor, limit);
 }

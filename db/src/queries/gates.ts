@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { jsonParam, queryRows, type Db } from '../client.ts';
-import { idArray, kindSql, outcomeSql, runInEvalSql } from './sql-fragments.ts';
+import { kindSql, outcomeSql } from '../verdict/index.ts';
+import { idArray, runInEvalSql } from './sql-fragments.ts';
 
 /** Aggregate jobs that gate a channel: `tested` (NixOS channels) and `unstable` (nixpkgs-unstable). */
 export const GATE_JOBS = ['tested', 'unstable'];

@@ -3,6 +3,7 @@ export * from './verdicts.ts';
 export * from './compare.ts';
 export * from './breakages.ts';
 export * from './sql-fragments.ts';
+export { CATEGORIES, type Category, type Outcome } from '../verdict/index.ts';
 export type { Db, Database } from '../client.ts';
 export * from './preflight.ts';
 export * from './roundups.ts';

@@ -1,7 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { copyArray, copyField, copyRows, jsonParam, queryRows, writeCount, type Db } from '../client.ts';
 import { evals, jobsets } from '../schema/index.ts';
-import { failedSql, isFailedBuild, idArray, intArray, kindSql, outcomeSql } from './sql-fragments.ts';
+import { failedSql, isFailedBuild, kindSql, outcomeSql } from '../verdict/index.ts';
+import { idArray, intArray } from './sql-fragments.ts';
 
 export interface BuildRecord {
   id: number;

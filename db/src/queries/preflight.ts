@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
-import { kindSql, outcomeSql, runInEvalSql } from './sql-fragments.ts';
+import { kindSql, outcomeSql } from '../verdict/index.ts';
+import { runInEvalSql } from './sql-fragments.ts';
 
 /** An eval as the preflight names it. */
 export interface PreflightEvalRef {

@@ -1,17 +1,13 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
 import { recountOutcomes } from './ingest.ts';
-import { hasVerdictSql, kindSql, outcomeSql } from './sql-fragments.ts';
-
-export const CATEGORIES = [
-  'new_failure', 'still_failing', 'fixed', 'still_succeeding', 'new_job_failing', 'new_job',
-  'failing', 'succeeding', 'pending', 'infra', 'removed',
-] as const;
-export type Category = (typeof CATEGORIES)[number];
-export type Outcome = 'success' | 'failure' | 'pending' | 'infra';
+import {
+  CATEGORIES, CONTINUING_CATEGORIES, categorySql, continuingCategory, hasVerdictSql, kindSql, outcomeOfCategory, outcomeSql,
+  type Category, type Outcome,
+} from '../verdict/index.ts';
 
 /** Categories that can only occur where a job's run starts (a new build or a new job). */
-const RUN_START_ONLY = new Set<Category>(['new_failure', 'fixed', 'new_job', 'new_job_failing', 'failing', 'succeeding']);
+const RUN_START_ONLY = new Set<Category>(CATEGORIES.filter((c) => c !== 'removed' && !CONTINUING_CATEGORIES.has(c)));
 
 export interface EvalContext {
   id: number;
@@ -80,19 +76,13 @@ export interface RawRow {
  * rows. Membership is a range lookup on runs; only rows starting a run (or without a
  * verdict) need the lateral search for a baseline, so a steady eval stays cheap.
  */
-/** The outcome a row must have to fall in a category (removed rows aside). */
-const OUTCOME_OF: Record<Exclude<Category, 'removed'>, Outcome> = {
-  new_failure: 'failure', still_failing: 'failure', new_job_failing: 'failure', failing: 'failure',
-  fixed: 'success', still_succeeding: 'success', new_job: 'success', succeeding: 'success', pending: 'pending', infra: 'infra',
-};
-
 /**
  * What filters allow deciding before any baseline is looked up: the outcomes the requested
  * categories need, the systems, and whether `removed` rows can match at all.
  */
 function prefilter(f: JobRowFilters): { outcomes: Outcome[] | null; systems: string[] | null; removed: boolean } {
   const cats = f.categories?.length ? f.categories : null;
-  let outcomes = cats ? [...new Set(cats.filter((c) => c !== 'removed').map((c) => OUTCOME_OF[c as Exclude<Category, 'removed'>]))] : null;
+  let outcomes = cats ? [...new Set(cats.filter((c) => c !== 'removed').map((c) => outcomeOfCategory(c as Exclude<Category, 'removed'>)))] : null;
   if (f.kinds?.length) outcomes = (outcomes ?? ['failure']).filter((o) => o === 'failure');
   return { outcomes, systems: f.systems?.length ? f.systems : null, removed: !cats || cats.includes('removed') };
 }
@@ -107,6 +97,8 @@ function rowsSql(ctx: EvalContext, onlyRunStarts: boolean, jobIds?: number[], f:
     pre.outcomes ? sql`and ${outcomeSql('b')} = any(${pgTextArray(pre.outcomes)}::text[])` : sql``,
     pre.systems ? sql`and j.system = any(${pgTextArray(pre.systems)}::text[])` : sql``,
   ], sql` `);
+  // A run continuing from an earlier eval is its own baseline; before the oldest eval nothing is known.
+  const baseline = sql`coalesce(base.outcome, case when m.first_eval_id < ${E} then m.outcome else ${sql.raw(E === ctx.oldestId ? "'unknown'" : "'none'")} end)`;
   const startFilter = onlyRunStarts ? sql`and ms.first_eval_id = ${E} ${scope}` : sql`and ms.first_eval_id <= ${E} and (ms.last_eval_id is null or ms.last_eval_id >= ${E}) ${scope}`;
   const removed = P === null || !pre.removed ? sql`` : sql`
     union all
@@ -118,16 +110,7 @@ function rowsSql(ctx: EvalContext, onlyRunStarts: boolean, jobIds?: number[], f:
   return sql`
     select job, system, category, build_id, status, outcome, kind, base_eval_id, base_build_id, base_outcome, base_revision from (
       select m.job, m.system, m.build_id, m.status, m.outcome, m.kind,
-        case
-          when m.outcome = 'pending' then 'pending'
-          when m.outcome = 'infra' then 'infra'
-          when m.first_eval_id < ${E} then (case when m.outcome = 'success' then 'still_succeeding' else 'still_failing' end)
-          when base.outcome is null then (case
-            when ${E} = ${ctx.oldestId} then (case when m.outcome = 'success' then 'succeeding' else 'failing' end)
-            else (case when m.outcome = 'success' then 'new_job' else 'new_job_failing' end) end)
-          when m.outcome = 'success' then (case when base.outcome = 'success' then 'still_succeeding' else 'fixed' end)
-          else (case when base.outcome = 'success' then 'new_failure' else 'still_failing' end)
-        end as category,
+        ${categorySql(sql`m.outcome`, baseline)} as category,
         case when m.first_eval_id < ${E} and m.outcome in ('success', 'failure') then ${P}::bigint else base.eval_id end as base_eval_id,
         case when m.first_eval_id < ${E} and m.outcome in ('success', 'failure') then m.build_id else base.build_id end as base_build_id,
         case when m.first_eval_id < ${E} and m.outcome in ('success', 'failure') then m.outcome else base.outcome end as base_outcome,
@@ -265,14 +248,15 @@ export async function pageOfSource(db: Db, ctx: EvalContext, source: SQL, f: Job
   return { items, total, nextCursor: rows.length > limit ? items[items.length - 1]!.job : null };
 }
 
-/** Rows of the eval matching category/system/kind filters, from its stored breakdown (refreshed if stale). */
+/**
+ * Rows of the eval matching category/system/kind filters, from its stored breakdown. A read
+ * never writes: stats are stored at ingest, and missing or stale ones are computed, not saved.
+ */
 async function breakdownTotal(db: Db, ctx: EvalContext, f: JobRowFilters): Promise<number> {
-  let [row] = await queryRows<{ breakdown: unknown; stale: boolean }>(db, sql`select breakdown, stale from eval_stats where eval_id = ${ctx.id}`);
-  if (!row || row.stale) {
-    await refreshEvalStats(db, ctx.jobsetId, [ctx.id]);
-    [row] = await queryRows<{ breakdown: unknown; stale: boolean }>(db, sql`select breakdown, stale from eval_stats where eval_id = ${ctx.id}`);
-  }
-  const cells = (typeof row!.breakdown === 'string' ? JSON.parse(row!.breakdown) : row!.breakdown) as EvalCounts['breakdown'];
+  const [row] = await queryRows<{ breakdown: unknown; stale: boolean }>(db, sql`select breakdown, stale from eval_stats where eval_id = ${ctx.id}`);
+  const cells = row && !row.stale
+    ? (typeof row.breakdown === 'string' ? JSON.parse(row.breakdown) : row.breakdown) as EvalCounts['breakdown']
+    : (await computeEvalCounts(db, ctx)).breakdown;
   return cells
     .filter((x) => (!f.categories?.length || f.categories.includes(x.c)) && (!f.systems?.length || f.systems.includes(x.s))
       && (!f.kinds?.length || (x.k !== null && f.kinds.includes(x.k))))
@@ -304,17 +288,26 @@ export interface EvalCounts {
   pending: number;
 }
 
-const CONTINUING: Record<Outcome, Category> = { success: 'still_succeeding', failure: 'still_failing', pending: 'pending', infra: 'infra' };
+type Cell = EvalCounts['breakdown'][number];
+
+async function hasOutcomes(db: Db, evalId: number): Promise<boolean> {
+  const [has] = await queryRows<{ ok: boolean }>(db, sql`select exists (select 1 from eval_outcomes where eval_id = ${evalId}) as ok`);
+  return !!has?.ok;
+}
 
 /**
  * Category counts of an eval without scanning all its members: rows that start a run (and
  * `removed` rows) are categorised one by one; every other member kept the build it had in
  * the previous eval, so its category follows from its outcome alone, and those are counted
- * from the eval's outcome histogram (eval_outcomes) minus the run starts.
+ * from the eval's outcome histogram (eval_outcomes) minus the run starts. Read-only: an eval
+ * without a histogram is counted by a scan of its rows.
  */
 export async function computeEvalCounts(db: Db, ctx: EvalContext): Promise<EvalCounts> {
-  const [has] = await queryRows<{ ok: boolean }>(db, sql`select exists (select 1 from eval_outcomes where eval_id = ${ctx.id}) as ok`);
-  if (!has?.ok) await recountOutcomes(db, ctx.jobsetId, ctx.id);
+  if (!(await hasOutcomes(db, ctx.id))) {
+    const scanned = await queryRows<{ c: Category; s: string; k: Cell['k']; n: string }>(db, sql`
+      select category as c, system as s, kind as k, count(*) as n from (${rowsSql(ctx, false)}) r group by 1, 2, 3`);
+    return countsOf(scanned.map((r) => ({ ...r, n: Number(r.n) })));
+  }
   const starts = await queryRows<{ system: string; category: Category; outcome: Outcome; kind: 'direct' | 'dependency' | null; n: string }>(db, sql`
     select system, category, outcome, kind, count(*) as n from (${rowsSql(ctx, true)}) r group by 1, 2, 3, 4`);
   const histogram = await queryRows<{ system: string; outcome: Outcome; kind: string; n: number }>(db, sql`
@@ -336,12 +329,16 @@ export async function computeEvalCounts(db: Db, ctx: EvalContext): Promise<EvalC
     const h = continuing.get(key(r.system, r.outcome, r.kind));
     if (h) h.n -= n;
   }
-  for (const h of continuing.values()) add(CONTINUING[h.outcome], h.system, (h.kind || null) as 'direct' | 'dependency' | null, h.n);
+  for (const h of continuing.values()) add(continuingCategory(h.outcome), h.system, (h.kind || null) as 'direct' | 'dependency' | null, h.n);
+  return countsOf([...cells.values()]);
+}
 
+/** An eval's counts from its (category, system, kind) cells. */
+function countsOf(cells: Cell[]): EvalCounts {
   const counts: Partial<Record<Category, number>> = {};
   const countsBySystem: Record<string, Partial<Record<Category, number>>> = {};
   const failingByKind = { direct: 0, dependency: 0 };
-  const breakdown = [...cells.values()].filter((c) => c.n !== 0).sort((a, b) => a.c.localeCompare(b.c) || a.s.localeCompare(b.s) || String(a.k).localeCompare(String(b.k)));
+  const breakdown = cells.filter((c) => c.n !== 0).sort((a, b) => a.c.localeCompare(b.c) || a.s.localeCompare(b.s) || String(a.k).localeCompare(String(b.k)));
   for (const { c, s, k, n } of breakdown) {
     counts[c] = (counts[c] ?? 0) + n;
     const sys = (countsBySystem[s] ??= {});
@@ -366,6 +363,8 @@ export async function refreshEvalStats(db: Db, jobsetId: number, evalIds?: numbe
   for (const id of ids) {
     const ctx = await evalContext(db, id);
     if (!ctx) continue;
+    // Repairs a missing histogram first, so this eval and later ones count incrementally.
+    if (!(await hasOutcomes(db, id))) await recountOutcomes(db, jobsetId, id);
     const c = await computeEvalCounts(db, ctx);
     await db.execute(sql`
       insert into eval_stats (eval_id, counts, counts_by_system, failing_by_kind, breakdown, pending, stale, computed_at)

@@ -1,7 +1,7 @@
 // The collector's decisions: pure functions of their inputs, no I/O, no clock.
 
 export { isoWeekOf, nextWeek, parseWeek, previousWeek, weekRange, weeksInYear } from './week.ts';
-export { outcomeOf, STATUS_LABELS, statusLabel, type Classified, type FailureKind, type Outcome } from './outcome.ts';
+export { outcomeOf, statusLabel, type Classified, type FailureKind, type Outcome } from '@zhf/db/verdict';
 export { rebuildLabels, type Kernel } from './labels.ts';
 export type { ParseResult } from './parsing.ts';
 export { parseChangedPaths, type AttrDiff, type ChangedPaths } from './changed-paths.ts';

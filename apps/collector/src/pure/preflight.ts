@@ -3,7 +3,7 @@
 
 import type { ChangedPaths } from './changed-paths.ts';
 import { rebuildLabels, type Kernel } from './labels.ts';
-import type { FailureKind, Outcome } from './outcome.ts';
+import type { FailureKind, Outcome } from '@zhf/db/verdict';
 
 export interface PreflightJob {
   job: string;

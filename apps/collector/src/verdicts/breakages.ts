@@ -3,8 +3,7 @@
  * one build held across consecutive evals) and the jobset's ordered evals.
  */
 import type { BreakageUpsert } from '@zhf/db/queries';
-
-export type Outcome = 'success' | 'failure' | 'pending' | 'infra';
+import type { FailureKind, Outcome } from '@zhf/db/verdict';
 
 export interface RunInput {
   buildId: number;
@@ -12,7 +11,7 @@ export interface RunInput {
   /** null: the run reaches the newest ingested eval. */
   lastEvalId: number | null;
   outcome: Outcome;
-  kind: 'direct' | 'dependency' | null;
+  kind: FailureKind | null;
   status: number | null;
   drvpath: string;
   seenSuccess: boolean;
