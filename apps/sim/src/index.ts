@@ -5,3 +5,4 @@ export * from './generator.ts';
 export * from './server.ts';
 export * from './serve-local.ts';
 export * from './build-page-html.ts';
+export * from './instance.ts';

@@ -157,6 +157,8 @@ export interface HydraData {
   maxBuildId(): number;
   /** Unfinished builds at now(); if absent the server scans ids downward from maxBuildId(). */
   unfinishedBuildIds?(): Iterable<number>;
+  /** Unfinished builds with their priorities, cheaper than whole builds (the queue sorts on these). */
+  queued?(): Iterable<{ id: number; priority: number }>;
   /** New name of a renamed jobset (the server answers 301), if any. */
   renamedJobset?(project: string, name: string): string | undefined;
   /** The HTML build page's failed steps (dependency failures), if the model knows them. */

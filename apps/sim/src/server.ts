@@ -14,6 +14,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { serveLocal } from './serve-local.ts';
 import { type HydraData, type SimBuild, type SimEval, prng } from './model.ts';
+import { type OtherJobsetsOptions, withOtherJobsets } from './instance.ts';
 import { type BuildPageBuild, type StepPageStep, type StepStatusText, renderBuildPageHtml, renderStepPageHtml } from './build-page-html.ts';
 
 // ---------- options ----------
@@ -70,6 +71,8 @@ export interface HydraSimOptions {
   bulkList?: BulkListFaults;
   /** The filter answering HTML (off by default); changeable later through `config.filter`. */
   filter?: FilterOptions;
+  /** Other jobsets' builds filling the instance's queue (see instance.ts); off by default. */
+  otherJobsets?: OtherJobsetsOptions;
   /** Queries per request the cost model charges; defaults are `DEFAULT_COSTS` (read from Hydra's controllers). */
   costs?: Partial<QueryCosts>;
 }
@@ -580,7 +583,8 @@ function uaMatches(ua: string, patterns: (string | RegExp)[]): boolean {
 }
 
 export function createHydraSimApp(source: DataSource, opts: HydraSimOptions = {}): HydraSimApp {
-  const data: HydraData = 'data' in source && typeof (source as { data: unknown }).data === 'object' ? (source as { data: HydraData }).data : (source as HydraData);
+  const own: HydraData = 'data' in source && typeof (source as { data: unknown }).data === 'object' ? (source as { data: HydraData }).data : (source as HydraData);
+  const data: HydraData = opts.otherJobsets ? withOtherJobsets(source, opts.otherJobsets) : own;
   const seed = opts.seed ?? 0x5eed;
   const counters = new Counters();
   const faults = new Faults(prng(seed ^ 0xfa17));
@@ -607,7 +611,7 @@ export function createHydraSimApp(source: DataSource, opts: HydraSimOptions = {}
     return c.json(body);
   });
   app.get('/_sim/clock', (c) => {
-    const clock = data as HydraData & { advance?: (s: number) => void; setClock?: (t: number) => void };
+    const clock = source as { advance?: (s: number) => void; setClock?: (t: number) => void };
     const adv = c.req.query('advance');
     const set = c.req.query('set');
     if ((adv !== undefined && !/^-?[0-9]+$/.test(adv)) || (set !== undefined && !/^[0-9]+$/.test(set))) return c.json({ error: 'advance and set take whole seconds' }, 400);
@@ -948,10 +952,16 @@ export function createHydraSimApp(source: DataSource, opts: HydraSimOptions = {}
   route('/api/queue', (c, x) => {
     const nr = rowsParam(c.req.query('nr'));
     if (typeof nr !== 'number') return nr;
-    const ids = data.unfinishedBuildIds ? [...data.unfinishedBuildIds()] : scanIds(100_000);
-    const list = ids.map((id) => data.getBuild(id)).filter((b): b is SimBuild => !!b && b.finished === 0);
-    list.sort((a, b) => b.priority - a.priority || a.id - b.id);
-    const rows = list.slice(0, nr);
+    let rows: SimBuild[];
+    if (data.queued) {
+      const entries = [...data.queued()].sort((a, b) => b.priority - a.priority || a.id - b.id);
+      rows = entries.slice(0, nr).map((q) => data.getBuild(q.id)).filter((b): b is SimBuild => !!b && b.finished === 0);
+    } else {
+      const ids = data.unfinishedBuildIds ? [...data.unfinishedBuildIds()] : scanIds(100_000);
+      const list = ids.map((id) => data.getBuild(id)).filter((b): b is SimBuild => !!b && b.finished === 0);
+      list.sort((a, b) => b.priority - a.priority || a.id - b.id);
+      rows = list.slice(0, nr);
+    }
     x.charge(costs.apiList + costs.apiPerRow * rows.length, rows.length);
     return jsonOut(rows.map((b) => shortBuild(b, x.rng)));
   });
