@@ -56,7 +56,7 @@ export interface FilterOptions {
 }
 
 /** User agents iocaine answers with generated text on hydra.nixos.org (browser-like, generic, AI crawlers). */
-export const FILTERED_USER_AGENTS: (string | RegExp)[] = ['', /^Mozilla\//, 'Go-http-client', 'python-requests', 'curl/', 'GPTBot', 'ClaudeBot', 'CCBot', 'Bytespider', 'node', 'undici'];
+export const FILTERED_USER_AGENTS: (string | RegExp)[] = ['', /^Mozilla\//, 'Go-http-client', 'python-requests', 'curl/', 'GPTBot', 'ClaudeBot', 'CCBot', 'Bytespider', /^node$/, /^undici/];
 
 export interface HydraSimOptions {
   /** Per client IP; default { rps: 2, burst: 7 } like hydra.nixos.org; false lifts it. */
