@@ -51,6 +51,7 @@ import {
   type Outcome,
   type SimBuild,
   type SimBuildProduct,
+  type SimBuildSummary,
   type SimEval,
   type SimFailedStep,
   type SimJobset,
@@ -730,6 +731,23 @@ export class GeneratedHydra implements HydraData {
     };
   }
 
+  buildSummary(id: number): SimBuildSummary | undefined {
+    const loc = this.locate(id);
+    if (!loc || !this.evalVisible(loc.g)) return undefined;
+    const { g, r } = loc;
+    const tr = this.tracks[this.slotTrack[g]];
+    const i = this.changed[g][r];
+    const s = i >= this.universe ? this.aggregateState(g, r) : this.stateAt(g, r, this.clock);
+    return {
+      id, project: tr.project, jobset: tr.name, job: this.jobName(i), system: i >= this.universe ? 'x86_64-linux' : SYSTEMS[i & 3],
+      nixname: this.nixname(i), finished: s.finished, timestamp: tr.ts[this.slotK[g]], buildstatus: s.status, priority: 100,
+    };
+  }
+
+  *queued(): Generator<{ id: number; priority: number }> {
+    for (const id of this.unfinishedBuildIds()) yield { id, priority: 100 };
+  }
+
   private aggregateState(g: number, r: number): { finished: 0 | 1; status: number | null; start: number | null; stop: number | null } {
     let all = true, ok = true, stop = 0;
     for (const id of this.constituentsAt(g, r)) {
@@ -789,7 +807,15 @@ export class GeneratedHydra implements HydraData {
     return this.maxId;
   }
 
-  *unfinishedBuildIds(): Generator<number> {
+  private unfinishedCache: { clock: number; ids: number[] } | null = null;
+
+  /** Unfinished builds at now() (remembered for the current clock: the queue is asked often). */
+  unfinishedBuildIds(): number[] {
+    if (this.unfinishedCache?.clock !== this.clock) this.unfinishedCache = { clock: this.clock, ids: [...this.scanUnfinished()] };
+    return this.unfinishedCache.ids;
+  }
+
+  private *scanUnfinished(): Generator<number> {
     // Builds can be unfinished only for a bounded time after their eval (first run, restart, re-point).
     const horizon = this.clock - (this.opts.maxBuildSec + this.opts.restartDelaySec[1] + this.opts.repointDelaySec[1] + 3 * 3600 + this.maxGap);
     for (let g = 0; g < this.changed.length; g++) {

@@ -122,6 +122,7 @@ export function withOtherJobsets(source: HydraData | { data: HydraData }, opts: 
     evalIds: (p, j) => data.evalIds(p, j),
     getEval: (id) => data.getEval(id),
     getBuild: (id) => (isForeign(id) ? foreign(id) : data.getBuild(id)),
+    buildSummary: (id) => (isForeign(id) ? foreign(id) : data.buildSummary ? data.buildSummary(id) : data.getBuild(id)),
     buildState: (id) => {
       if (isForeign(id)) return foreign(id);
       return data.buildState ? data.buildState(id) : data.getBuild(id);

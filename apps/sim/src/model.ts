@@ -46,6 +46,9 @@ export interface SimBuild {
   buildmetrics: Record<string, SimBuildMetric>;
 }
 
+/** What API.pm's buildToHash reads of a build. */
+export type SimBuildSummary = Pick<SimBuild, 'id' | 'project' | 'jobset' | 'job' | 'system' | 'nixname' | 'finished' | 'timestamp' | 'buildstatus' | 'priority'>;
+
 export interface SimEvalInput {
   type: string;
   uri: string | null;
@@ -157,6 +160,8 @@ export interface HydraData {
   maxBuildId(): number;
   /** Unfinished builds at now(); if absent the server scans ids downward from maxBuildId(). */
   unfinishedBuildIds?(): Iterable<number>;
+  /** The fields of `/api/latestbuilds` and `/api/queue` rows, cheaper than the whole build. */
+  buildSummary?(id: number): SimBuildSummary | undefined;
   /** Unfinished builds with their priorities, cheaper than whole builds (the queue sorts on these). */
   queued?(): Iterable<{ id: number; priority: number }>;
   /** New name of a renamed jobset (the server answers 301), if any. */

@@ -13,7 +13,7 @@ import type { ServerResponse } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { serveLocal } from './serve-local.ts';
-import { type HydraData, type SimBuild, type SimEval, prng } from './model.ts';
+import { type HydraData, type SimBuild, type SimBuildSummary, type SimEval, prng } from './model.ts';
 import { type OtherJobsetsOptions, withOtherJobsets } from './instance.ts';
 import { type BuildPageBuild, type StepPageStep, type StepStatusText, renderBuildPageHtml, renderStepPageHtml } from './build-page-html.ts';
 
@@ -496,7 +496,7 @@ function evalString(e: SimEval, rng: Rng | null): string {
   return [...evalChunks(e, rng)].join('');
 }
 
-function shortBuild(b: SimBuild, rng: Rng | null): Record<string, unknown> {
+function shortBuild(b: SimBuildSummary, rng: Rng | null): Record<string, unknown> {
   // Hydra's buildToHash: buildstatus only when finished, priority only when not.
   const o: Record<string, unknown> = {
     id: b.id,
@@ -952,10 +952,10 @@ export function createHydraSimApp(source: DataSource, opts: HydraSimOptions = {}
   route('/api/queue', (c, x) => {
     const nr = rowsParam(c.req.query('nr'));
     if (typeof nr !== 'number') return nr;
-    let rows: SimBuild[];
+    let rows: SimBuildSummary[];
     if (data.queued) {
       const entries = [...data.queued()].sort((a, b) => b.priority - a.priority || a.id - b.id);
-      rows = entries.slice(0, nr).map((q) => data.getBuild(q.id)).filter((b): b is SimBuild => !!b && b.finished === 0);
+      rows = entries.slice(0, nr).map((q) => summary(q.id)).filter((b): b is SimBuildSummary => !!b && b.finished === 0);
     } else {
       const ids = data.unfinishedBuildIds ? [...data.unfinishedBuildIds()] : scanIds(100_000);
       const list = ids.map((id) => data.getBuild(id)).filter((b): b is SimBuild => !!b && b.finished === 0);
@@ -974,11 +974,11 @@ export function createHydraSimApp(source: DataSource, opts: HydraSimOptions = {}
     if (typeof nr !== 'number') return nr;
     const given = (v: string | undefined) => (v !== undefined && v !== '' ? v : undefined);
     const project = given(q.project), jobset = given(q.jobset), job = given(q.job), system = given(q.system);
-    const out: SimBuild[] = [];
+    const out: SimBuildSummary[] = [];
     const ids: Iterable<number> = data.buildIdsDescending ? data.buildIdsDescending() : scanDown(2_000_000);
     for (const id of ids) {
       if (out.length >= nr) break;
-      const b = data.getBuild(id);
+      const b = summary(id);
       if (!b || !b.finished) continue;
       if (project !== undefined && b.project !== project) continue;
       if (jobset !== undefined && b.jobset !== jobset) continue;
@@ -998,6 +998,10 @@ export function createHydraSimApp(source: DataSource, opts: HydraSimOptions = {}
     const out = notFound(json, 'Page not found.');
     return new Response(out.body as string, { status: 404, headers: out.headers });
   });
+
+  function summary(id: number): SimBuildSummary | undefined {
+    return data.buildSummary ? data.buildSummary(id) : data.getBuild(id);
+  }
 
   /** `nr` as DBIx::Class takes `rows`: required (else error() -> 500), a positive integer (else it throws -> 500). */
   function rowsParam(raw: string | undefined): number | Out {
