@@ -82,9 +82,9 @@ async function serveForever(config: Config, opts: { collector: boolean; onReady?
     if (err.code === 'EADDRINUSE') throw new UsageError(`port ${config.port} on ${config.host} is in use: stop what holds it or set PORT`);
     throw err;
   });
-  rt.log.info(`dashboard and API listening`, { url: server.url });
   // Other commands on this data directory go through this API (owner-api.ts).
   rt.database.dataDirLock?.advertise(server.url);
+  rt.log.info(`dashboard and API listening`, { url: server.url });
   const scheduler = new Scheduler(rt.log);
   if (opts.collector) {
     const { createRoundupTick } = await import('./roundup/index.ts');
