@@ -55,11 +55,12 @@ describe('one zhf process owns an embedded database directory', () => {
   const js = script.jobset('cli', 'owner');
   const report = join(dir, 'report.json');
   let week: string;
+  const evals: number[] = [];
 
   beforeAll(async () => {
-    script.eval(js, { jobs: { [`hello.${X}`]: 'success', [`curl.${X}`]: 'success' } });
+    evals.push(script.eval(js, { jobs: { [`hello.${X}`]: 'success', [`curl.${X}`]: 'success' } }).id);
     script.advance(6 * 3600);
-    script.eval(js, { jobs: { [`hello.${X}`]: 'failure', [`curl.${X}`]: 'reuse' } });
+    evals.push(script.eval(js, { jobs: { [`hello.${X}`]: 'failure', [`curl.${X}`]: 'reuse' } }).id);
     script.advance(3600);
     week = isoWeekOf(new Date((script.now() - 3600) * 1000));
     sim = await startHydraSim(script, { rateLimit: false });
@@ -116,6 +117,11 @@ describe('one zhf process owns an embedded database directory', () => {
     const r = await run(['roundup', '--week', week], env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`hello.${X}`);
+    expect(r.stderr).toContain('asking it');
+    const preflight = ['preflight', '--base', String(evals[0]), '--candidate', String(evals[1]), '--json'];
+    const pRemote = await run(preflight, env);
+    expect(pRemote.code, pRemote.stderr).toBe(0);
+    expect(pRemote.stderr).toContain('asking it');
     const unknown = await run(['roundup', '--week', week, '--jobset', 'cli/nope'], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('unknown jobset cli/nope');
@@ -150,7 +156,11 @@ describe('one zhf process owns an embedded database directory', () => {
     const alone = await run(['check', report, '--json'], env);
     expect(helloOf(alone)).toMatchObject({ breakage: { claim: { by: 'alice' } } });
     expect(alone.stderr).not.toContain('asking it');
-  }, 300_000);
+    // The same report as the server gave.
+    const pLocal = await run(preflight, env);
+    expect(pLocal.code, pLocal.stderr).toBe(0);
+    expect(JSON.parse(pRemote.stdout)).toEqual(JSON.parse(pLocal.stdout));
+  }, 480_000);
 
   it('freezing a week that has not ended needs --force, and says what it froze', async () => {
     const thisWeek = isoWeekOf(new Date());
