@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { is, sql as dsql, type SQL } from 'drizzle-orm';
@@ -8,6 +7,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres, PostgresJsSession } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
 import * as schema from './schema/index.ts';
 
 export type Schema = typeof schema;
@@ -19,6 +19,8 @@ export interface Database {
   driver: 'pglite' | 'postgres';
   /** Run `fn` holding a session-level lock named `key`; resolves `null` without running when it is held elsewhere. */
   tryWithLock<T>(key: string, fn: () => Promise<T>): Promise<T | null>;
+  /** PGlite on disk: this process's hold on the directory, for the whole time the database is open. */
+  dataDirLock?: DataDirLock;
   close(): Promise<void>;
 }
 
@@ -66,16 +68,25 @@ async function openPostgres(url: string, max: number): Promise<Database> {
 }
 
 async function openPglite(dataDir: string): Promise<Database> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const client = new PGlite(dataDir);
-  await client.waitReady;
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
-  await migratePglite(db as never, { migrationsFolder });
-  // PGlite is one connection in this process: an in-process lock set is the whole story.
+  // A PGlite directory has one owner across processes (see data-dir-lock.ts): throws DataDirBusyError.
+  const dataDirLock = dataDir.startsWith('memory://') ? undefined : acquireDataDirLock(dataDir);
+  let client: PGlite;
+  let db: Db;
+  try {
+    client = new PGlite(dataDir);
+    await client.waitReady;
+    db = drizzlePglite(client, { schema }) as unknown as Db;
+    await migratePglite(db as never, { migrationsFolder });
+  } catch (err) {
+    dataDirLock?.release();
+    throw err;
+  }
+  // The directory is this process's alone: an in-process lock set is the whole story.
   const held = new Set<string>();
   return {
     db,
     driver: 'pglite',
+    dataDirLock,
     async tryWithLock(key, fn) {
       if (held.has(key)) return null;
       held.add(key);
@@ -85,7 +96,13 @@ async function openPglite(dataDir: string): Promise<Database> {
         held.delete(key);
       }
     },
-    close: () => client.close(),
+    async close() {
+      try {
+        await client.close();
+      } finally {
+        dataDirLock?.release();
+      }
+    },
   };
 }
 

@@ -1,7 +1,9 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { clearDataDir, DataDirBusyError } from '@zhf/db';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger } from '@zhf/collector/log';
+import { OwnerApiError, ownerJson, throughOwner, type OwnerApi } from './owner-api.ts';
 import { createProgress } from './progress.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
 import { Scheduler } from './scheduler.ts';
@@ -16,10 +18,11 @@ Usage:
   zhf backfill --jobset P/J --evals N
   zhf preflight --base EVAL --candidate EVAL [--json]
   zhf preflight --jobset P/J --changed-paths FILE [--json]
-  zhf roundup [--week YYYY-Www] [--jobset P/J] [--freeze]
+  zhf roundup [--week YYYY-Www] [--jobset P/J] [--freeze [--force]]
   zhf check REPORT.json [--jobset P/J] [--json]
 
-Configuration comes from the environment; see README.md.`;
+Configuration comes from the environment; see README.md. On the embedded database, check,
+roundup and preflight ask the running server that owns it; the other commands refuse.`;
 
 class UsageError extends Error {}
 
@@ -79,6 +82,8 @@ async function serveForever(config: Config, opts: { collector: boolean; onReady?
     if (err.code === 'EADDRINUSE') throw new UsageError(`port ${config.port} on ${config.host} is in use: stop what holds it or set PORT`);
     throw err;
   });
+  // Other commands on this data directory go through this API (owner-api.ts).
+  rt.database.dataDirLock?.advertise(server.url);
   rt.log.info(`dashboard and API listening`, { url: server.url });
   const scheduler = new Scheduler(rt.log);
   if (opts.collector) {
@@ -117,7 +122,8 @@ async function demo(base: Config): Promise<number> {
   const { startDemoHydra } = await import('./demo.ts');
   const hydra = await startDemoHydra(log);
   const dataDir = process.env.ZHF_DATA_DIR ? base.dataDir : './data/demo';
-  if (!base.databaseUrl) rmSync(dataDir, { recursive: true, force: true });
+  // A fresh demo database each run, unless another process has this one open.
+  if (!base.databaseUrl) clearDataDir(dataDir);
   const config: Config = {
     ...base,
     hydraUrl: hydra.url,
@@ -189,61 +195,93 @@ async function preflight(config: Config, rest: string[]): Promise<number> {
     base: { type: 'string' }, candidate: { type: 'string' }, jobset: { type: 'string' }, 'changed-paths': { type: 'string' }, json: { type: 'boolean' },
   });
   const pf = await import('@zhf/collector/preflight/index');
+  type Report = Awaited<ReturnType<typeof pf.preflightEvals>>;
+  let ask: (db: Runtime['database']['db']) => Promise<Report>;
+  let remote: (api: OwnerApi) => Promise<Report & { truncated?: string[] }>;
+  // The API cuts its lists to ?limit= items; the command line lists all.
+  const all = `limit=1000000`;
+  if (values['changed-paths']) {
+    if (!values.jobset && !values.base) throw new UsageError('--changed-paths needs --jobset P/J (or --base EVAL)');
+    const json = readJsonFile(values['changed-paths']);
+    const target = values.base ? evalIdArg(values.base, '--base') : jobsetArg(config, values.jobset)[0]!;
+    ask = (db) => pf.preflightChangedPaths(db, target, json);
+    remote = (api) => ownerJson(api, `/api/preflight?${all}`, { changedPaths: json, ...(typeof target === 'number' ? { base: target } : { jobset: target }) });
+  } else {
+    if (!values.base || !values.candidate) throw new UsageError('preflight needs --base EVAL --candidate EVAL, or --jobset P/J --changed-paths FILE');
+    const base = evalIdArg(values.base, '--base');
+    const candidate = evalIdArg(values.candidate, '--candidate');
+    ask = (db) => pf.preflightEvals(db, base, candidate);
+    remote = (api) => ownerJson(api, `/api/preflight?base=${base}&candidate=${candidate}&${all}`);
+  }
+  const report = await throughOwner(config, async (api) => {
+    const r = await remote(api);
+    if (r.truncated?.length === 0) delete r.truncated;
+    return r;
+  }, () => withRuntime(config, (rt) => ask(rt.database.db)));
+  process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : pf.formatPreflightText(report));
+  return 0;
+}
+
+/** Runs `fn` on a runtime opened here (the embedded database is then this process's until it closes). */
+async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>): Promise<T> {
   const rt = await createRuntime(config);
   try {
-    let report;
-    if (values['changed-paths']) {
-      if (!values.jobset && !values.base) throw new UsageError('--changed-paths needs --jobset P/J (or --base EVAL)');
-      const json = readJsonFile(values['changed-paths']);
-      report = await pf.preflightChangedPaths(rt.database.db, values.base ? evalIdArg(values.base, '--base') : jobsetArg(config, values.jobset)[0]!, json);
-    } else {
-      if (!values.base || !values.candidate) throw new UsageError('preflight needs --base EVAL --candidate EVAL, or --jobset P/J --changed-paths FILE');
-      report = await pf.preflightEvals(rt.database.db, evalIdArg(values.base, '--base'), evalIdArg(values.candidate, '--candidate'));
-    }
-    process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : pf.formatPreflightText(report));
-    return 0;
+    return await fn(rt);
   } finally {
     await rt.close();
   }
 }
 
 async function roundup(config: Config, rest: string[]): Promise<number> {
-  const { values } = args(rest, { week: { type: 'string' }, jobset: { type: 'string' }, freeze: { type: 'boolean' } });
-  const { isoWeekOf, parseWeek } = await import('@zhf/collector/pure/week');
-  const week = values.week ? parseWeek(values.week) : isoWeekOf(new Date());
+  const { values } = args(rest, { week: { type: 'string' }, jobset: { type: 'string' }, freeze: { type: 'boolean' }, force: { type: 'boolean' } });
+  const { isoWeekOf, parseWeek, weekRange } = await import('@zhf/collector/pure/week');
+  const now = new Date();
+  const week = values.week ? parseWeek(values.week) : isoWeekOf(now);
   if (!week) throw new UsageError(`--week must look like 2026-W48, got ${JSON.stringify(values.week)}`);
   const [jobset] = jobsetArg(config, values.jobset);
-  const ru = await import('@zhf/collector/roundup/index');
-  const rt = await createRuntime(config);
-  try {
-    const input = { jobset: jobset!, week, hydraUrl: config.hydraUrl, dashboardUrl: config.publicUrl, now: new Date() };
-    if (values.freeze) await ru.freezeRoundup(rt.database.db, input);
-    const r = await ru.getRoundup(rt.database.db, input);
-    if (!r) {
-      process.stderr.write(`unknown jobset ${jobset}: it has not been synced\n`);
-      return 1;
-    }
-    process.stdout.write(r.markdown + '\n');
-    return 0;
-  } finally {
-    await rt.close();
+  if (values.force && !values.freeze) throw new UsageError('--force only applies to --freeze');
+  // A frozen roundup is what gets pasted into the week's issue: freezing a week still running needs saying so.
+  const ends = weekRange(week).end;
+  const unfinished = ends > now;
+  if (values.freeze && unfinished && !values.force) {
+    throw new UsageError(`${week} has not ended (it ends ${ends.toISOString()}); freezing it now stores a partial week as its roundup: add --force to do that anyway`);
   }
+  const ru = await import('@zhf/collector/roundup/index');
+  const input = { jobset: jobset!, week, hydraUrl: config.hydraUrl, dashboardUrl: config.publicUrl, now };
+  type Roundup = NonNullable<Awaited<ReturnType<typeof ru.getRoundup>>>;
+  const notFound = (err: unknown) => (err instanceof OwnerApiError && err.status === 404 ? null : Promise.reject(err));
+  // Freezing writes: only with the database opened here (refused while another process owns it).
+  const r: Roundup | null = values.freeze
+    ? await withRuntime(config, async (rt) => {
+      const frozen = await ru.freezeRoundup(rt.database.db, input);
+      if (frozen) {
+        process.stderr.write(`zhf: froze the roundup of ${week} for ${jobset} as of ${frozen.frozenAt}: ${frozen.breakages.length} breakages in ${frozen.parts.length} part(s)`
+          + `${unfinished ? `, before the week ended (${ends.toISOString()}); a later --freeze replaces it` : ''}\n`);
+      }
+      return frozen;
+    })
+    : await throughOwner(config,
+      (api) => ownerJson<Roundup>(api, `/api/roundups/${week}?jobset=${encodeURIComponent(jobset!)}`).catch(notFound),
+      () => withRuntime(config, (rt) => ru.getRoundup(rt.database.db, input)));
+  if (!r) {
+    process.stderr.write(`unknown jobset ${jobset}: it has not been synced\n`);
+    return 1;
+  }
+  process.stdout.write(r.markdown + '\n');
+  return 0;
 }
 
 async function check(config: Config, rest: string[]): Promise<number> {
   const { values, positionals } = args(rest, { jobset: { type: 'string' }, json: { type: 'boolean' }, system: { type: 'string' } }, true);
   if (positionals.length !== 1) throw new UsageError('check needs exactly one report.json path');
   const ck = await import('@zhf/collector/check/index');
-  const rt = await createRuntime(config);
-  try {
-    const result = await ck.checkReport(rt.database.db, {
-      jobset: jobsetArg(config, values.jobset)[0]!, report: readJsonFile(positionals[0]!), defaultSystem: values.system,
-    });
-    process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : ck.formatCheckText(result) + '\n');
-    return 0;
-  } finally {
-    await rt.close();
-  }
+  const input = { jobset: jobsetArg(config, values.jobset)[0]!, report: readJsonFile(positionals[0]!), defaultSystem: values.system };
+  type Result = Awaited<ReturnType<typeof ck.checkReport>>;
+  const result = await throughOwner(config,
+    (api) => ownerJson<Result>(api, '/api/check', { jobset: input.jobset, report: input.report, ...(input.defaultSystem ? { system: input.defaultSystem } : {}) }),
+    () => withRuntime(config, (rt) => ck.checkReport(rt.database.db, input)));
+  process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : ck.formatCheckText(result) + '\n');
+  return 0;
 }
 
 function evalIdArg(v: string, name: string): number {
@@ -269,6 +307,11 @@ function readJsonFile(path: string): unknown {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
+    // Another process owns the embedded database, or its API said no: one line, no stack.
+    if (err instanceof DataDirBusyError || err instanceof OwnerApiError) {
+      process.stderr.write(`zhf: ${err.message}\n`);
+      process.exit(1);
+    }
     if (err instanceof ConfigError || err instanceof UsageError) {
       process.stderr.write(`zhf: ${err.message}\n`);
       process.exit(2);
