@@ -4,8 +4,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
-import { createApp, getSessionUser, SESSION_COOKIE } from '../../dashboard/src/lib/server/api/index.ts';
+import { createApp, devLoginState, devLoginWarnings, getSessionUser, SESSION_COOKIE } from '../../dashboard/src/lib/server/api/index.ts';
 import { setContext } from '../../dashboard/src/lib/server/context.ts';
+import { answerClientError, setSecurityHeaders } from '../../dashboard/src/lib/server/security-headers.ts';
 import { mountExtraRoutes, UPLOAD_PATHS } from './api-extra.ts';
 import { PageCache } from './page-cache.ts';
 import type { Runtime } from './runtime.ts';
@@ -61,9 +62,10 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
     sessionUser: async (cookie) => (cookie ? getSessionUser(rt.database, cookie, rt.config) : null),
     sessionCookieName: SESSION_COOKIE,
     hydraUrl: rt.config.hydraUrl,
-    devLogin: rt.config.devLogin,
+    devLogin: ['on', 'forced'].includes(devLoginState(rt.config)),
     githubLogin: !!rt.config.github.clientId,
   });
+  for (const warning of devLoginWarnings(rt.config)) rt.log.warn(warning);
   ensureDashboardBuilt(rt.log);
   // SvelteKit refuses form posts whose Origin differs from the site's own (CSRF). adapter-node
   // learns the site's origin from ORIGIN, else from a protocol header and Host: behind a
@@ -77,6 +79,7 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
   const pageHandler = pages.wrap(handler);
   const server = createServer((req, res) => {
     req.headers[PROTOCOL_HEADER] = 'http';
+    setSecurityHeaders(res);
     const path = (req.url ?? '/').split('?')[0]!;
     if (API_PATHS.test(path)) return void api(req, res);
     pageHandler(req, res, () => {
@@ -84,6 +87,7 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
       res.end('Not found');
     });
   });
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? rt.config.port, opts.host ?? rt.config.host, () => resolve());

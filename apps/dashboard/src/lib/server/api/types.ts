@@ -3,7 +3,7 @@ import type { Database } from '@zhf/db';
 import type { SessionUser } from './auth.ts';
 
 /** The configuration the API reads: a subset of the collector's `Config`, so a full one fits. */
-export type ApiConfig = Pick<Config, 'hydraUrl' | 'jobsets' | 'publicUrl' | 'github' | 'devLogin' | 'maintainers'>;
+export type ApiConfig = Pick<Config, 'hydraUrl' | 'jobsets' | 'publicUrl' | 'github' | 'devLogin' | 'devLoginForced' | 'maintainers'>;
 
 export interface ApiMetrics {
   /** Hydra requests so far, keyed `endpoint status` (HydraClient's `stats.requests`). */
