@@ -79,8 +79,8 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
   const pageHandler = pages.wrap(handler);
   const server = createServer((req, res) => {
     req.headers[PROTOCOL_HEADER] = 'http';
-    setSecurityHeaders(res);
     const path = (req.url ?? '/').split('?')[0]!;
+    setSecurityHeaders(res, API_PATHS.test(path));
     if (API_PATHS.test(path)) return void api(req, res);
     pageHandler(req, res, () => {
       res.statusCode = 404;

@@ -16,9 +16,15 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 };
 
-/** Sets the security headers on a Node response before any handler writes it. */
-export function setSecurityHeaders(res: ServerResponse): void {
-  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+/**
+ * Sets the security headers on a Node response before any handler writes it. Pages (`api`
+ * false) get no CSP here: SvelteKit sends theirs, and a 304 revalidating a page must carry
+ * none, or the browser would store this one over the page's (and block its scripts).
+ */
+export function setSecurityHeaders(res: ServerResponse, api: boolean): void {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+    if (api || name !== 'content-security-policy') res.setHeader(name, value);
+  }
 }
 
 /**
