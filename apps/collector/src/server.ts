@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { createApp, devLoginState, devLoginWarnings, getSessionUser, SESSION_COOKIE } from '../../dashboard/src/lib/server/api/index.ts';
 import { setContext } from '../../dashboard/src/lib/server/context.ts';
+import { readerTemplate as processReaderTemplate } from '../../dashboard/src/lib/server/reader-template.ts';
 import { answerClientError, setSecurityHeaders } from '../../dashboard/src/lib/server/security-headers.ts';
 import { mountExtraRoutes, UPLOAD_PATHS } from './api-extra.ts';
 import { PageCache } from './page-cache.ts';
@@ -50,7 +51,11 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
     },
     { extraRoutes: (api) => mountExtraRoutes(api, rt), largeBodyPaths: UPLOAD_PATHS },
   );
-  const pages = new PageCache({ ttlMs: opts.pageCacheMs ?? 10_000, maxEntries: 500, sessionCookie: SESSION_COOKIE });
+  const readerTemplate = processReaderTemplate();
+  const pages = new PageCache({
+    ttlMs: opts.pageCacheMs ?? 10_000, maxEntries: 500, sessionCookie: SESSION_COOKIE, template: readerTemplate,
+    resolveReader: async (cookie) => getSessionUser(rt.database, cookie, rt.config),
+  });
   // Every successful write through the API (claims, sign-in) empties the page cache.
   const appFetch = async (req: Request) => {
     const res = await app.fetch(req);
@@ -64,6 +69,7 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
     hydraUrl: rt.config.hydraUrl,
     devLogin: ['on', 'forced'].includes(devLoginState(rt.config)),
     githubLogin: !!rt.config.github.clientId,
+    readerTemplate,
   });
   for (const warning of devLoginWarnings(rt.config)) rt.log.warn(warning);
   ensureDashboardBuilt(rt.log);
