@@ -93,6 +93,21 @@ describe('signed-in pages from the page cache', () => {
     expect(await forged.text()).not.toMatch(/data-testid="signed-in"/);
   });
 
+  it('public API reads are cached for everyone until a write', async () => {
+    const path = '/api/breakages?week=all&sort=job&limit=50';
+    const first = await fetch(`${app.url}${path}`);
+    const body = await first.text();
+    const signedIn = await fetch(`${app.url}${path}`, { headers: { cookie: 'zhf_session=bogusbogusbogusbogusbogusbogus' } });
+    expect(signedIn.headers.get('x-zhf-cache')).toBe('hit');
+    expect(await signedIn.text()).toBe(body);
+    expect((await fetch(`${app.url}/api/me`, { headers: { cookie: 'zhf_session=bogusbogusbogusbogusbogusbogus' } })).headers.get('x-zhf-cache')).toBeNull();
+    const frank = await devLogin('frank');
+    expect((await fetch(`${app.url}${path}`)).headers.get('x-zhf-cache')).toBeNull(); // the sign-in emptied it
+    await claim(frank, 'unstable');
+    const after = await (await fetch(`${app.url}${path}`)).json() as { items: { job: string; claim: { by: string } | null }[] };
+    expect(after.items.find((b) => b.job === 'unstable')?.claim?.by).toBe('frank');
+  });
+
   it('a write shows at once to every signed-in reader', async () => {
     const dave = await devLogin('dave');
     const erin = await devLogin('erin');

@@ -37,6 +37,8 @@ export class PageCache {
     resolveReader?: (cookieValue: string) => Promise<Reader | null>;
     /** How the dashboard renders a page for the stand-in reader. */
     template?: ReaderTemplate;
+    /** The answers are the same whoever asks (public API reads): cookies are not looked at. */
+    anyReader?: boolean;
   }) {}
 
   invalidate(): void {
@@ -64,7 +66,7 @@ export class PageCache {
       const template = this.opts.template;
       if (template) delete req.headers[template.header]; // only this cache may ask for the stand-in
       if ((req.method !== 'GET' && req.method !== 'HEAD') || this.opts.ttlMs <= 0) return handler(req, res, next);
-      const session = cookieValue(req.headers.cookie, this.opts.sessionCookie);
+      const session = this.opts.anyReader ? null : cookieValue(req.headers.cookie, this.opts.sessionCookie);
       if (session === null) return this.serve(req, res, handler, next);
       if (!this.opts.resolveReader) return handler(req, res, next);
       this.reader(session).then((reader) => {

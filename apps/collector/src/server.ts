@@ -35,6 +35,8 @@ export interface RunningServer {
 const PROTOCOL_HEADER = 'x-zhf-protocol';
 
 const API_PATHS = /^\/(api(\/|$)|healthz$|metrics$|feeds\/|auth\/)/;
+/** API reads whose answer does not depend on who asks. */
+const PUBLIC_READS = /^\/(api\/(breakages|jobsets|evals|jobs|trends)(\/|$)|feeds\/)/;
 
 /**
  * One HTTP server: the Hono app answers the API, auth, health and feeds; SvelteKit's
@@ -56,10 +58,17 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
     ttlMs: opts.pageCacheMs ?? 10_000, maxEntries: 500, sessionCookie: SESSION_COOKIE, template: readerTemplate,
     resolveReader: async (cookie) => getSessionUser(rt.database, cookie, rt.config),
   });
+  // Public reads (the same answer for everyone) are cached like pages: 64 readers of the fix
+  // list's API must not each run its query.
+  const reads = new PageCache({ ttlMs: opts.pageCacheMs ?? 10_000, maxEntries: 500, sessionCookie: SESSION_COOKIE, anyReader: true });
+  const invalidate = () => {
+    pages.invalidate();
+    reads.invalidate();
+  };
   // Every successful write through the API (claims, sign-in) empties the page cache.
   const appFetch = async (req: Request) => {
     const res = await app.fetch(req);
-    if (req.method !== 'GET' && req.method !== 'HEAD' && res.status < 400) pages.invalidate();
+    if (req.method !== 'GET' && req.method !== 'HEAD' && res.status < 400) invalidate();
     return res;
   };
   setContext({
@@ -82,11 +91,13 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
     handler: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
   };
   const api = getRequestListener(appFetch);
+  const cachedReads = reads.wrap((req, res) => void api(req, res));
   const pageHandler = pages.wrap(handler);
   const server = createServer((req, res) => {
     req.headers[PROTOCOL_HEADER] = 'http';
     const path = (req.url ?? '/').split('?')[0]!;
     setSecurityHeaders(res, API_PATHS.test(path));
+    if (PUBLIC_READS.test(path)) return cachedReads(req, res, () => {});
     if (API_PATHS.test(path)) return void api(req, res);
     pageHandler(req, res, () => {
       res.statusCode = 404;
@@ -103,7 +114,7 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
   return {
     url,
     server,
-    invalidate: () => pages.invalidate(),
+    invalidate,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections?.();
       server.close(() => resolve());
