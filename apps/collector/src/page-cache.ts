@@ -28,6 +28,10 @@ export class PageCache {
 
   /** Session cookie value -> who it is (null: nobody), for one TTL or until a write. */
   private readers = new Map<string, { reader: Reader | null; at: number }>();
+  /** Requests waiting for the first render of a key nothing is cached for yet. */
+  private cold = new Map<string, (() => void)[]>();
+  /** Stand-in renders under way, by key: readers arriving meanwhile share them. */
+  private rendering = new Map<string, Promise<Pick<Entry, 'status' | 'headers' | 'body'>>>();
   /** Per stand-in page: each reader's spliced copy. */
   private spliced = new WeakMap<Entry, Map<string, Spliced>>();
 
@@ -108,19 +112,31 @@ export class PageCache {
       if (fresh || refreshing) return send(hit, fresh ? 'hit' : 'stale');
       hit.refreshingSince = now;
     }
+    const under = hit ? undefined : this.rendering.get(key);
+    if (under) {
+      under.then((page) => send(page, 'wait'), () => handler(req, res, next));
+      return;
+    }
     const generation = this.generation;
     delete req.headers.cookie;
     req.headers[template.header] = template.secret;
-    capture(handler, req, res, next).then((page) => {
+    const render = capture(handler, req, res, next).then((page) => {
       if (page.status === 200 && !page.headers['set-cookie'] && generation === this.generation && req.method === 'GET') {
         if (this.entries.size >= this.opts.maxEntries) this.entries.delete(this.entries.keys().next().value!);
         const entry: Entry = { ...page, at: Date.now(), refreshingSince: 0 };
         this.entries.set(key, entry);
-        send(entry, 'miss');
-      } else {
-        send(page, 'miss');
+        return entry;
       }
-    }, (err: unknown) => {
+      return page;
+    });
+    if (!hit) {
+      this.rendering.set(key, render);
+      const done = () => {
+        if (this.rendering.get(key) === render) this.rendering.delete(key);
+      };
+      render.then(done, done);
+    }
+    render.then((page) => send(page, 'miss'), (err: unknown) => {
       res.statusCode = 500;
       res.end(`render failed: ${err instanceof Error ? err.message : String(err)}`);
     });
@@ -149,6 +165,17 @@ export class PageCache {
           return;
         }
         hit.refreshingSince = now; // this request re-renders; the others get the copy meanwhile
+      } else {
+        // Nothing to serve yet: one request renders, the others wait for its copy (64 readers
+        // arriving at once at a cold page must not all render it).
+        const waiting = this.cold.get(key);
+        if (waiting) return void waiting.push(() => this.serve(req, res, handler, next));
+        const waiters: (() => void)[] = [];
+        this.cold.set(key, waiters);
+        res.once('close', () => {
+          if (this.cold.get(key) === waiters) this.cold.delete(key);
+          for (const w of waiters) setImmediate(w);
+        });
       }
       const generation = this.generation;
       const chunks: Buffer[] = [];
