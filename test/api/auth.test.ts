@@ -168,6 +168,15 @@ describeEachDriver('sign-in and CSRF', (get) => {
     expect(forged.status).toBe(400);
     expect(((await forged.json()) as { error: { code: string } }).error.code).toBe('invalid');
     // Open redirects are not possible through `next`.
+    // A `next` planted in the (unsigned) cookie is checked again on the way back.
+    const planted = await app.request('/auth/github?next=/week');
+    const cookie = JSON.parse(Buffer.from(cookieOf(planted, 'zhf_oauth')!, 'base64url').toString());
+    const forgedCookie = Buffer.from(JSON.stringify({ ...cookie, next: 'https://evil.example/' })).toString('base64url');
+    const authorize = new URL(planted.headers.get('location')!);
+    const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+    const landed = await app.request(back.pathname + back.search, { headers: { cookie: `zhf_oauth=${forgedCookie}` } });
+    expect(landed.status).toBe(302);
+    expect(landed.headers.get('location')).toBe('/');
     const evil = await app.request('/auth/github?next=//evil.example/');
     const saved = JSON.parse(Buffer.from(cookieOf(evil, 'zhf_oauth')!, 'base64url').toString());
     expect(saved.next).toBe('/');
@@ -175,7 +184,8 @@ describeEachDriver('sign-in and CSRF', (get) => {
 
   it('dev login is off unless configured; cookies are Secure behind https', async () => {
     expect((await call(app, 'POST', '/auth/dev', { body: { handle: 'eve' } })).status).toBe(404);
-    const httpsApp = makeApp(get(), { config: testConfig({ ZHF_PUBLIC_URL: 'https://zhf.example.org' }) });
+    // Behind https dev login is refused unless forced (hardening.test.ts); forced, its cookies are Secure.
+    const httpsApp = makeApp(get(), { config: testConfig({ ZHF_PUBLIC_URL: 'https://zhf.example.org', ZHF_DEV_LOGIN: 'force' }) });
     const res = await httpsApp.request('/auth/dev', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"handle":"carol"}' });
     expect(res.status).toBe(200);
     expect(res.headers.get('set-cookie')).toMatch(/; Secure/);

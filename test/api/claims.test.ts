@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { queryRows } from '../../db/src/index.ts';
 import { describeEachDriver } from '../support/db.ts';
-import { A, breakageId, call, devLogin, ingestScenario, makeApp, NOW, REQUESTS, rowCounts, X, type App, type Scenario, type Session } from './support.ts';
+import { A, breakageId, call, devLogin, githubSession, ingestScenario, makeApp, NOW, REQUESTS, rowCounts, X, type App, type Scenario, type Session } from './support.ts';
 
 const DAY = 86_400_000;
 
@@ -18,7 +18,7 @@ describeEachDriver('claims (SPEC section 4)', (get) => {
     app = makeApp(get());
     alice = await devLogin(app, 'alice');
     bob = await devLogin(app, 'bob');
-    mona = await devLogin(app, 'mona'); // a maintainer (ZHF_MAINTAINERS=Mona)
+    mona = await githubSession(get(), 'mona'); // a maintainer (ZHF_MAINTAINERS=Mona)
   });
   afterAll(async () => {
     await s?.h.close();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDriver } from '../support/db.ts';
-import { A, breakageId, call, devLogin, ingestScenario, makeApp, NOW, REQUESTS, X, type App, type Scenario } from './support.ts';
+import { A, breakageId, call, devLogin, githubSession, ingestScenario, makeApp, NOW, REQUESTS, X, type App, type Scenario } from './support.ts';
 
 // Every read endpoint against data the real collector ingested from the simulated Hydra.
 describeEachDriver('read API', (get) => {
@@ -201,7 +201,7 @@ describeEachDriver('read API', (get) => {
 
   it('GET /api/me: anonymous, then signed in with the CSRF token', async () => {
     expect((await call(app, 'GET', '/api/me')).json).toEqual({ user: null, csrf: null });
-    const mona = await devLogin(app, 'mona');
+    const mona = await githubSession(get(), 'mona');
     const me = await call(app, 'GET', '/api/me', { as: mona });
     expect(me.json).toEqual({ user: { login: 'mona', name: null, avatarUrl: null, maintainer: true }, csrf: mona.csrf });
   });

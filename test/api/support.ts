@@ -1,7 +1,9 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../../apps/zhf/src/config.ts';
 import { createApp, type ApiDeps } from '../../apps/dashboard/src/lib/server/api/index.ts';
 import { queryRows, type Database } from '../../db/src/index.ts';
+import { insertSession, upsertGithubUser } from '../../db/src/queries/index.ts';
 import { ScriptedHydra, type EvalHandle } from '@zhf/sim';
 import { startHarness, type Harness } from '../support/collector.ts';
 
@@ -72,6 +74,20 @@ export async function devLogin(app: App, handle: string): Promise<Session> {
   const cookie = /zhf_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1];
   if (!cookie) throw new Error('no session cookie');
   return { handle, cookie: `zhf_session=${cookie}`, csrf: body.csrf };
+}
+
+let githubIds = 1000;
+
+/**
+ * A session of a GitHub-linked user, as the OAuth callback would store it (dev login refuses
+ * maintainer handles and GitHub accounts). The OAuth flow itself is tested in auth.test.ts.
+ */
+export async function githubSession(database: Database, handle: string): Promise<Session> {
+  const user = await upsertGithubUser(database.db, { githubId: githubIds++, login: handle, name: null, avatarUrl: null });
+  const value = randomBytes(32).toString('base64url');
+  const csrf = randomBytes(32).toString('base64url');
+  await insertSession(database.db, { idHash: createHash('sha256').update(value).digest('hex'), userId: user.id, csrf, expiresAt: new Date(NOW.getTime() + 86_400_000) });
+  return { handle, cookie: `zhf_session=${value}`, csrf };
 }
 
 /** A JSON request, signed in as `as` (with its CSRF token) when given. */

@@ -6,7 +6,7 @@
  * machine's at 127.0.0.1:5432/test), in a fresh database dropped at the end.
  */
 import { execFile, fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -366,15 +366,34 @@ async function main() {
       row('dashboard fix list page, server-side (rendered)', `median ${ms(median(fresh))}, p95 ${ms(pct(fresh, 95))}; from the page cache: p95 ${ms(pct(cached, 95))}`, '<= 300 ms', smoke ? null : pct(fresh, 95) <= 300);
       // The load generator runs in its own process: in this one it would share the server's event
       // loop. It asks for gzip, as every browser does.
-      const load = await new Promise<{ requests: { total: number }; throughput: { average: number }; errors: number; timeouts: number; non2xx: number; latency: { p99: number } }>((resolve, reject) => {
+      type Load = { requests: { total: number }; throughput: { average: number }; errors: number; timeouts: number; non2xx: number; latency: { p99: number } };
+      const cannon = (url: string, headers: string[] = []) => new Promise<Load>((resolve, reject) => {
         const bin = join(import.meta.dirname, '../../node_modules/autocannon/autocannon.js');
-        execFile(process.execPath, [bin, '--json', '-c', '64', '-d', String(smoke ? 3 : 20), '-H', 'accept-encoding=gzip, deflate, br', page], { maxBuffer: 64 * 2 ** 20 }, (err, stdout) => {
+        const h = ['accept-encoding=gzip, deflate, br', ...headers].flatMap((x) => ['-H', x]);
+        execFile(process.execPath, [bin, '--json', '-c', '64', '-d', String(smoke ? 3 : 20), ...h, url], { maxBuffer: 64 * 2 ** 20 }, (err, stdout) => {
           if (err) reject(err);
           else resolve(JSON.parse(stdout));
         });
       });
-      const errors = load.errors + load.timeouts + (load.non2xx ?? 0);
-      row(`64 concurrent connections for ${smoke ? 3 : 20} s on the fix list`, `${load.requests.total} requests (${mb(load.throughput.average)}/s, browsers' Accept-Encoding), ${errors} errors, p99 ${ms(load.latency.p99)}`, '0 errors, p99 <= 200 ms', smoke ? null : errors === 0 && load.latency.p99 <= 200);
+      const loadRow = (label: string, load: Load) => {
+        const errors = load.errors + load.timeouts + (load.non2xx ?? 0);
+        row(`64 concurrent connections for ${smoke ? 3 : 20} s on ${label}`, `${load.requests.total} requests (${mb(load.throughput.average)}/s, browsers' Accept-Encoding), ${errors} errors, p99 ${ms(load.latency.p99)}`, '0 errors, p99 <= 200 ms', smoke ? null : errors === 0 && load.latency.p99 <= 200);
+      };
+      loadRow('the fix list', await cannon(page));
+      // A contributor's page: signed in (a GitHub-linked user, as the OAuth callback stores one),
+      // holding a few claims, so the page carries their forms. The session is made here: this
+      // configuration has no GitHub to sign in through.
+      const { claimBreakage, insertSession, upsertGithubUser } = await import('../../db/src/queries/index.ts');
+      const user = await upsertGithubUser(db, { githubId: 4242, login: 'bench-reader', name: null, avatarUrl: null });
+      const sessionValue = randomBytes(32).toString('base64url');
+      await insertSession(db, { idHash: createHash('sha256').update(sessionValue).digest('hex'), userId: user.id, csrf: randomBytes(32).toString('base64url'), expiresAt: new Date(Date.now() + 86_400_000) });
+      const open = await queryRows<{ id: number }>(db, sql`select id from breakages where state = 'open' order by id limit 3`);
+      for (const b of open) await claimBreakage(db, { breakageId: b.id, userId: user.id, handle: user.login, prUrl: null, note: null, now: new Date() });
+      server.invalidate();
+      const signedIn = await fetch(page, { headers: { cookie: `zhf_session=${sessionValue}` } });
+      if (!(await signedIn.text()).includes('@bench-reader')) throw new Error('the signed-in fix list does not show its reader');
+      loadRow('the fix list, signed in', await cannon(page, [`cookie=zhf_session=${sessionValue}`]));
+      loadRow('/api/breakages (this week\'s list)', await cannon(`${server.url}/api/breakages?week=${week}&jobset=nixpkgs/unstable`));
     } finally {
       await server.close();
       await rt.close();

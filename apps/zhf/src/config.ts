@@ -30,7 +30,8 @@ const schema = z.object({
   ZHF_GITHUB_TOKEN: z.string().min(1).optional(),
   ZHF_GITHUB_URL: z.url().default('https://github.com').transform((u) => u.replace(/\/+$/, '')),
   ZHF_GITHUB_API_URL: z.url().default('https://api.github.com').transform((u) => u.replace(/\/+$/, '')),
-  ZHF_DEV_LOGIN: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
+  // `force`: dev login even behind an https ZHF_PUBLIC_URL (a deployment), where it is otherwise refused.
+  ZHF_DEV_LOGIN: z.enum(['0', '1', 'true', 'false', 'force']).default('0'),
   ZHF_MAINTAINERS: z.string().default('').transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean)),
   ZHF_NIXPKGS_GIT: z.string().min(1).optional(),
 });
@@ -53,6 +54,8 @@ export interface Config {
   publicUrl: string | null;
   github: { clientId: string | null; clientSecret: string | null; token: string | null; url: string; apiUrl: string };
   devLogin: boolean;
+  /** ZHF_DEV_LOGIN=force: dev login stays on behind an https public URL. */
+  devLoginForced?: boolean;
   maintainers: string[];
   nixpkgsGit: string | null;
 }
@@ -90,7 +93,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       url: e.ZHF_GITHUB_URL,
       apiUrl: e.ZHF_GITHUB_API_URL,
     },
-    devLogin: e.ZHF_DEV_LOGIN,
+    devLogin: e.ZHF_DEV_LOGIN === '1' || e.ZHF_DEV_LOGIN === 'true' || e.ZHF_DEV_LOGIN === 'force',
+    devLoginForced: e.ZHF_DEV_LOGIN === 'force',
     maintainers: e.ZHF_MAINTAINERS,
     nixpkgsGit: e.ZHF_NIXPKGS_GIT ?? null,
   };

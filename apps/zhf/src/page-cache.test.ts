@@ -70,6 +70,18 @@ describe('PageCache', () => {
     expect(await s.get('/fix')).toMatchObject({ body: '<p>render 2</p>', cache: 'hit' });
   });
 
+  it('renders a cold page once for readers arriving together; the others wait for its copy', async () => {
+    const cache = new PageCache({ ttlMs: 60_000, maxEntries: 10, sessionCookie: 'zhf_session' });
+    const s = await serve(cache, 100);
+    const all = await Promise.all(Array.from({ length: 10 }, () => s.get('/fix?cold=1')));
+    expect(all.map((r) => r.body)).toEqual(Array(10).fill('<p>render 1</p>'));
+    expect(s.renders()).toBe(1);
+    // A render that is not cached (a 404) lets each waiter render for itself.
+    const missing = await Promise.all(Array.from({ length: 3 }, () => s.get('/missing')));
+    expect(missing.map((r) => r.status)).toEqual([404, 404, 404]);
+    expect(s.renders()).toBe(4);
+  });
+
   it('gzips a cached page once and sends it to readers who accept gzip, the identity body to the others', async () => {
     const cache = new PageCache({ ttlMs: 60_000, maxEntries: 10, sessionCookie: 'zhf_session' });
     const page = `<ul>${Array.from({ length: 400 }, (_, i) => `<li>pkg${i}.x86_64-linux</li>`).join('')}</ul>`;

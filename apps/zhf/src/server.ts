@@ -5,8 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { mountExtraRoutes, UPLOAD_PATHS } from '@zhf/dashboard/src/lib/server/api/extra.ts';
-import { createApp, getSessionUser, SESSION_COOKIE } from '@zhf/dashboard/src/lib/server/api/index.ts';
+import { createApp, devLoginState, devLoginWarnings, getSessionUser, SESSION_COOKIE } from '@zhf/dashboard/src/lib/server/api/index.ts';
 import { setContext } from '@zhf/dashboard/src/lib/server/context.ts';
+import { readerTemplate as processReaderTemplate } from '@zhf/dashboard/src/lib/server/reader-template.ts';
+import { answerClientError, setSecurityHeaders } from '@zhf/dashboard/src/lib/server/security-headers.ts';
 import { PageCache } from './page-cache.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -33,6 +35,8 @@ export interface RunningServer {
 const PROTOCOL_HEADER = 'x-zhf-protocol';
 
 const API_PATHS = /^\/(api(\/|$)|healthz$|metrics$|feeds\/|auth\/)/;
+/** API reads whose answer does not depend on who asks. */
+const PUBLIC_READS = /^\/(api\/(breakages|jobsets|evals|jobs|trends)(\/|$)|feeds\/)/;
 
 /**
  * One HTTP server: the Hono app answers the API, auth, health and feeds; SvelteKit's
@@ -49,11 +53,22 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
     },
     { extraRoutes: (api) => mountExtraRoutes(api, rt), largeBodyPaths: UPLOAD_PATHS },
   );
-  const pages = new PageCache({ ttlMs: opts.pageCacheMs ?? 10_000, maxEntries: 500, sessionCookie: SESSION_COOKIE });
+  const readerTemplate = processReaderTemplate();
+  const pages = new PageCache({
+    ttlMs: opts.pageCacheMs ?? 10_000, maxEntries: 500, sessionCookie: SESSION_COOKIE, template: readerTemplate,
+    resolveReader: async (cookie) => getSessionUser(rt.database, cookie, rt.config),
+  });
+  // Public reads (the same answer for everyone) are cached like pages: 64 readers of the fix
+  // list's API must not each run its query.
+  const reads = new PageCache({ ttlMs: opts.pageCacheMs ?? 10_000, maxEntries: 500, sessionCookie: SESSION_COOKIE, anyReader: true });
+  const invalidate = () => {
+    pages.invalidate();
+    reads.invalidate();
+  };
   // Every successful write through the API (claims, sign-in) empties the page cache.
   const appFetch = async (req: Request) => {
     const res = await app.fetch(req);
-    if (req.method !== 'GET' && req.method !== 'HEAD' && res.status < 400) pages.invalidate();
+    if (req.method !== 'GET' && req.method !== 'HEAD' && res.status < 400) invalidate();
     return res;
   };
   setContext({
@@ -61,9 +76,11 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
     sessionUser: async (cookie) => (cookie ? getSessionUser(rt.database, cookie, rt.config) : null),
     sessionCookieName: SESSION_COOKIE,
     hydraUrl: rt.config.hydraUrl,
-    devLogin: rt.config.devLogin,
+    devLogin: ['on', 'forced'].includes(devLoginState(rt.config)),
     githubLogin: !!rt.config.github.clientId,
+    readerTemplate,
   });
+  for (const warning of devLoginWarnings(rt.config)) rt.log.warn(warning);
   ensureDashboardBuilt(rt.log);
   // SvelteKit refuses form posts whose Origin differs from the site's own (CSRF). adapter-node
   // learns the site's origin from ORIGIN, else from a protocol header and Host: behind a
@@ -74,16 +91,20 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
     handler: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
   };
   const api = getRequestListener(appFetch);
+  const cachedReads = reads.wrap((req, res) => void api(req, res));
   const pageHandler = pages.wrap(handler);
   const server = createServer((req, res) => {
     req.headers[PROTOCOL_HEADER] = 'http';
     const path = (req.url ?? '/').split('?')[0]!;
+    setSecurityHeaders(res, API_PATHS.test(path));
+    if (PUBLIC_READS.test(path)) return cachedReads(req, res, () => {});
     if (API_PATHS.test(path)) return void api(req, res);
     pageHandler(req, res, () => {
       res.statusCode = 404;
       res.end('Not found');
     });
   });
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? rt.config.port, opts.host ?? rt.config.host, () => resolve());
@@ -93,7 +114,7 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
   return {
     url,
     server,
-    invalidate: () => pages.invalidate(),
+    invalidate,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections?.();
       server.close(() => resolve());

@@ -12,6 +12,8 @@ export interface AppContext {
   hydraUrl: string;
   devLogin: boolean;
   githubLogin: boolean;
+  /** Set when signed-in pages are rendered once for a stand-in reader (reader-template.ts). */
+  readerTemplate?: { header: string; secret: string; login: string };
 }
 
 const KEY = '__zhfContext';

@@ -47,7 +47,7 @@ export async function getSessionUser(
   return { id: s.user.id, login: s.user.login, name: s.user.name, avatarUrl: s.user.avatarUrl, csrf: s.csrf, maintainer: isMaintainer(config, s.user.login) };
 }
 
-function secure(config: ApiConfig): boolean {
+function secure(config: Pick<ApiConfig, 'publicUrl'>): boolean {
   return config.publicUrl?.startsWith('https:') ?? false;
 }
 
@@ -105,6 +105,26 @@ export const requireUser = createMiddleware<ApiEnv>(async (c, next) => {
   await next();
 });
 
+/**
+ * Whether dev login answers: `off` (not configured), `on`, `refused` (configured, but the public
+ * URL is https: a deployment, where anyone could sign in as anyone) or `forced` (ZHF_DEV_LOGIN=force).
+ */
+export function devLoginState(config: Pick<ApiConfig, 'devLogin' | 'devLoginForced' | 'publicUrl'>): 'off' | 'on' | 'refused' | 'forced' {
+  if (!config.devLogin) return 'off';
+  if (!secure(config)) return 'on';
+  return config.devLoginForced ? 'forced' : 'refused';
+}
+
+/** What the server says at start about dev login: it lets anyone sign in as any handle. */
+export function devLoginWarnings(config: Pick<ApiConfig, 'devLogin' | 'devLoginForced' | 'publicUrl' | 'github'>): string[] {
+  const state = devLoginState(config);
+  const out: string[] = [];
+  if (state === 'refused') out.push(`ZHF_DEV_LOGIN is set but ZHF_PUBLIC_URL (${config.publicUrl}) is https: dev login is refused; set ZHF_DEV_LOGIN=force to allow it anyway`);
+  if (state === 'forced') out.push(`DEV LOGIN IS FORCED ON at ${config.publicUrl}: anyone can sign in as any handle without GitHub; never do this on a public deployment`);
+  if (state !== 'off' && config.github.clientId) out.push('dev login is on beside GitHub sign-in: anyone can sign in as a handle that has no GitHub account here yet');
+  return out;
+}
+
 /** Only a local path may be a redirect target after sign-in (no open redirects). */
 function safeNext(next: string | undefined): string {
   return next && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : '/';
@@ -159,7 +179,9 @@ export function authRoutes(): Hono<ApiEnv> {
     const state = c.req.query('state');
     if (!saved || !state || !sameString(state, saved.state)) throw new Invalid('sign-in state does not match; start again');
     const denied = c.req.query('error');
-    if (denied) return c.redirect(`${saved.next}${saved.next.includes('?') ? '&' : '?'}signin_error=${encodeURIComponent(denied.slice(0, 64))}`, 302);
+    // The cookie is not signed: its `next` is checked again, as when it was set.
+    const next = safeNext(saved.next);
+    if (denied) return c.redirect(`${next}${next.includes('?') ? '&' : '?'}signin_error=${encodeURIComponent(denied.slice(0, 64))}`, 302);
     const code = c.req.query('code');
     if (!code || code.length > 512) throw new Invalid('missing code');
 
@@ -197,18 +219,27 @@ export function authRoutes(): Hono<ApiEnv> {
     }
     const user = await upsertGithubUser(database.db, { githubId: gh.id, login: gh.login, name: gh.name ?? null, avatarUrl: gh.avatar_url ?? null });
     await startSession(c, user);
-    return c.redirect(saved.next, 302);
+    return c.redirect(next, 302);
   });
 
   // Signs in as any handle without GitHub: for the demo and tests only.
   app.post('/dev', async (c) => {
     const { config, database } = c.get('deps');
-    if (!config.devLogin) throw new NotFound('dev login is disabled');
+    const state = devLoginState(config);
+    if (state === 'off') throw new NotFound('dev login is disabled');
+    if (state === 'refused') throw new Forbidden('dev login is refused behind an https ZHF_PUBLIC_URL (ZHF_DEV_LOGIN=force overrides)');
+    // A cross-site post could sign a victim in as the attacker. Browsers send Origin with every
+    // POST, whatever the content type (a form, or a "simple" text/plain or empty-typed fetch);
+    // a form must carry it, other clients (curl, tests) may omit it.
+    const origin = c.req.header('origin');
     const isForm = FORM.test(c.req.header('content-type') ?? '');
-    // A cross-site form could sign a victim in as the attacker; JSON cannot be sent cross-site without CORS.
-    if (isForm && c.req.header('origin') !== ownOrigin(c)) throw new Forbidden('cross-site sign-in form');
+    if ((origin !== undefined || isForm) && origin !== ownOrigin(c)) throw new Forbidden('cross-site sign-in');
+    if (c.req.header('sec-fetch-site') === 'cross-site') throw new Forbidden('cross-site sign-in');
     const body = await readBody(c, z.object({ handle: handleSchema, next: z.string().optional() }));
+    // Dev login makes up users; it never takes over a real one or a maintainer's powers.
+    if (isMaintainer(config, body.handle)) throw new Forbidden(`@${body.handle} is a maintainer: sign in with GitHub`);
     const user = await upsertDevUser(database.db, body.handle);
+    if (user.githubId !== null) throw new Forbidden(`@${user.login} is a GitHub account: sign in with GitHub`);
     const { csrf } = await startSession(c, user);
     if (!wantsJson(c)) return c.redirect(safeNext(body.next), 303);
     return c.json({ user: { login: user.login, name: user.name, avatarUrl: user.avatarUrl, maintainer: isMaintainer(config, user.login) }, csrf }, 200);

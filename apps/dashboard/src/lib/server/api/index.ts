@@ -10,7 +10,7 @@ import { opsRoutes } from './routes/ops.ts';
 import { trendRoutes } from './routes/trends.ts';
 import type { ApiDeps, ApiEnv } from './types.ts';
 
-export { getSessionUser, isMaintainer, requireUser, checkCsrf, SESSION_COOKIE, type SessionUser } from './auth.ts';
+export { devLoginState, devLoginWarnings, getSessionUser, isMaintainer, requireUser, checkCsrf, SESSION_COOKIE, type SessionUser } from './auth.ts';
 export { Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized, Upstream, errorBody, parseOr400 } from './errors.ts';
 export { openApiDocument } from './openapi.ts';
 export { readBody, v, encodeCursor, decodeCursor, limitSchema, idString } from './util.ts';
@@ -41,6 +41,9 @@ export function createApp(deps: ApiDeps, opts: CreateAppOptions = {}): Hono<ApiE
   app.use('*', async (c, next) => {
     c.set('deps', resolved);
     await next();
+    // A body refused unread (413, from any limit) would be read as the next request on a
+    // kept-alive connection: say the connection closes, so clients open a new one.
+    if (c.res.status === 413) c.res.headers.set('connection', 'close');
   });
   const limit = (maxSize: number) => bodyLimit({
     maxSize,

@@ -8,6 +8,8 @@ export interface ApiConfig {
   publicUrl: string | null;
   github: { clientId: string | null; clientSecret: string | null; token: string | null; url: string; apiUrl: string };
   devLogin: boolean;
+  /** ZHF_DEV_LOGIN=force: dev login even beside GitHub OAuth or an https public URL. */
+  devLoginForced?: boolean;
   maintainers: string[];
   /** A local nixpkgs clone for commit ancestry (the check routes); GitHub when unset. */
   nixpkgsGit?: string | null;

@@ -7,7 +7,7 @@ import {
 import { requireUser } from '../auth.ts';
 import { Conflict, Forbidden, Invalid, NotFound } from '../errors.ts';
 import type { ApiEnv } from '../types.ts';
-import { cleanText, decodeCursor, encodeCursor, idString, INT4_MAX, jobsetRefSchema, limitSchema, listOf, readBody, v } from '../util.ts';
+import { cleanText, decodeCursor, encodeCursor, idString, INT4_MAX, isCleanText, jobsetRefSchema, limitSchema, listOf, readBody, v } from '../util.ts';
 
 const listQuery = z.object({
   week: z.string().max(20).optional(),
@@ -62,7 +62,9 @@ export function breakageRoutes() {
         if (!js) throw new NotFound(`jobset ${q.jobset} is not tracked`);
         jobsetId = js.id;
       }
-      const cursor = decodeCursor(q.cursor, (x): x is BreakageCursor => validBreakageCursor(q.sort, x));
+      // Text keys are checked as the eval cursors are: PostgreSQL refuses NUL and broken unicode (a 500, not a 400).
+      const cursor = decodeCursor(q.cursor, (x): x is BreakageCursor =>
+        validBreakageCursor(q.sort, x) && (x as unknown[]).every((k) => typeof k !== 'string' || isCleanText(k)));
       const page = await listBreakages(database.db, { now: t, hydraUrl: config.hydraUrl }, {
         jobsetId, week, systems: q.system, states: q.state, kinds: q.kind, claimed: q.claimed, q: q.q?.trim() || undefined, sort: q.sort,
       }, cursor, q.limit);
