@@ -4,3 +4,4 @@ export * from './script.ts';
 export * from './generator.ts';
 export * from './server.ts';
 export * from './serve-local.ts';
+export * from './packages-json.ts';
