@@ -126,6 +126,7 @@ async function demo(base: Config): Promise<number> {
     devLogin: true,
     // Ten days of history, so trends, the backlog and last week's roundup have something to show.
     backfillEvals: process.env.ZHF_BACKFILL_EVALS ? base.backfillEvals : 40,
+    packagesJson: base.packagesJson?.length ? base.packagesJson : [{ project: '*', jobset: '*', url: `${hydra.url}/channel/nixpkgs-unstable/packages.json.br` }],
   };
   log.info('demo: simulated Hydra running', { url: hydra.url, jobsets: hydra.jobsets.join(',') });
   const code = await serveForever(config, { collector: true });

@@ -2,6 +2,7 @@ import { openDatabase, type Database } from '@zhf/db';
 import type { Config } from './config.ts';
 import { HydraClient } from './hydra/client.ts';
 import { createLogger, type Logger } from './log.ts';
+import { packagesJsonUrlFor } from './maintainers/source.ts';
 import { Collector } from './sync.ts';
 
 /** The parts every command shares, built once from the validated configuration. */
@@ -19,7 +20,9 @@ export async function createRuntime(config: Config, log: Logger = createLogger()
   const client = new HydraClient({
     baseUrl: config.hydraUrl, userAgent: config.userAgent, rps: config.hydraRps, burst: config.hydraBurst, logger: log,
   });
-  const collector = new Collector(database, client, { backfillEvals: config.backfillEvals, rps: config.hydraRps }, log);
+  const collector = new Collector(database, client, {
+    backfillEvals: config.backfillEvals, rps: config.hydraRps, packagesJsonUrl: (ref) => packagesJsonUrlFor(config.packagesJson, ref),
+  }, log);
   return { config, database, client, collector, log, close: async () => {
     client.close();
     await database.close();

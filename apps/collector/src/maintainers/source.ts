@@ -33,8 +33,12 @@ export function parsePackagesJsonSetting(value: string): PackagesJsonRule[] {
   return rules;
 }
 
-/** The URL for `project/jobset`: the most specific matching rule, else the channel default for its project, else none. */
-export function packagesJsonUrlFor(rules: PackagesJsonRule[], ref: string): string | null {
+/**
+ * The URL for `project/jobset`: the most specific matching rule, else the channel default for its
+ * project, else none. `null` rules: no packages.json at all (a Hydra other than hydra.nixos.org).
+ */
+export function packagesJsonUrlFor(rules: PackagesJsonRule[] | null, ref: string): string | null {
+  if (rules === null) return null;
   const [project, jobset] = ref.split('/') as [string, string];
   const score = (r: PackagesJsonRule) => (r.project === project ? 2 : r.project === '*' ? 0 : -9) + (r.jobset === jobset ? 1 : r.jobset === '*' ? 0 : -9);
   let best: PackagesJsonRule | null = null;
