@@ -217,7 +217,7 @@ async function roundup(config: Config, rest: string[]): Promise<number> {
   const ru = await import('./roundup/index.ts');
   const rt = await createRuntime(config);
   try {
-    const input = { jobset: jobset!, week, hydraUrl: config.hydraUrl, dashboardUrl: config.publicUrl, now: new Date() };
+    const input = { jobset: jobset!, week, hydraUrl: config.hydraUrl, dashboardUrl: config.publicUrl, now: new Date(), mentions: config.roundupMentions };
     if (values.freeze) await ru.freezeRoundup(rt.database.db, input);
     const r = await ru.getRoundup(rt.database.db, input);
     if (!r) {

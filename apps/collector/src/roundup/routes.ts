@@ -9,7 +9,7 @@ import { getRoundup } from './build.ts';
 
 export interface RoundupRouteDeps {
   database: Pick<Database, 'db'>;
-  config: { hydraUrl: string; jobsets: string[]; publicUrl?: string | null };
+  config: { hydraUrl: string; jobsets: string[]; publicUrl?: string | null; roundupMentions?: boolean };
   /** The clock for roundups computed live (not frozen yet). */
   now?: () => Date;
 }
@@ -43,6 +43,7 @@ export function roundupRoutes(deps: RoundupRouteDeps) {
       }
       const r = await getRoundup(deps.database.db, {
         jobset, week, hydraUrl: deps.config.hydraUrl, dashboardUrl: deps.config.publicUrl ?? null, now: deps.now?.() ?? new Date(),
+        mentions: deps.config.roundupMentions,
       });
       if (!r) throw new NotFound(`jobset ${jobset} is not tracked`);
       if (!markdown) return c.json(r, 200);
