@@ -67,10 +67,12 @@ function quoted(attrPath: string): string {
 }
 
 /** One `packages` entry in the real file's shape (outputs as an object or, in older files, a list). */
-export function simPackageEntry(attrPath: string, i: number, opts: { outputsAsList?: boolean } = {}): Record<string, unknown> {
+export function simPackageEntry(
+  attrPath: string, i: number, opts: { outputsAsList?: boolean; maintainersOf?: typeof simMaintainersOf } = {},
+): Record<string, unknown> {
   const pname = attrPath.split('.').pop()!;
   const version = `${1 + (i % 9)}.${i % 17}.${i % 5}`;
-  const { maintainers, teams } = simMaintainersOf(attrPath);
+  const { maintainers, teams } = (opts.maintainersOf ?? simMaintainersOf)(attrPath);
   const outs = i % 4 === 0 ? ['out', 'dev', 'man'] : ['out'];
   const meta: Record<string, unknown> = {
     available: true, broken: false, description: `The ${pname} package, simulated`, homepage: `https://example.org/${pname}`,
@@ -93,6 +95,8 @@ export interface PackagesJsonOptions {
   listOutputsEvery?: number;
   /** Entries per yielded string. */
   chunkEntries?: number;
+  /** Who maintains what (default simMaintainersOf: twenty people, for tests). */
+  maintainersOf?: typeof simMaintainersOf;
 }
 
 /** The file's text, streamed in chunks: `{"packages":{...},"version":"2"}` as the channel writes it. */
@@ -102,7 +106,7 @@ export function* packagesJsonChunks(attrPaths: Iterable<string>, opts: PackagesJ
   let out = '{"packages":{';
   let i = 0;
   for (const p of attrPaths) {
-    const entry = simPackageEntry(p, i, { outputsAsList: every > 0 && i % every === every - 1 });
+    const entry = simPackageEntry(p, i, { outputsAsList: every > 0 && i % every === every - 1, maintainersOf: opts.maintainersOf });
     out += `${i === 0 ? '' : ','}${JSON.stringify(quoted(p))}:${JSON.stringify(entry)}`;
     i++;
     if (i % per === 0) {
@@ -111,6 +115,27 @@ export function* packagesJsonChunks(attrPaths: Iterable<string>, opts: PackagesJ
     }
   }
   yield `${out}},"version":${JSON.stringify(opts.version ?? '2')}}`;
+}
+
+/**
+ * Maintainers as nixpkgs has them, for benchmarks: `people` GitHub accounts (one in forty without
+ * one), one package in three unmaintained, and a skewed load (a few people maintain thousands).
+ */
+export function nixpkgsLikeMaintainers(people = 3000): typeof simMaintainersOf {
+  const pool: SimMaintainer[] = Array.from({ length: people }, (_, i) => (i % 40 === 39
+    ? { name: `Person ${i}`, email: `p${i}@example.org` }
+    : { name: `Person ${i}`, email: `p${i}@example.org`, github: `maint${i}`, githubId: 100_000 + i }));
+  return (attrPath) => {
+    const h = hashString(attrPath);
+    if (h % 3 === 0) return { maintainers: [], teams: [] };
+    const n = 1 + (h >>> 2) % 3;
+    const picked = new Set<SimMaintainer>();
+    for (let k = 0; k < n; k++) {
+      const u = (hashString(`${attrPath}#${k}`) % 1_000_000) / 1_000_000;
+      picked.add(pool[Math.floor(people * u ** 3)]!);
+    }
+    return { maintainers: [...picked], teams: [] };
+  };
 }
 
 /** `count` attribute paths shaped like nixpkgs' (package sets, a quoted component now and then). */

@@ -117,7 +117,7 @@ function teamName(v: unknown): string | null {
 }
 
 /** The attribution of one `packages` entry, or null when it names no maintainer and no team. */
-export function attributionOf(key: string, entry: unknown): PackageAttribution | null {
+export function attributionOf(key: string, entry: unknown, intern?: Map<string, Maintainer>): PackageAttribution | null {
   if (typeof entry !== 'object' || entry === null) return null;
   const meta = (entry as { meta?: unknown }).meta;
   if (typeof meta !== 'object' || meta === null) return null;
@@ -131,7 +131,11 @@ export function attributionOf(key: string, entry: unknown): PackageAttribution |
       const id = x.githubId !== null ? `#${x.githubId}` : x.github !== null ? `@${x.github.toLowerCase()}` : `=${x.name}`;
       if (seen.has(id)) continue;
       seen.add(id);
-      maintainers.push(x);
+      // The same few thousand people recur across 144k packages: one object each.
+      const key = `${id}\u0000${x.github ?? ''}\u0000${x.name ?? ''}`;
+      const shared = intern?.get(key) ?? x;
+      if (shared === x) intern?.set(key, x);
+      maintainers.push(shared);
     }
   }
   const teams = Array.isArray(m.teams) ? [...new Set(m.teams.map(teamName).filter((t): t is string => t !== null))] : [];
@@ -147,10 +151,11 @@ export function attributionOf(key: string, entry: unknown): PackageAttribution |
 export async function readPackagesJson(body: AsyncIterable<Uint8Array>): Promise<PackagesFile> {
   const attributed: PackageAttribution[] = [];
   let packages = 0;
+  const intern = new Map<string, Maintainer>();
   const rest = await streamObjectField(decodeIfBrotli(body), 'packages', (entries) => {
     for (const key in entries) {
       packages++;
-      const a = attributionOf(key, entries[key]);
+      const a = attributionOf(key, entries[key], intern);
       if (a) attributed.push(a);
     }
   });
