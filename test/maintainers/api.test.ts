@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { SIM_MAINTAINERS } from '@zhf/sim';
 import { queryRows } from '../../db/src/index.ts';
-import { call, makeApp, type App } from '../api/support.ts';
+import { call, devLogin, makeApp, type App } from '../api/support.ts';
 import { ingestScenario, X, A, REQUESTS } from '../api/support.ts';
 import { describeEachDriver } from '../support/db.ts';
 
@@ -72,6 +72,14 @@ describeEachDriver('API: maintainers on breakages, ?maintainer=, the maintainer 
       expect(r.status, path).toBe(404);
       expect(r.json.error.code, path).toBe('not_found');
     }
+  });
+
+  it('a signed-in user who maintains nothing has an empty page, not a 404', async () => {
+    await devLogin(app, 'newcomer');
+    const s = await call(app, 'GET', '/api/maintainers/newcomer');
+    expect(s.status).toBe(200);
+    expect(s.json).toMatchObject({ login: 'newcomer', githubId: null, packages: 0, openBreakages: 0 });
+    expect((await call(app, 'GET', '/api/breakages?week=all&maintainer=newcomer')).json.items).toEqual([]);
   });
 
   it('summarises a maintainer and serves their feed', async () => {

@@ -104,21 +104,19 @@ export interface MaintainerIdentity {
  */
 export async function findMaintainer(db: Db, login: string): Promise<MaintainerIdentity | null> {
   const l = login.toLowerCase();
+  // A user signed in with GitHub carries the id; one signed in otherwise (dev login) only the login.
   const [u] = await queryRows<{ login: string; github_id: string | number | null }>(db, sql`
-    select login, github_id from users where lower(login) = ${l} and github_id is not null limit 1`);
+    select login, github_id from users where lower(login) = ${l} order by (github_id is null) limit 1`);
   let githubId = u?.github_id == null ? null : Number(u.github_id);
   if (githubId === null) {
-    const [m] = await queryRows<{ github_id: string | number | null; n: string | number }>(db, sql`
-      select github_id, count(*) as n from maintainer_packages where login = ${l} group by github_id order by (github_id is null), n desc limit 1`);
+    // The id the files give this login most often (one person's entries normally agree).
+    const [m] = await queryRows<{ github_id: string | number | null }>(db, sql`
+      select github_id from maintainer_packages where login = ${l} group by github_id order by (github_id is null), count(*) desc limit 1`);
     if (!m && !u) return null;
     githubId = m?.github_id == null ? null : Number(m.github_id);
   }
   const logins = githubId === null ? [] : await queryRows<{ login: string }>(db, sql`
     select distinct login from maintainer_packages where github_id = ${githubId} and login is not null and login <> ${l} limit 10`);
-  if (!u && githubId === null) {
-    const [any] = await queryRows<{ one: number }>(db, sql`select 1 as one from maintainer_packages where login = ${l} limit 1`);
-    if (!any) return null;
-  }
   return { login: u?.login ?? login, githubId, fileLogins: logins.map((r) => r.login) };
 }
 
