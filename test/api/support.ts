@@ -28,7 +28,7 @@ export interface Scenario {
  * broken (failing in e1, fixed in e3), hello.aarch64 / requests / newjob (open from e2),
  * depfail (open, dependency), gone (failed in e2, removed in e3).
  */
-export async function ingestScenario(database: Database): Promise<Scenario> {
+export async function ingestScenario(database: Database, opts: { packagesJson?: boolean } = {}): Promise<Scenario> {
   const sim = new ScriptedHydra({ start: T0 });
   const js = sim.jobset('nixpkgs', 'unstable');
   const e1 = sim.eval(js, { jobs: {
@@ -45,7 +45,10 @@ export async function ingestScenario(database: Database): Promise<Scenario> {
     [`hello.${X}`]: 'reuse', [`hello.${A}`]: 'reuse', [REQUESTS]: 'reuse', [`broken.${X}`]: 'success',
     [`depfail.${X}`]: 'reuse', [`newjob.${X}`]: 'reuse', [`steady.${A}`]: 'reuse',
   } });
-  const h = await startHarness(database, sim);
+  // With packagesJson, the simulated channel's file (whose maintainers simMaintainersOf tells).
+  let channel: string | null = null;
+  const h = await startHarness(database, sim, { collector: { packagesJsonUrl: () => channel } });
+  if (opts.packagesJson) channel = `${h.sim.url}/channel/nixpkgs-unstable/packages.json.br`;
   const [report] = await h.collector.syncAll(['nixpkgs/unstable']);
   if (report?.error) throw new Error(`sync failed: ${report.error}`);
   return { sim, h, e1, e2, e3 };

@@ -225,6 +225,39 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
     expect(await b.page.locator('[data-testid=signed-in]').count()).toBe(0);
   }, 120_000);
 
+  it('a signed-in maintainer reaches their packages from the header, on a laptop and a phone', async () => {
+    for (const [vp, name] of [[LAPTOP, 'laptop'], [PHONE, 'phone']] as const) {
+      const b = await open({ viewport: vp, isMobile: vp === PHONE });
+      await signIn(b.page, url, 'heidi', '/fix');
+      // The fix list names each job's maintainers (from the channel's packages.json).
+      await expect(row(b, `hello.${X}`).locator('[data-testid=maintainers]').textContent()).resolves.toContain('niaj');
+      await Promise.all([b.page.waitForURL((u) => u.pathname === '/maintainers/heidi'), b.page.click('[data-testid=signed-in]')]);
+      await b.page.waitForSelector('html[data-hydrated]', { state: 'attached' });
+      await expect(b.page.locator('[data-testid=maintainer-title]').textContent()).resolves.toBe('Your packages');
+      // Open breakages of heidi's packages only: hello (hers), not libfoo or zlib (not hers), not curl (fixed).
+      await expect(b.page.locator('[data-testid=breakage]').evaluateAll((els) => els.map((e) => e.getAttribute('data-job')))).resolves.toEqual([`hello.${X}`]);
+      expect(await b.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(vp.width + 1);
+      await screenshot(b.page, `maintainer-${name}`);
+    }
+    const b = await open({ viewport: LAPTOP });
+    await visit(b.page, `${url}/fix?week=all&maintainer=grace`);
+    const jobs = () => b.page.locator('[data-testid=breakage]').evaluateAll((els) => els.map((e) => e.getAttribute('data-job')).sort());
+    await expect(jobs()).resolves.toEqual([`curl.${A}`, `libfoo.${X}`]);
+    await screenshot(b.page, 'fix-list-maintainer');
+    await visit(b.page, `${url}/fix?week=all&team=python`);
+    await expect(jobs()).resolves.toEqual([`curl.${A}`]);
+    const missing = await b.page.goto(`${url}/maintainers/nobody-here`);
+    expect(missing?.status()).toBe(404);
+    const feed = await fetch(`${url}/feeds/maintainers/heidi.atom`);
+    expect(feed.status).toBe(200);
+    const xmlText = await feed.text();
+    expect(xmlText).toContain(`hello.${X}`);
+    expect(xmlText).not.toContain(`libfoo.${X}`);
+    const bad = await fetch(`${url}/feeds/maintainers/nobody-here.atom`);
+    expect(bad.status).toBe(404);
+    expect((await bad.json()).error.code).toBe('not_found');
+  }, 180_000);
+
   it('phone-sized pages and the error page render', async () => {
     const b = await open({ viewport: PHONE, isMobile: true });
     await b.page.goto(url);

@@ -67,6 +67,8 @@ export async function startApp(): Promise<Running> {
   const config = loadConfig({
     HYDRA_URL: sim.url, ZHF_JOBSETS: 'nixpkgs/unstable', ZHF_DATA_DIR: dataDir, ZHF_DEV_LOGIN: '1',
     ZHF_HYDRA_RPS: '1000', ZHF_HYDRA_BURST: '1000', ZHF_MAINTAINERS: 'maint',
+    // The simulated channel's file: its maintainers are simMaintainersOf(attribute path).
+    ZHF_PACKAGES_JSON: `${sim.url}/channel/nixpkgs-unstable/packages.json.br`,
   });
   const runtime = await createRuntime(config, silentLogger);
   const [report] = await runtime.collector.syncAll(config.jobsets);

@@ -9,6 +9,7 @@ import { queryRows } from '@zhf/db';
 import { HydraNotFound, type HydraClient } from './hydra/client.ts';
 import { evalRevision, toBuildRecord, type HydraEval } from './hydra/types.ts';
 import { silentLogger, type Logger } from './log.ts';
+import { refreshMaintainers } from './maintainers/refresh.ts';
 import { recomputeBreakages } from './verdicts/recompute.ts';
 
 export interface CollectorOptions {
@@ -27,6 +28,8 @@ export interface CollectorOptions {
   queueProbe?: number;
   /** Force how unknown builds are fetched (tests and benchmarks); `auto` weighs both. */
   fetchMode?: 'auto' | 'bulk' | 'single';
+  /** The packages.json URL of a jobset (SPEC section 9), read after its new evals; null or absent: none. */
+  packagesJsonUrl?: (ref: string) => string | null;
 }
 
 export interface SyncReport {
@@ -147,9 +150,20 @@ export class Collector {
     if (locked === null) {
       report.skipped = 'locked';
       this.log.info('another collector is ingesting this jobset; skipped', { jobset: ref });
-    }
+    } else if (phase !== 'builds' && !signal?.aborted) await this.refreshMaintainers(ref, project, name);
     report.ms = Date.now() - started;
     return report;
+  }
+
+  /** Reads the jobset's packages.json when the channel moved; a failure is recorded and never fails the sync. */
+  private async refreshMaintainers(ref: string, project: string, name: string): Promise<void> {
+    const url = this.opts.packagesJsonUrl?.(ref) ?? null;
+    if (url === null) return;
+    const lock = await this.database.tryWithLock(`zhf:maintainers:${ref}`, async () => {
+      const js = await ensureJobset(this.db, project, name);
+      return refreshMaintainers(this.db, this.client, { jobsetId: js.id, ref, url, log: this.log });
+    });
+    if (lock === null) this.log.info('another collector is reading packages.json; skipped', { jobset: ref });
   }
 
   /** Fingerprints of a project's jobsets from the cheap /api/jobsets listing (null when unavailable). */

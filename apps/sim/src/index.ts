@@ -6,3 +6,4 @@ export * from './server.ts';
 export * from './serve-local.ts';
 export * from './build-page-html.ts';
 export * from './instance.ts';
+export * from './packages-json.ts';

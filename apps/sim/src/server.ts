@@ -12,6 +12,7 @@
 import type { ServerResponse } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
+import { mountChannelFiles } from './packages-json.ts';
 import { serveLocal } from './serve-local.ts';
 import { type HydraData, type SimBuild, type SimBuildSummary, type SimEval, prng } from './model.ts';
 import { type OtherJobsetsOptions, withOtherJobsets } from './instance.ts';
@@ -989,6 +990,8 @@ export function createHydraSimApp(source: DataSource, opts: HydraSimOptions = {}
     x.charge(costs.apiList + costs.apiPerRow * out.length, out.length);
     return jsonOut(out.map((b) => shortBuild(b, x.rng)));
   });
+
+  mountChannelFiles(app, data, { counters, faults });
 
   app.notFound((c) => {
     const counter = counters.get('(unmatched)');

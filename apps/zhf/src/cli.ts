@@ -132,6 +132,7 @@ async function demo(base: Config): Promise<number> {
     devLogin: true,
     // Ten days of history, so trends, the backlog and last week's roundup have something to show.
     backfillEvals: process.env.ZHF_BACKFILL_EVALS ? base.backfillEvals : 40,
+    packagesJson: base.packagesJson?.length ? base.packagesJson : [{ project: '*', jobset: '*', url: `${hydra.url}/channel/nixpkgs-unstable/packages.json.br` }],
   };
   log.info('demo: simulated Hydra running', { url: hydra.url, jobsets: hydra.jobsets.join(',') });
   const code = await serveForever(config, { collector: true });
@@ -247,7 +248,7 @@ async function roundup(config: Config, rest: string[]): Promise<number> {
     throw new UsageError(`${week} has not ended (it ends ${ends.toISOString()}); freezing it now stores a partial week as its roundup: add --force to do that anyway`);
   }
   const ru = await import('@zhf/collector/roundup/index');
-  const input = { jobset: jobset!, week, hydraUrl: config.hydraUrl, dashboardUrl: config.publicUrl, now };
+  const input = { jobset: jobset!, week, hydraUrl: config.hydraUrl, dashboardUrl: config.publicUrl, now, mentions: config.roundupMentions };
   type Roundup = NonNullable<Awaited<ReturnType<typeof ru.getRoundup>>>;
   const notFound = (err: unknown) => (err instanceof OwnerApiError && err.status === 404 ? null : Promise.reject(err));
   // Freezing writes: only with the database opened here (refused while another process owns it).

@@ -1,5 +1,6 @@
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
+import { PackagesJsonConfigError, parsePackagesJsonSetting, type PackagesJsonRule } from '@zhf/collector/maintainers/source';
 
 export const VERSION = '0.1.0';
 export const PROJECT_URL = 'https://github.com/zhf-nix/zhf';
@@ -34,6 +35,15 @@ const schema = z.object({
   ZHF_DEV_LOGIN: z.enum(['0', '1', 'true', 'false', 'force']).default('0'),
   ZHF_MAINTAINERS: z.string().default('').transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean)),
   ZHF_NIXPKGS_GIT: z.string().min(1).optional(),
+  ZHF_PACKAGES_JSON: z.string().optional().transform((s, ctx) => {
+    try {
+      return s === undefined ? null : parsePackagesJsonSetting(s);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof PackagesJsonConfigError ? err.message : String(err) });
+      return z.NEVER;
+    }
+  }),
+  ZHF_ROUNDUP_MENTIONS: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
 });
 
 export type Env = z.input<typeof schema>;
@@ -58,6 +68,13 @@ export interface Config {
   devLoginForced?: boolean;
   maintainers: string[];
   nixpkgsGit: string | null;
+  /**
+   * Where each jobset's packages.json comes from (ZHF_PACKAGES_JSON). Unset: the channel defaults
+   * for nixpkgs/* and nixos/* against hydra.nixos.org, none against any other Hydra.
+   */
+  packagesJson: PackagesJsonRule[] | null;
+  /** The roundup writes maintainers as @mentions (ZHF_ROUNDUP_MENTIONS=1) rather than plain handles. */
+  roundupMentions: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -97,5 +114,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     devLoginForced: e.ZHF_DEV_LOGIN === 'force',
     maintainers: e.ZHF_MAINTAINERS,
     nixpkgsGit: e.ZHF_NIXPKGS_GIT ?? null,
+    packagesJson: e.ZHF_PACKAGES_JSON ?? (e.HYDRA_URL === 'https://hydra.nixos.org' ? [] : null),
+    roundupMentions: e.ZHF_ROUNDUP_MENTIONS,
   };
 }

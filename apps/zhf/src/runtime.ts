@@ -2,6 +2,7 @@ import { openDatabase, type Database } from '@zhf/db';
 import type { Config } from './config.ts';
 import { HydraClient } from '@zhf/collector/hydra/client';
 import { createLogger, type Logger } from '@zhf/collector/log';
+import { packagesJsonUrlFor } from '@zhf/collector/maintainers/source';
 import { Collector } from '@zhf/collector/sync';
 
 /** The parts every command shares, built once from the validated configuration. */
@@ -19,7 +20,9 @@ export async function createRuntime(config: Config, log: Logger = createLogger()
   const client = new HydraClient({
     baseUrl: config.hydraUrl, userAgent: config.userAgent, rps: config.hydraRps, burst: config.hydraBurst, logger: log,
   });
-  const collector = new Collector(database, client, { backfillEvals: config.backfillEvals, rps: config.hydraRps }, log);
+  const collector = new Collector(database, client, {
+    backfillEvals: config.backfillEvals, rps: config.hydraRps, packagesJsonUrl: (ref) => packagesJsonUrlFor(config.packagesJson, ref),
+  }, log);
   return { config, database, client, collector, log, close: async () => {
     client.close();
     await database.close();

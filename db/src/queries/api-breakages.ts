@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
+import { asMaintainers, maintainedPackagesSql, type MaintainerIdentity, type MaintainerRef } from './maintainers.ts';
 import { commitRange, pgTextArray, type Page } from './verdicts.ts';
 
 /** A claim counts as active until released or 14 days after its last update (SPEC section 4). */
@@ -19,6 +20,10 @@ export interface BreakageFilters {
   /** Case-insensitive substring of the job name. */
   q?: string;
   jobId?: number;
+  /** Packages this person maintains (SPEC section 9). */
+  maintainer?: MaintainerIdentity;
+  /** Packages of this team (case-insensitive name). */
+  team?: string;
   sort: BreakageSort;
 }
 
@@ -50,6 +55,9 @@ export interface BreakageView {
   range: { from: string; to: string; url: string } | null;
   claim: ClaimView | null;
   fixedBy: string | null;
+  /** From the channel's packages.json by attribute path; empty when unknown. */
+  maintainers: MaintainerRef[];
+  teams: string[];
 }
 
 /** Keyset position of a row in the chosen order: the values of its sort columns, then its id. */
@@ -61,6 +69,7 @@ interface RawBreakage {
   opened_at: string | Date; closed_eval_id: string | number | null; closed_at: string | Date | null; build_id: string | number;
   range_from: string | null; range_to: string | null; fixed_by: string | null; claim_by: string | null;
   claimed_at: string | Date | null; claim_updated_at: string | Date | null; pr_url: string | null; note: string | null;
+  maintainers: unknown; teams: string[] | null;
 }
 
 export function isoTime(v: string | Date): string {
@@ -77,7 +86,10 @@ const activeClaimJoin = (now: Date) => sql`
 const breakageColumns = sql`
   bk.id, js.project, js.name as jobset_name, js.repo_url, j.name as job, j.system, bk.state, bk.kind, bk.status, bk.flaky, bk.week,
   bk.opened_eval_id, bk.opened_at, bk.closed_eval_id, bk.closed_at, bk.build_id, bk.range_from, bk.range_to, bk.fixed_by,
-  c.handle as claim_by, c.claimed_at, c.updated_at as claim_updated_at, c.pr_url, c.note`;
+  c.handle as claim_by, c.claimed_at, c.updated_at as claim_updated_at, c.pr_url, c.note, pm.maintainers, pm.teams`;
+
+/** A job's attribution is its package's (the job name without the system), read once per package. */
+const attributionJoin = sql`left join package_maintainers pm on pm.jobset_id = bk.jobset_id and pm.attr_path = j.package`;
 
 const activeClaimExists = (now: Date) => sql`exists (
   select 1 from claims c where c.breakage_id = bk.id and c.released_at is null
@@ -103,6 +115,11 @@ function jobFilterSql(f: BreakageFilters): SQL | null {
   const parts: SQL[] = [];
   if (f.systems?.length) parts.push(sql`j.system = any(${pgTextArray(f.systems)}::text[])`);
   if (f.q) parts.push(sql`j.name ilike ${likePattern(f.q)}`);
+  if (f.maintainer) parts.push(sql`(j.jobset_id, j.package) in (${maintainedPackagesSql(f.maintainer)})`);
+  if (f.team) {
+    parts.push(sql`exists (select 1 from package_maintainers tm where tm.jobset_id = j.jobset_id and tm.attr_path = j.package
+      and exists (select 1 from unnest(tm.teams) t where lower(t) = ${f.team.toLowerCase()}))`);
+  }
   return parts.length ? sql.join(parts, sql` and `) : null;
 }
 
@@ -165,6 +182,8 @@ function toView(r: RawBreakage, hydraUrl: string): BreakageView {
       note: r.note,
     },
     fixedBy: r.fixed_by,
+    maintainers: asMaintainers(r.maintainers),
+    teams: r.teams ?? [],
   };
 }
 
@@ -219,7 +238,7 @@ export async function listBreakages(
     // Few matches: each match's job by primary key, then sort (by system: the planner's choice of join).
     const job = f.sort === 'system' && total >= WALK_MIN_MATCHES
       ? sql`join jobs j on j.id = bk.job_id`
-      : sql`cross join lateral (select j.name, j.system from jobs j where j.id = bk.job_id offset 0) j`;
+      : sql`cross join lateral (select j.name, j.system, j.jobset_id, j.package from jobs j where j.id = bk.job_id offset 0) j`;
     page = sql`
       select bk.id from breakages bk ${job}
       where ${bkWhere} and ${jWhere ?? sql`true`} and ${after}
@@ -228,7 +247,7 @@ export async function listBreakages(
   const rows = await queryRows<RawBreakage>(db, sql`
     select ${breakageColumns}
     from (${page}) p join breakages bk on bk.id = p.id join jobs j on j.id = bk.job_id join jobsets js on js.id = bk.jobset_id
-    ${activeClaimJoin(ctx.now)}
+    ${activeClaimJoin(ctx.now)} ${attributionJoin}
     order by ${o.order}`);
   const items = rows.slice(0, limit);
   const nextCursorKey = rows.length > limit ? o.cursorOf(items[items.length - 1]!) : null;
@@ -238,7 +257,7 @@ export async function listBreakages(
 export async function getBreakage(db: Db, ctx: BreakageCtx, id: number): Promise<BreakageView | null> {
   const [r] = await queryRows<RawBreakage>(db, sql`
     select ${breakageColumns}
-    from breakages bk join jobs j on j.id = bk.job_id join jobsets js on js.id = bk.jobset_id ${activeClaimJoin(ctx.now)}
+    from breakages bk join jobs j on j.id = bk.job_id join jobsets js on js.id = bk.jobset_id ${activeClaimJoin(ctx.now)} ${attributionJoin}
     where bk.id = ${id}`);
   return r ? toView(r, ctx.hydraUrl) : null;
 }

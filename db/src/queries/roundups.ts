@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
+import { asMaintainers } from './maintainers.ts';
 
 export interface RoundupJobsetRow {
   id: number;
@@ -34,6 +35,8 @@ export interface WeekBreakageRow {
   claimAt: Date | null;
   claimPrUrl: string | null;
   claimNote: string | null;
+  /** GitHub logins of the package's maintainers (packages.json), in the file's order. */
+  maintainers: string[];
 }
 
 /** The breakages opened in `week` (any state), each with its active claim (released_at is null), in one query. */
@@ -42,13 +45,14 @@ export async function weekBreakages(db: Db, jobsetId: number, week: string): Pro
     id: number; job: string; system: string; state: WeekBreakageRow['state']; kind: WeekBreakageRow['kind']; flaky: boolean;
     opened_eval_id: number; opened_at: string | Date; closed_eval_id: number | null; closed_at: string | Date | null; build_id: number;
     range_from: string | null; range_to: string | null; fixed_by: string | null;
-    claim_by: string | null; claim_at: string | Date | null; claim_pr_url: string | null; claim_note: string | null;
+    claim_by: string | null; claim_at: string | Date | null; claim_pr_url: string | null; claim_note: string | null; maintainers: unknown;
   }>(db, sql`
     select bk.id, j.name as job, j.system, bk.state, bk.kind, bk.flaky, bk.opened_eval_id::float8 as opened_eval_id, bk.opened_at,
       bk.closed_eval_id::float8 as closed_eval_id, bk.closed_at, bk.build_id::float8 as build_id, bk.range_from, bk.range_to, bk.fixed_by,
-      c.handle as claim_by, c.claimed_at as claim_at, c.pr_url as claim_pr_url, c.note as claim_note
+      c.handle as claim_by, c.claimed_at as claim_at, c.pr_url as claim_pr_url, c.note as claim_note, pm.maintainers
     from breakages bk
     join jobs j on j.id = bk.job_id
+    left join package_maintainers pm on pm.jobset_id = bk.jobset_id and pm.attr_path = j.package
     left join claims c on c.breakage_id = bk.id and c.released_at is null
     where bk.jobset_id = ${jobsetId} and bk.week = ${week}
     order by bk.id`);
@@ -59,6 +63,7 @@ export async function weekBreakages(db: Db, jobsetId: number, week: string): Pro
     closedEvalId: r.closed_eval_id === null ? null : Number(r.closed_eval_id), closedAt: date(r.closed_at),
     buildId: Number(r.build_id), rangeFrom: r.range_from, rangeTo: r.range_to, fixedBy: r.fixed_by,
     claimBy: r.claim_by, claimAt: date(r.claim_at), claimPrUrl: r.claim_pr_url, claimNote: r.claim_note,
+    maintainers: asMaintainers(r.maintainers).flatMap((m) => (m.github === null ? [] : [m.github])),
   }));
 }
 

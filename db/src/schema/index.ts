@@ -1,3 +1,4 @@
 export * from './hydra.ts';
 export * from './breakages.ts';
 export * from './users.ts';
+export * from './maintainers.ts';

@@ -42,7 +42,7 @@ export interface HydraClientOptions {
   offThreadParseMin?: number;
 }
 
-export type Endpoint = 'evals' | 'eval' | 'evalBuilds' | 'build' | 'constituents' | 'jobsets' | 'queue' | 'latestEval';
+export type Endpoint = 'evals' | 'eval' | 'evalBuilds' | 'build' | 'constituents' | 'jobsets' | 'queue' | 'latestEval' | 'packagesJson';
 
 // The bulk builds list for a nixpkgs eval has taken over 300 s on hydra.nixos.org (HYDRA-API.md).
 const defaultTimeouts: Record<Endpoint, { headersMs: number; idleMs: number }> = {
@@ -54,6 +54,8 @@ const defaultTimeouts: Record<Endpoint, { headersMs: number; idleMs: number }> =
   jobsets: { headersMs: 30_000, idleMs: 30_000 },
   queue: { headersMs: 60_000, idleMs: 60_000 },
   latestEval: { headersMs: 30_000, idleMs: 30_000 },
+  // The channel's packages.json comes from the channels' CDN, not Hydra.
+  packagesJson: { headersMs: 60_000, idleMs: 60_000 },
 };
 
 export interface HydraStats {
@@ -225,8 +227,21 @@ export class HydraClient {
     });
   }
 
+  /**
+   * A file outside Hydra (the channel's packages.json) through the same politeness, timeouts and
+   * retries. `handle` reads the body (`tick` on every chunk keeps the idle timeout away) and may
+   * run again on a retry, from the start. Any content type but HTML is accepted: the channel
+   * serves JSON, or brotli as a plain download.
+   */
+  fetchFile<T>(url: string, handle: (res: HttpResponse, tick: () => void) => Promise<T>, redirect: 'follow' | 'manual' = 'follow'): Promise<T> {
+    return this.request('packagesJson', url, async (res, tick) => {
+      const counted: HttpResponse = { ...res, body: countBytes(res.body, (n) => { this.addBytes('packagesJson', n); tick(); }) };
+      return handle(counted, tick);
+    }, { redirect, acceptType: (type) => !type.includes('html') });
+  }
+
   private url(path: string) {
-    return this.opts.baseUrl + path;
+    return /^https?:\/\//.test(path) ? path : this.opts.baseUrl + path;
   }
 
   private addBytes(endpoint: Endpoint, n: number) {
@@ -264,7 +279,7 @@ export class HydraClient {
     endpoint: Endpoint,
     path: string,
     handle: (res: HttpResponse, tick: () => void) => Promise<T>,
-    init: { redirect?: 'follow' | 'manual' } = {},
+    init: { redirect?: 'follow' | 'manual'; acceptType?: (type: string) => boolean } = {},
   ): Promise<T> {
     const url = this.url(path);
     const maxAttempts = this.opts.maxAttempts ?? 6;
@@ -307,7 +322,7 @@ export class HydraClient {
         }
         if (res.status >= 300) return await handle(res, tick);
         const type = res.headers.get('content-type') ?? '';
-        if (!type.includes('json')) {
+        if (!(init.acceptType ?? ((t: string) => t.includes('json')))(type)) {
           // The bot filter answers 200 with an HTML challenge page: never data, maybe transient.
           res.cancel();
           throw new RetryableError(`expected JSON, got ${type || 'no content type'} (bot check or proxy page?)`, res.status);

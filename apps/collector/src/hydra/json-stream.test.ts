@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseJsonArrayStream, streamArrayField, TruncatedJsonError } from './json-stream.ts';
+import { parseJsonArrayStream, streamArrayField, streamObjectField, TruncatedJsonError } from './json-stream.ts';
 
 async function* chunked(text: string, sizes: () => number): AsyncGenerator<Uint8Array> {
   const bytes = new TextEncoder().encode(text);
@@ -115,5 +115,27 @@ describe('streamArrayField', () => {
     await expect(run('[1,2]', () => 7)).rejects.toThrow(/expected a JSON object/);
     await expect(run('{"evals":[{"id":1},{"id":2]]}', () => 7)).rejects.toThrow(SyntaxError);
     await expect(run('{"evals":[]} x', () => 7)).rejects.toThrow(/after the JSON object/);
+  });
+});
+
+describe('streamObjectField', () => {
+  const value = { version: '2', packages: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`p${i}."x,}"`, { meta: { s: 'a,b]}{"\\"', n: [i, { k: '{' }] } }])), tail: [1] };
+
+  it.each([1, 3, 64, 4096])('hands over every entry, a batch per chunk, whatever the chunk size (%i bytes)', async (size) => {
+    const got: Record<string, unknown> = {};
+    let batches = 0;
+    const rest = await streamObjectField(chunked(JSON.stringify(value, null, size % 2 ? 1 : 0), () => size), 'packages', (e) => {
+      batches++;
+      Object.assign(got, e);
+    });
+    expect(got).toEqual(value.packages);
+    expect(rest).toEqual({ version: '2', packages: {}, tail: [1] });
+    // Streamed, not parsed at the end: memory holds one chunk, not the object.
+    if (size >= 64) expect(batches).toBeGreaterThan(3);
+  });
+
+  it('reports a truncated object', async () => {
+    const t = JSON.stringify(value);
+    await expect(streamObjectField(chunked(t.slice(0, t.length - 30), () => 100), 'packages', () => {})).rejects.toThrow(TruncatedJsonError);
   });
 });

@@ -210,3 +210,138 @@ export async function streamArrayField(
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SyntaxError('expected a JSON object');
   return { stopped: false, rest: value as Record<string, unknown> };
 }
+
+/**
+ * Streams one top-level JSON object whose key `field` holds a huge object (the channel's
+ * packages.json: ~144k packages, hundreds of MB), handing its entries to `onEntries` a batch at a
+ * time (one JSON.parse per chunk, as parseJsonArrayStream does). Returns the object's other keys,
+ * with `field` as `{}`. Memory stays at one chunk plus one entry.
+ */
+export async function streamObjectField(
+  chunks: AsyncIterable<Uint8Array>,
+  field: string,
+  onEntries: (entries: Record<string, unknown>) => void,
+): Promise<Record<string, unknown>> {
+  const decoder = new TextDecoder();
+  const rest: number[] = []; // everything outside the field's entries: a few bytes
+  let buf: Uint8Array = new Uint8Array(0);
+  let pos = 0;
+  let batchStart = 0; // inside the field: first byte of the first entry not yet parsed
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let ended = false;
+  let inField = false;
+  let stringStart = -1;
+  let lastString: string | null = null;
+  let key: string | null = null;
+
+  const flush = (end: number) => {
+    if (end <= batchStart) return;
+    const text = decoder.decode(buf.subarray(batchStart, end));
+    batchStart = end + 1;
+    if (text.trim() === '') return;
+    onEntries(JSON.parse(`{${text}}`) as Record<string, unknown>);
+  };
+
+  for await (const chunk of chunks) {
+    if (inField) {
+      const next = new Uint8Array(buf.length - batchStart + chunk.length);
+      next.set(buf.subarray(batchStart), 0);
+      next.set(chunk, buf.length - batchStart);
+      pos -= batchStart;
+      buf = next;
+      batchStart = 0;
+    } else {
+      buf = chunk;
+      pos = 0;
+    }
+    let lastBoundary = -1;
+    let nextBackslash = -2;
+    while (pos < buf.length) {
+      if (inField) {
+        if (inString) {
+          if (escaped) {
+            escaped = false;
+            pos++;
+            continue;
+          }
+          const quote = buf.indexOf(QUOTE, pos);
+          if (nextBackslash !== -1 && nextBackslash < pos) nextBackslash = buf.indexOf(BACKSLASH, pos);
+          const end = quote === -1 ? buf.length : quote;
+          if (nextBackslash !== -1 && nextBackslash < end) {
+            pos = nextBackslash + 1;
+            escaped = true;
+            continue;
+          }
+          if (quote === -1) {
+            pos = buf.length;
+            break;
+          }
+          inString = false;
+          pos = quote + 1;
+          continue;
+        }
+        const c = buf[pos]!;
+        if (c === QUOTE) inString = true;
+        else if (c === OPEN_OBJ || c === OPEN_ARR) depth++;
+        else if (c === COMMA && depth === 2) lastBoundary = pos;
+        else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
+          depth--;
+          if (depth === 1) {
+            flush(pos);
+            lastBoundary = -1;
+            inField = false;
+            rest.push(CLOSE_OBJ);
+          }
+        }
+        pos++;
+        continue;
+      }
+      const c = buf[pos++]!;
+      if (ended) {
+        if (!isSpace(c)) throw new SyntaxError('unexpected data after the JSON object');
+        continue;
+      }
+      rest.push(c);
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === BACKSLASH) escaped = true;
+        else if (c === QUOTE) {
+          inString = false;
+          if (stringStart >= 0) {
+            lastString = JSON.parse(decoder.decode(Uint8Array.from(rest.slice(stringStart)))) as string;
+            stringStart = -1;
+          }
+        }
+        continue;
+      }
+      if (isSpace(c)) continue;
+      if (depth === 0) {
+        if (c !== OPEN_OBJ) throw new SyntaxError(`expected a JSON object, got ${JSON.stringify(String.fromCharCode(c))}`);
+        depth = 1;
+        continue;
+      }
+      if (c === QUOTE) {
+        inString = true;
+        if (depth === 1) stringStart = rest.length - 1;
+      } else if (depth === 1 && c === 0x3a /* : */) key = lastString;
+      else if (depth === 1 && c === COMMA) key = null;
+      else if (c === OPEN_OBJ || c === OPEN_ARR) {
+        depth++;
+        if (depth === 2 && c === OPEN_OBJ && key === field) {
+          inField = true;
+          batchStart = pos;
+        }
+      } else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
+        depth--;
+        if (depth === 0) ended = true;
+      }
+    }
+    if (inField && lastBoundary >= 0) flush(lastBoundary);
+  }
+  if (!ended) throw new TruncatedJsonError(depth === 0 ? 'empty body where a JSON object was expected' : 'JSON object ended early (truncated body)');
+  const value = JSON.parse(decoder.decode(Uint8Array.from(rest))) as unknown;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SyntaxError('expected a JSON object');
+  return value as Record<string, unknown>;
+}

@@ -162,3 +162,27 @@ describe('renderRoundup: splitting', () => {
     expect(() => renderRoundup({ ...base, breakages: big.slice(0, 5) }, { maxChars: 300 })).toThrow(RangeError);
   });
 });
+
+describe('renderRoundup: maintainers per line', () => {
+  const list = [
+    breakage(1, { job: 'zlib.x86_64-linux', maintainers: ['alice', 'bob-the-builder'] }),
+    breakage(2, { job: 'hello.x86_64-linux', maintainers: [] }),
+    breakage(3, { job: 'odd.x86_64-linux', maintainers: ['not a login', 'x'] }),
+  ];
+  const line = (md: string, job: string) => md.split('\n').find((l) => l.includes(`\`${job}\``))!;
+
+  it.each([
+    [false, 'zlib.x86_64-linux', 'maintainers: alice, bob-the-builder'],
+    [true, 'zlib.x86_64-linux', 'maintainers: @alice, @bob-the-builder'],
+    [true, 'odd.x86_64-linux', 'maintainers: @x'],
+  ])('mentions=%s: %s names %s', (mentions, job, want) => {
+    const md = renderRoundup({ ...base, breakages: list, mentions }).parts.join('\n');
+    expect(line(md, job).endsWith(` · ${want}`)).toBe(true);
+  });
+
+  it('writes no @ without the opt-in, and nothing for a package without maintainers', () => {
+    const md = renderRoundup({ ...base, breakages: list }).parts.join('\n');
+    expect(md).not.toMatch(/(^|[^\\])@(alice|bob)/);
+    expect(line(md, 'hello.x86_64-linux')).not.toContain('maintainers');
+  });
+});

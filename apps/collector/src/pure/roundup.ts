@@ -17,6 +17,8 @@ export interface RoundupBreakage {
   claim: { by: string; prUrl: string | null } | null;
   /** The claimant credited when the breakage closed. */
   fixedBy?: string | null;
+  /** GitHub logins of the package's maintainers (SPEC section 9). */
+  maintainers?: string[];
 }
 
 export interface RoundupCounts {
@@ -46,10 +48,15 @@ export interface RoundupInput {
   breakages: RoundupBreakage[];
   backlogOpen: number;
   generatedAt: string;
+  /** Maintainers as `@login` (pings them) instead of plain handles: opt-in, SPEC section 9. */
+  mentions?: boolean;
 }
 
 /** GitHub rejects issue and comment bodies over 65,536 characters. */
 export const GITHUB_BODY_LIMIT = 65_536;
+
+/** A login that is safe to write raw after `@` (GitHub's rules: alphanumerics and inner hyphens). */
+const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 
 const SYSTEM_ORDER = ['x86_64-linux', 'aarch64-linux', 'x86_64-darwin', 'aarch64-darwin'];
 const KIND_ORDER = { direct: 0, dependency: 1 } as const;
@@ -103,7 +110,7 @@ export function renderRoundup(
     lines.push({ text: heading, kind: 'heading', group: heading });
     text('');
     for (const b of [...bySystemMap.get(system)!].sort(byKindThenJob)) {
-      lines.push({ text: itemLine(b, hydra), kind: 'item', group: heading });
+      lines.push({ text: itemLine(b, hydra, input.mentions ?? false), kind: 'item', group: heading });
     }
   }
   text('');
@@ -130,7 +137,7 @@ function tableRow(label: string, c: RoundupCounts): string {
   return `| ${label} | ${c.new} | ${c.fixed} | ${c.gone} | ${c.open} | ${c.claimed} |`;
 }
 
-function itemLine(b: RoundupBreakage, hydra: string): string {
+function itemLine(b: RoundupBreakage, hydra: string, mentions: boolean): string {
   const pieces = [`${b.state === 'open' ? '- [ ]' : '- [x]'} ${codeSpan(b.job)}${b.flaky ? ' (flaky)' : ''}`];
   if (b.kind === 'dependency') pieces.push('dependency failed');
   if (b.buildId !== null) pieces.push(link(`build ${b.buildId}`, `${hydra}/build/${b.buildId}`) ?? `build ${b.buildId}`);
@@ -144,6 +151,8 @@ function itemLine(b: RoundupBreakage, hydra: string): string {
     const pr = b.claim?.prUrl ? prLink(b.claim.prUrl) : null;
     pieces.push(`${b.state === 'fixed' ? 'fixed by' : 'claimed by'} ${handle(who)}${pr ? ` (${pr})` : ''}`);
   }
+  const logins = (b.maintainers ?? []).filter((l) => GITHUB_LOGIN.test(l));
+  if (logins.length) pieces.push(`maintainers: ${logins.map((l) => (mentions ? `@${l}` : md(l))).join(', ')}`);
   return pieces.join(' · ');
 }
 

@@ -17,6 +17,8 @@ export interface RoundupQuery {
   dashboardUrl?: string | null;
   /** The instant the roundup is computed or frozen at. */
   now?: Date;
+  /** Maintainers as `@login` mentions (ZHF_ROUNDUP_MENTIONS=1); plain handles otherwise. */
+  mentions?: boolean;
 }
 
 /** A breakage as the roundup JSON carries it: the renderer's fields plus closing and the claim in full. */
@@ -78,6 +80,7 @@ async function build(db: Db, js: { id: number; repoUrl: string }, q: RoundupQuer
   const generatedAt = now.toISOString();
   const { summary, parts } = renderRoundup({
     jobset: q.jobset, week: q.week, hydraUrl: q.hydraUrl, dashboardUrl: q.dashboardUrl ?? null, breakages, backlogOpen, generatedAt,
+    mentions: q.mentions ?? false,
   });
   return {
     jobset: q.jobset, week: q.week, summary, parts, markdown: joinParts(parts), burndown: burndown(q.week, rows, now), breakages,
@@ -128,12 +131,12 @@ export interface FreezeResult {
 /** Freezes the week that just ended for every jobset; a jobset never synced is skipped, not created. */
 export async function freezeDueRoundups(
   db: Db,
-  opts: { jobsets: string[]; hydraUrl: string; dashboardUrl?: string | null; now: Date },
+  opts: { jobsets: string[]; hydraUrl: string; dashboardUrl?: string | null; now: Date; mentions?: boolean },
 ): Promise<FreezeResult[]> {
   const week = weekToFreeze(opts.now);
   const out: FreezeResult[] = [];
   for (const jobset of opts.jobsets) {
-    const r = await freezeRoundup(db, { jobset, week, hydraUrl: opts.hydraUrl, dashboardUrl: opts.dashboardUrl, now: opts.now });
+    const r = await freezeRoundup(db, { jobset, week, hydraUrl: opts.hydraUrl, dashboardUrl: opts.dashboardUrl, now: opts.now, mentions: opts.mentions });
     out.push({ jobset, week, frozen: r !== null, parts: r?.parts.length ?? 0, breakages: r?.breakages.length ?? 0 });
   }
   return out;
@@ -159,6 +162,7 @@ function itemOf(r: WeekBreakageRow, repoUrl: string): RoundupItem {
     range: r.rangeFrom && r.rangeTo ? commitRange(repoUrl, r.rangeFrom, r.rangeTo) : null,
     claim: r.claimBy === null ? null : { by: r.claimBy, at: r.claimAt!.toISOString(), prUrl: r.claimPrUrl, note: r.claimNote },
     fixedBy: r.fixedBy,
+    maintainers: r.maintainers,
   };
 }
 

@@ -6,7 +6,7 @@ import { freezeDueRoundups, type FreezeResult } from './build.ts';
 
 export interface RoundupTickDeps {
   database: Pick<Database, 'db'>;
-  config: { hydraUrl: string; jobsets: string[]; publicUrl?: string | null };
+  config: { hydraUrl: string; jobsets: string[]; publicUrl?: string | null; roundupMentions?: boolean };
   log?: Logger;
 }
 
@@ -18,7 +18,7 @@ export interface RoundupTickDeps {
 export function createRoundupTick(deps: RoundupTickDeps): (now?: Date) => Promise<FreezeResult[]> {
   return async (now = new Date()) => {
     const results = await freezeDueRoundups(deps.database.db, {
-      jobsets: deps.config.jobsets, hydraUrl: deps.config.hydraUrl, dashboardUrl: deps.config.publicUrl ?? null, now,
+      jobsets: deps.config.jobsets, hydraUrl: deps.config.hydraUrl, dashboardUrl: deps.config.publicUrl ?? null, now, mentions: deps.config.roundupMentions,
     });
     for (const r of results) {
       if (r.frozen) deps.log?.info('roundup frozen', { jobset: r.jobset, week: r.week, breakages: r.breakages, parts: r.parts });

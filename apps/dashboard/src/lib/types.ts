@@ -93,6 +93,26 @@ export interface Breakage {
   range: Range | null;
   claim: Claim | null;
   fixedBy?: string | null;
+  maintainers?: Maintainer[];
+  teams?: string[];
+}
+
+/** A package maintainer from the channel's packages.json; `github` is null without a GitHub account. */
+export interface Maintainer {
+  github: string | null;
+  githubId: number | null;
+  name: string | null;
+}
+
+export interface MaintainerSummary {
+  login: string;
+  githubId: number | null;
+  otherLogins: string[];
+  packages: number;
+  teams: string[];
+  openBreakages: number;
+  openThisWeek: number;
+  week: string;
 }
 
 export interface JobHistoryEntry {

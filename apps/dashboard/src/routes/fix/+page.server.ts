@@ -10,7 +10,7 @@ export const load: PageServerLoad = async (event) => {
   const p = event.url.searchParams;
   const rawWeek = p.get('week') ?? '';
   const thisWeek = isoWeekOf(Date.now());
-  const week = rawWeek === 'backlog' ? 'backlog' : (parseWeek(rawWeek) ?? thisWeek);
+  const week = rawWeek === 'backlog' || rawWeek === 'all' ? rawWeek : (parseWeek(rawWeek) ?? thisWeek);
   const filters = {
     jobset: p.get('jobset') ?? '',
     system: p.get('system') ?? '',
@@ -18,6 +18,8 @@ export const load: PageServerLoad = async (event) => {
     state: p.get('state') ?? '',
     claimed: p.get('claimed') ?? '',
     q: p.get('q') ?? '',
+    maintainer: (p.get('maintainer') ?? '').trim().replace(/^@/, ''),
+    team: (p.get('team') ?? '').trim(),
   };
   const [list, jobsets] = await Promise.all([
     apiGet<Page<Breakage>>(event, `/api/breakages${qs({

@@ -6,6 +6,7 @@ import { openApiDocument } from './openapi.ts';
 import { breakageRoutes } from './routes/breakages.ts';
 import { evalRoutes } from './routes/evals.ts';
 import { jobRoutes, jobsetRoutes } from './routes/jobsets.ts';
+import { maintainerFeedRoutes, maintainerRoutes } from './routes/maintainers.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { trendRoutes } from './routes/trends.ts';
 import type { ApiDeps, ApiEnv } from './types.ts';
@@ -59,6 +60,7 @@ export function createApp(deps: ApiDeps, opts: CreateAppOptions = {}): Hono<ApiE
     .route('/evals', evalRoutes())
     .route('/jobs', jobRoutes())
     .route('/breakages', breakageRoutes())
+    .route('/maintainers', maintainerRoutes())
     .route('/trends', trendRoutes())
     .get('/me', (c) => c.json(meResponse(c), 200))
     .get('/openapi.json', (c) => c.json(openApiDocument(resolved.config.publicUrl ?? new URL(c.req.url).origin), 200));
@@ -66,6 +68,8 @@ export function createApp(deps: ApiDeps, opts: CreateAppOptions = {}): Hono<ApiE
 
   app.route('/api', api);
   app.route('/auth', authRoutes());
+  // Before the jobset feeds, whose /feeds/:project/:file would take /feeds/maintainers/….
+  app.route('/', maintainerFeedRoutes());
   app.route('/', opsRoutes());
   return app;
 }

@@ -69,6 +69,15 @@ const schemas: Record<string, Schema> = {
     id: int, jobset: str, job: str, system: str, state: { enum: ['open', 'fixed', 'gone'] }, kind, status: nint, flaky: bool, week: str,
     openedEvalId: int, openedAt: time, closedEvalId: nint, closedAt: ntime, buildId: int, buildUrl: str,
     range: nullable(ref('Range')), claim: nullable(ref('Claim')), fixedBy: nstr,
+    maintainers: arr(ref('Maintainer')), teams: { ...strs, description: 'team names from packages.json; empty when unknown' },
+  }),
+  Maintainer: obj({
+    github: { ...nstr, description: 'GitHub login as packages.json spells it; null without a GitHub account' },
+    githubId: { ...nint, description: 'stable GitHub user id' }, name: nstr,
+  }),
+  MaintainerSummary: obj({
+    login: str, githubId: nint, otherLogins: { ...strs, description: 'logins packages.json gives the same GitHub id (renamed accounts)' },
+    packages: int, teams: strs, openBreakages: int, openThisWeek: int, week: str,
   }),
   JobsetSummary: obj({ jobset: str, latestEval: nullable(ref('Eval')), openBreakages: int, lastSyncOkAt: ntime, lastSyncError: nstr, gates: arr(ref('Gate')) }),
   Gate: obj({
@@ -80,6 +89,7 @@ const schemas: Record<string, Schema> = {
   JobHistory: list(ref('JobHistoryEntry'), {
     jobset: str, job: str, system: str, hydraUrl: str,
     lastSuccess: nullable(ref('JobHistoryEntry')), firstFailureAfter: nullable(ref('JobHistoryEntry')), range: nullable(ref('Range')),
+    maintainers: arr(ref('Maintainer')), teams: strs,
   }),
   TrendEval: obj({
     evalId: int, timestamp: time, failing: int, failingBySystem: { type: 'object', additionalProperties: int },
@@ -125,7 +135,8 @@ const schemas: Record<string, Schema> = {
   RoundupItem: obj({
     id: int, job: str, system: str, kind, state, flaky: bool, openedEvalId: int, openedAt: time, closedEvalId: nint, closedAt: ntime,
     buildId: nint, range: nullable(ref('Range')), claim: nullable(obj({ by: str, at: time, prUrl: nstr, note: nstr })), fixedBy: nstr,
-  }),
+    maintainers: { ...strs, description: 'GitHub logins of the package maintainers (absent in roundups frozen before maintainers were read)' },
+  }, ['maintainers']),
   Roundup: obj({
     jobset: str, week: str,
     summary: obj({
@@ -236,7 +247,9 @@ export function openApiDocument(serverUrl = '/') {
           parameters: [
             query('week', str, 'YYYY-Www (default: the current week), backlog, or all'), query('jobset', str, 'project/jobset'),
             query('system', str, 'comma-separated'), query('state', str, 'open, fixed, gone'), query('kind', str, 'direct, dependency'),
-            query('claimed', { enum: ['true', 'false'] }), query('q', str), query('sort', { enum: ['job', 'opened', 'system'] }), ...paging,
+            query('claimed', { enum: ['true', 'false'] }), query('q', str), query('sort', { enum: ['job', 'opened', 'system'] }),
+            query('maintainer', str, 'GitHub login (case-insensitive; renamed logins by GitHub id); unknown: 404'),
+            query('team', str, 'team name from packages.json (case-insensitive)'), ...paging,
           ],
           responses: { ...ok(list(ref('Breakage'), { week: str })), ...err(400, 404) },
         },
@@ -335,6 +348,15 @@ export function openApiDocument(serverUrl = '/') {
       '/api/openapi.json': { get: { summary: 'This document', responses: ok({ type: 'object' }) } },
       '/healthz': { get: { summary: 'Liveness and last-sync age per jobset', responses: ok(ref('Health')) } },
       '/metrics': { get: { summary: 'Prometheus text exposition', responses: { 200: { description: 'OK', content: { 'text/plain': { schema: str } } } } } },
+      '/api/maintainers/{login}': {
+        get: { summary: 'A maintainer: their packages and open breakages', parameters: [path('login')], responses: { ...ok(ref('MaintainerSummary')), ...err(404) } },
+      },
+      '/feeds/maintainers/{file}': {
+        get: {
+          summary: 'New breakages of one maintainer\'s packages as an Atom feed (file: <login>.atom)', parameters: [path('file')],
+          responses: { 200: { description: 'OK', content: { 'application/atom+xml': { schema: str } } }, ...err(404) },
+        },
+      },
       '/feeds/{project}/{file}': {
         get: {
           summary: 'New breakages of a jobset as an Atom feed (file: <jobset>.atom)', parameters: [path('project'), path('file')],

@@ -7,6 +7,7 @@ import {
 import { requireUser } from '../auth.ts';
 import { Conflict, Forbidden, Invalid, NotFound } from '../errors.ts';
 import type { ApiEnv } from '../types.ts';
+import { resolveMaintainer } from './maintainers.ts';
 import { cleanText, decodeCursor, encodeCursor, idString, INT4_MAX, isCleanText, jobsetRefSchema, limitSchema, listOf, readBody, v } from '../util.ts';
 
 const listQuery = z.object({
@@ -17,6 +18,9 @@ const listQuery = z.object({
   kind: listOf(z.enum(['direct', 'dependency'])),
   claimed: z.enum(['true', 'false', '1', '0']).optional().transform((s) => (s === undefined ? undefined : s === 'true' || s === '1')),
   q: cleanText(200).optional(),
+  /** A GitHub login: breakages of the packages they maintain (SPEC section 9). */
+  maintainer: z.string().max(100).optional(),
+  team: cleanText(100).optional(),
   sort: z.enum(['job', 'opened', 'system']).default('job'),
   limit: limitSchema,
   cursor: z.string().optional(),
@@ -62,11 +66,13 @@ export function breakageRoutes() {
         if (!js) throw new NotFound(`jobset ${q.jobset} is not tracked`);
         jobsetId = js.id;
       }
+      const maintainer = q.maintainer ? await resolveMaintainer(database.db, q.maintainer.trim()) : undefined;
       // Text keys are checked as the eval cursors are: PostgreSQL refuses NUL and broken unicode (a 500, not a 400).
       const cursor = decodeCursor(q.cursor, (x): x is BreakageCursor =>
         validBreakageCursor(q.sort, x) && (x as unknown[]).every((k) => typeof k !== 'string' || isCleanText(k)));
       const page = await listBreakages(database.db, { now: t, hydraUrl: config.hydraUrl }, {
         jobsetId, week, systems: q.system, states: q.state, kinds: q.kind, claimed: q.claimed, q: q.q?.trim() || undefined, sort: q.sort,
+        maintainer, team: q.team?.trim() || undefined,
       }, cursor, q.limit);
       return c.json({
         week: week?.kind === 'week' ? week.week : (q.week ?? thisWeek),

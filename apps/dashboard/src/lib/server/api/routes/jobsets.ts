@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { allJobsets, evalViews, findJobset, gatesOfEvals, jobHistory, jobsetEvalPage, jobsetSummaries } from '@zhf/db/queries';
+import { allJobsets, attributionOf, evalViews, findJobset, gatesOfEvals, jobHistory, jobsetEvalPage, jobsetSummaries } from '@zhf/db/queries';
 import { NotFound } from '../errors.ts';
 import type { ApiEnv } from '../types.ts';
 import { cleanText, decodeCursor, encodeCursor, idString, isId, limitSchema, v } from '../util.ts';
@@ -63,6 +63,8 @@ export function jobRoutes() {
         if (!js) throw new NotFound(`jobset ${p.project}/${p.jobset} is not tracked`);
         const h = await jobHistory(database.db, js, p.job, decodeCursor(q.cursor, isId), q.limit);
         if (!h) throw new NotFound(`job ${p.job} is not in ${p.project}/${p.jobset}`);
+        const pkg = p.job.endsWith(`.${h.system}`) ? p.job.slice(0, -h.system.length - 1) : p.job;
+        const who = (await attributionOf(database.db, [{ jobsetId: js.id, pkg }])).get(`${js.id}:${pkg}`);
         return c.json({
           jobset: `${js.project}/${js.name}`,
           job: p.job,
@@ -74,6 +76,8 @@ export function jobRoutes() {
           lastSuccess: h.lastSuccess,
           firstFailureAfter: h.firstFailureAfter,
           range: h.range,
+          maintainers: who?.maintainers ?? [],
+          teams: who?.teams ?? [],
         }, 200);
       });
 }

@@ -21,13 +21,18 @@ export function xml(s: string): string {
     .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
-function atom(feedUrl: string, site: string, jobset: string, items: BreakageView[], now: Date): string {
+/** An Atom feed of breakages; `opts` for feeds across jobsets (a maintainer's). */
+export function atom(
+  feedUrl: string, site: string, jobset: string, items: BreakageView[], now: Date,
+  opts: { alternate?: string; jobsetOf?: (b: BreakageView) => string } = {},
+): string {
   const updated = items[0]?.openedAt ?? now.toISOString();
   const entries = items.map((b) => {
-    const page = `${site}/jobs/${jobset}/${encodeURIComponent(b.job)}`;
+    const page = `${site}/jobs/${opts.jobsetOf?.(b) ?? jobset}/${encodeURIComponent(b.job)}`;
     const what = b.kind === 'dependency' ? 'dependency failure' : 'new failure';
     const summary = [`${b.job} (${b.system}): ${what} in eval ${b.openedEvalId}, ${b.state}.`,
-      b.range ? `Commit range: ${b.range.url}` : '', `Hydra build: ${b.buildUrl}`, b.claim ? `Claimed by @${b.claim.by}.` : ''].filter(Boolean).join(' ');
+      b.range ? `Commit range: ${b.range.url}` : '', `Hydra build: ${b.buildUrl}`, b.claim ? `Claimed by @${b.claim.by}.` : '',
+      b.maintainers.length ? `Maintainers: ${b.maintainers.map((m) => m.github ?? m.name).join(', ')}.` : ''].filter(Boolean).join(' ');
     return `  <entry>
     <id>${xml(`${site}/breakages/${b.id}`)}</id>
     <title>${xml(`${b.job}: ${what}`)}</title>
@@ -44,7 +49,7 @@ function atom(feedUrl: string, site: string, jobset: string, items: BreakageView
   <title>${xml(`New breakages in ${jobset}`)}</title>
   <updated>${xml(updated)}</updated>
   <link rel="self" type="application/atom+xml" href="${xml(feedUrl)}"/>
-  <link rel="alternate" type="text/html" href="${xml(`${site}/`)}"/>
+  <link rel="alternate" type="text/html" href="${xml(opts.alternate ?? `${site}/`)}"/>
   <author><name>zhf</name></author>
 ${entries.join('\n')}
 </feed>

@@ -9,7 +9,7 @@ import { Invalid, NotFound, onError } from '../errors.ts';
 
 export interface RoundupRouteDeps {
   database: Pick<Database, 'db'>;
-  config: { hydraUrl: string; jobsets: string[]; publicUrl?: string | null };
+  config: { hydraUrl: string; jobsets: string[]; publicUrl?: string | null; roundupMentions?: boolean };
   /** The clock for roundups computed live (not frozen yet). */
   now?: () => Date;
 }
@@ -39,6 +39,7 @@ export function roundupRoutes(deps: RoundupRouteDeps) {
       }
       const r = await getRoundup(deps.database.db, {
         jobset, week, hydraUrl: deps.config.hydraUrl, dashboardUrl: deps.config.publicUrl ?? null, now: deps.now?.() ?? new Date(),
+        mentions: deps.config.roundupMentions,
       });
       if (!r) throw new NotFound(`jobset ${jobset} is not tracked`);
       if (!markdown) return c.json(r, 200);
