@@ -10,12 +10,14 @@ export type BreakageSort = 'job' | 'opened' | 'system';
 
 export interface BreakageFilters {
   jobsetId?: number;
-  /** One ISO week, or the backlog (open, opened before `currentWeek`). */
+  /** One ISO week (preexisting breakages excluded), or the backlog (open, opened before `currentWeek` or preexisting). */
   week?: { kind: 'week'; week: string } | { kind: 'backlog'; currentWeek: string };
   systems?: string[];
   states?: BreakageState[];
   kinds?: ('direct' | 'dependency')[];
   claimed?: boolean;
+  /** false: only breakages opened in a known week (the feed of new breakages). */
+  preexisting?: boolean;
   /** Case-insensitive substring of the job name. */
   q?: string;
   jobId?: number;
@@ -40,6 +42,8 @@ export interface BreakageView {
   kind: 'direct' | 'dependency' | null;
   status: number | null;
   flaky: boolean;
+  /** Already failing in the jobset's oldest ingested eval: in the backlog, never opened in a week. */
+  preexisting: boolean;
   week: string;
   openedEvalId: number;
   openedAt: string;
@@ -57,7 +61,7 @@ export type BreakageCursor = (string | number)[];
 
 interface RawBreakage {
   id: number; project: string; jobset_name: string; repo_url: string; job: string; system: string; state: BreakageState;
-  kind: 'direct' | 'dependency' | null; status: number | null; flaky: boolean; week: string; opened_eval_id: string | number;
+  kind: 'direct' | 'dependency' | null; status: number | null; flaky: boolean; preexisting: boolean; week: string; opened_eval_id: string | number;
   opened_at: string | Date; closed_eval_id: string | number | null; closed_at: string | Date | null; build_id: string | number;
   range_from: string | null; range_to: string | null; fixed_by: string | null; claim_by: string | null;
   claimed_at: string | Date | null; claim_updated_at: string | Date | null; pr_url: string | null; note: string | null;
@@ -75,7 +79,7 @@ const activeClaimJoin = (now: Date) => sql`
   left join claims c on c.breakage_id = bk.id and c.released_at is null and c.updated_at > ${new Date(now.getTime() - CLAIM_TTL_MS).toISOString()}::timestamptz`;
 
 const breakageColumns = sql`
-  bk.id, js.project, js.name as jobset_name, js.repo_url, j.name as job, j.system, bk.state, bk.kind, bk.status, bk.flaky, bk.week,
+  bk.id, js.project, js.name as jobset_name, js.repo_url, j.name as job, j.system, bk.state, bk.kind, bk.status, bk.flaky, bk.preexisting, bk.week,
   bk.opened_eval_id, bk.opened_at, bk.closed_eval_id, bk.closed_at, bk.build_id, bk.range_from, bk.range_to, bk.fixed_by,
   c.handle as claim_by, c.claimed_at, c.updated_at as claim_updated_at, c.pr_url, c.note`;
 
@@ -87,11 +91,12 @@ const activeClaimExists = (now: Date) => sql`exists (
 function breakageFilterSql(f: BreakageFilters, now: Date): SQL {
   const parts: SQL[] = [sql`true`];
   if (f.jobsetId !== undefined) parts.push(sql`bk.jobset_id = ${f.jobsetId}`);
-  if (f.week?.kind === 'week') parts.push(sql`bk.week = ${f.week.week}`);
+  if (f.week?.kind === 'week') parts.push(sql`bk.week = ${f.week.week} and not bk.preexisting`);
   // Week strings are zero-padded, so text order is time order.
-  if (f.week?.kind === 'backlog') parts.push(sql`bk.state = 'open' and bk.week < ${f.week.currentWeek}`);
+  if (f.week?.kind === 'backlog') parts.push(sql`bk.state = 'open' and (bk.week < ${f.week.currentWeek} or bk.preexisting)`);
   if (f.states?.length) parts.push(sql`bk.state = any(${pgTextArray(f.states)}::text[])`);
   if (f.kinds?.length) parts.push(sql`bk.kind = any(${pgTextArray(f.kinds)}::text[])`);
+  if (f.preexisting !== undefined) parts.push(sql`bk.preexisting = ${f.preexisting}`);
   if (f.claimed === true) parts.push(activeClaimExists(now));
   if (f.claimed === false) parts.push(sql`not ${activeClaimExists(now)}`);
   if (f.jobId !== undefined) parts.push(sql`bk.job_id = ${f.jobId}`);
@@ -148,6 +153,7 @@ function toView(r: RawBreakage, hydraUrl: string): BreakageView {
     kind: r.kind,
     status: r.status,
     flaky: r.flaky,
+    preexisting: r.preexisting,
     week: r.week,
     openedEvalId: Number(r.opened_eval_id),
     openedAt: isoTime(r.opened_at),

@@ -83,6 +83,7 @@ export interface Breakage {
   kind: Kind | null;
   status?: number | null;
   flaky: boolean;
+  preexisting?: boolean;
   week?: string;
   openedEvalId: number;
   openedAt: string;

@@ -66,7 +66,7 @@ const schemas: Record<string, Schema> = {
   }),
   Claim: obj({ by: str, at: time, updatedAt: time, expiresAt: time, prUrl: nstr, note: nstr }),
   Breakage: obj({
-    id: int, jobset: str, job: str, system: str, state: { enum: ['open', 'fixed', 'gone'] }, kind, status: nint, flaky: bool, week: str,
+    id: int, jobset: str, job: str, system: str, state: { enum: ['open', 'fixed', 'gone'] }, kind, status: nint, flaky: bool, preexisting: bool, week: str,
     openedEvalId: int, openedAt: time, closedEvalId: nint, closedAt: ntime, buildId: int, buildUrl: str,
     range: nullable(ref('Range')), claim: nullable(ref('Claim')), fixedBy: nstr,
   }),
