@@ -21,6 +21,7 @@ import { oracleFromConfig } from '../ancestry/index.ts';
 import type { AncestryOracle } from '../ancestry/oracle.ts';
 import { brokenBy, parseChangedPathsInput, type BrokenByResult } from './broken-by.ts';
 import { checkPackages, checkReport } from './run.ts';
+import { packageSetOf } from '../pure/review-report.ts';
 
 export interface CheckRouteDeps {
   database: Pick<Database, 'db'>;
@@ -50,11 +51,21 @@ const checkBody = z.object({
   packages: z.array(packageSchema).max(50_000).optional(),
   report: z.unknown().optional(),
   system: z.string().max(100).optional(),
+  pkgs: z.string().max(200).nullable().optional(),
 }).refine((b) => (b.packages === undefined) !== (b.report === undefined), 'give either packages ([{attr, system}]) or report (a nixpkgs-review report.json), not both');
 const prBody = z.object({
   changedPaths: z.unknown().optional(),
   jobset: z.string().regex(JOBSET, 'must be project/jobset').optional(),
 });
+
+/** A package set named in a request body, checked as a report's `pkgs` is. */
+function packageSet(v: unknown): string | null {
+  try {
+    return packageSetOf(v);
+  } catch (e) {
+    throw new Invalid((e as Error).message);
+  }
+}
 
 /** Job names are `<attr>.<system>` in nixpkgs jobsets: prefer one of those when none is named. */
 export function defaultCheckJobset(jobsets: readonly string[]): string | undefined {
@@ -114,7 +125,7 @@ export function checkRoutes(deps: CheckRouteDeps) {
         const b = await readBody(c, checkBody);
         const jobset = b.jobset ?? defaultCheckJobset(deps.config.jobsets);
         if (!jobset) throw new Invalid('jobset is required: no jobset is configured');
-        if (b.packages) return c.json(await checkPackages(db(), { jobset, packages: b.packages, now: now() }), 200);
+        if (b.packages) return c.json(await checkPackages(db(), { jobset, packages: b.packages, pkgs: packageSet(b.pkgs), now: now() }), 200);
         return c.json(await checkReport(db(), { jobset, report: b.report, defaultSystem: b.system || undefined, now: now() }), 200);
       },
     )

@@ -143,7 +143,8 @@ const schemas: Record<string, Schema> = {
       packages: { ...arr(obj({ attr: { type: 'string', minLength: 1, maxLength: 500 }, system: { type: 'string', minLength: 1, maxLength: 100 } })), maxItems: 50_000 },
       report: { description: 'a nixpkgs-review report.json, as an object or as the file\'s text' },
       system: { type: 'string', maxLength: 100, description: 'the system of a single-system report that does not name it' },
-    }, ['jobset', 'packages', 'report', 'system']),
+      pkgs: { ...nstr, description: 'with packages: the package set they were built in (pkgsCross.<platform>, pkgsMusl, pkgsStatic)' },
+    }, ['jobset', 'packages', 'report', 'system', 'pkgs']),
     oneOf: [{ required: ['packages'] }, { required: ['report'] }],
   },
   CheckItem: obj({
@@ -153,10 +154,13 @@ const schemas: Record<string, Schema> = {
     since: obj({ evalId: int, at: time }),
     breakage: obj({ id: int, state, openedEvalId: int, claim: nullable(ref('ClaimRef')) }),
     lastVerdict: nullable(obj({ evalId: int, outcome: { enum: ['success', 'failure'] } })),
-  }, ['reviewStatus', 'since', 'breakage', 'lastVerdict']),
+    note: { ...str, description: 'why the answer is unknown when Hydra does not build the package set' },
+  }, ['reviewStatus', 'since', 'breakage', 'lastVerdict', 'note']),
   CheckResult: obj({
     jobset: str, evalId: int, revision: nstr, timestamp: time,
     pr: { ...nint, description: 'the pull request a report names (report checks only)' },
+    pkgs: { ...nstr, description: 'the package set the report was built in (`--pkgs`: pkgsCross.*, pkgsMusl, pkgsStatic); null: native' },
+    note: { ...str, description: 'plain words on how the package set was compared' },
     items: arr(ref('CheckItem')),
     summary: obj({
       total: int,
@@ -164,7 +168,7 @@ const schemas: Record<string, Schema> = {
       hydra: obj(Object.fromEntries(HYDRA_STATES.map((k) => [k, int]))),
       builtButFailingOnHydra: int, skipped: int,
     }),
-  }, ['pr']),
+  }, ['pr', 'note']),
   BrokenByFailure: obj({
     job: str, system: str, category: { enum: ['new_failure', 'new_job_failing'] }, kind, status: nint, buildId: int,
     baseline: nullable(ref('Baseline')), range: nullable(ref('Range')), breakage: nullable(obj({ id: int, state, claim: nullable(ref('ClaimRef')) })),
