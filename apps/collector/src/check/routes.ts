@@ -10,7 +10,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { Database } from '@zhf/db';
 import { failingFeedHead, failingJobsOfEval } from '@zhf/db/queries';
-import { errorBody, onError } from '../../../dashboard/src/lib/server/api/errors.ts';
+import { errorBody, onError, parseOr400 } from '../../../dashboard/src/lib/server/api/errors.ts';
 import { readBody } from '../../../dashboard/src/lib/server/api/util.ts';
 import type { ApiEnv } from '../../../dashboard/src/lib/server/api/types.ts';
 import { jobsetForBranch } from '../ancestry/branches.ts';
@@ -57,6 +57,29 @@ const prBody = z.object({
   changedPaths: z.unknown().optional(),
   jobset: z.string().regex(JOBSET, 'must be project/jobset').optional(),
 });
+
+/** Top-level keys only a nixpkgs-review report.json has (either form): the body is the report itself. */
+const REPORT_KEYS = ['result', 'systems', 'failed', 'built', 'broken', 'blacklisted', 'non-existent', 'non-existant', 'tests'];
+
+/**
+ * The check body: `{ packages }`, `{ report }`, or the report.json itself (`?jobset=&system=` then
+ * in the query). `curl --data-binary @report.json` labels the file x-www-form-urlencoded: JSON it is.
+ */
+async function readCheckBody(c: Context<ApiEnv>): Promise<z.output<typeof checkBody>> {
+  const ct = c.req.header('content-type') ?? '';
+  const text = await c.req.text();
+  if (!/^\s*\{/.test(text) || !(ct === '' || /json|^application\/x-www-form-urlencoded|^text\/plain/i.test(ct))) return readBody(c, checkBody);
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new Invalid('body is not valid JSON');
+  }
+  if (!('packages' in raw) && !('report' in raw) && REPORT_KEYS.some((k) => k in raw)) {
+    raw = { report: raw, jobset: c.req.query('jobset') || undefined, system: c.req.query('system') || undefined };
+  }
+  return parseOr400(checkBody, raw);
+}
 
 /** A package set named in a request body, checked as a report's `pkgs` is. */
 function packageSet(v: unknown): string | null {
@@ -122,7 +145,7 @@ export function checkRoutes(deps: CheckRouteDeps) {
       '/check',
       bodyLimit({ maxSize: CHECK_MAX_BODY, onError: (c) => c.json(errorBody('too_large', `request body over ${CHECK_MAX_BODY} bytes`), 413) }),
       async (c) => {
-        const b = await readBody(c, checkBody);
+        const b = await readCheckBody(c);
         const jobset = b.jobset ?? defaultCheckJobset(deps.config.jobsets);
         if (!jobset) throw new Invalid('jobset is required: no jobset is configured');
         if (b.packages) return c.json(await checkPackages(db(), { jobset, packages: b.packages, pkgs: packageSet(b.pkgs), now: now() }), 200);

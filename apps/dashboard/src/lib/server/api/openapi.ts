@@ -293,6 +293,8 @@ export function openApiDocument(serverUrl = '/') {
       '/api/check': {
         post: {
           summary: 'Pre-existing or new: packages, or a nixpkgs-review report.json, against the jobset\'s newest eval (up to 5 MB)',
+          description: 'The body may also be the report.json itself (`curl --data-binary @report.json`), with `jobset` and `system` in the query.',
+          parameters: [query('jobset', str, 'with a bare report.json body'), query('system', str, 'with a bare single-system report.json body')],
           requestBody: { required: true, ...json(ref('CheckBody')) },
           responses: { ...ok(ref('CheckResult')), ...err(400, 404, 413) },
         },
