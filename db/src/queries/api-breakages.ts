@@ -6,7 +6,8 @@ import { commitRange, pgTextArray, type Page } from './verdicts.ts';
 export const CLAIM_TTL_MS = 14 * 86_400_000;
 
 export type BreakageState = 'open' | 'fixed' | 'gone';
-export type BreakageSort = 'job' | 'opened' | 'system';
+/** `kind`: direct failures first (the ones to fix), then dependency failures; each by system and job. */
+export type BreakageSort = 'job' | 'opened' | 'system' | 'kind';
 
 export interface BreakageFilters {
   jobsetId?: number;
@@ -111,6 +112,9 @@ function jobFilterSql(f: BreakageFilters): SQL | null {
   return parts.length ? sql.join(parts, sql` and `) : null;
 }
 
+/** 0 for direct failures, 1 for dependency failures: the first key of the `kind` order. */
+const KIND_RANK = sql`(case when bk.kind = 'dependency' then 1 else 0 end)`;
+
 const ORDER: Record<BreakageSort, { keys: SQL; order: SQL; after: (c: BreakageCursor) => SQL; cursorOf: (r: RawBreakage) => BreakageCursor }> = {
   job: {
     keys: sql`j.name, bk.id`,
@@ -123,6 +127,12 @@ const ORDER: Record<BreakageSort, { keys: SQL; order: SQL; after: (c: BreakageCu
     order: sql`j.system, j.name, bk.id`,
     after: (c) => sql`(j.system, j.name, bk.id) > (${String(c[0])}, ${String(c[1])}, ${Number(c[2])})`,
     cursorOf: (r) => [r.system, r.job, r.id],
+  },
+  kind: {
+    keys: sql`${KIND_RANK}, j.system, j.name, bk.id`,
+    order: sql`${KIND_RANK}, j.system, j.name, bk.id`,
+    after: (c) => sql`(${KIND_RANK}, j.system, j.name, bk.id) > (${Number(c[0])}, ${String(c[1])}, ${String(c[2])}, ${Number(c[3])})`,
+    cursorOf: (r) => [r.kind === 'dependency' ? 1 : 0, r.system, r.job, r.id],
   },
   opened: {
     keys: sql`bk.opened_eval_id, bk.id`,
@@ -138,6 +148,7 @@ export function validBreakageCursor(sort: BreakageSort, c: unknown): c is Breaka
   const isId = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
   const isText = (v: unknown) => typeof v === 'string' && v.length <= 1000;
   if (sort === 'job') return c.length === 2 && isText(c[0]) && isId(c[1]) && (c[1] as number) <= 2 ** 31 - 1;
+  if (sort === 'kind') return c.length === 4 && (c[0] === 0 || c[0] === 1) && isText(c[1]) && isText(c[2]) && isId(c[3]) && (c[3] as number) <= 2 ** 31 - 1;
   if (sort === 'system') return c.length === 3 && isText(c[0]) && isText(c[1]) && isId(c[2]) && (c[2] as number) <= 2 ** 31 - 1;
   return c.length === 2 && isId(c[0]) && isId(c[1]) && (c[1] as number) <= 2 ** 31 - 1;
 }
@@ -223,7 +234,7 @@ export async function listBreakages(
       : sql`select w.id from jobsets js cross join lateral (${walk(sql`js.id`)}) w order by w.name, w.id limit ${limit + 1}`;
   } else {
     // Few matches: each match's job by primary key, then sort (by system: the planner's choice of join).
-    const job = f.sort === 'system' && total >= WALK_MIN_MATCHES
+    const job = (f.sort === 'system' || f.sort === 'kind') && total >= WALK_MIN_MATCHES
       ? sql`join jobs j on j.id = bk.job_id`
       : sql`cross join lateral (select j.name, j.system from jobs j where j.id = bk.job_id offset 0) j`;
     page = sql`

@@ -22,16 +22,15 @@ export const load: PageServerLoad = async (event) => {
   const [list, jobsets] = await Promise.all([
     apiGet<Page<Breakage>>(event, `/api/breakages${qs({
       week, ...filters, claimed: filters.claimed === 'yes' ? 'true' : filters.claimed === 'no' ? 'false' : '',
-      sort: 'system', limit: PAGE, cursor: p.get('cursor'),
+      // Direct failures first (the ones to fix; dependency failures follow from them), ordered by
+      // the query so that paging continues the order rather than restarting it on every page.
+      sort: 'kind', limit: PAGE, cursor: p.get('cursor'),
     })}`),
     apiGet<Page<JobsetItem>>(event, '/api/jobsets'),
   ]);
   const systems = [...new Set(jobsets.items.flatMap((j) => Object.keys(j.latestEval?.countsBySystem ?? {})))].sort();
-  // Direct failures first: they are the ones to fix; dependency failures follow from them.
-  const items = [...list.items].sort((a, b) =>
-    (a.kind === 'dependency' ? 1 : 0) - (b.kind === 'dependency' ? 1 : 0) || a.system.localeCompare(b.system) || a.job.localeCompare(b.job));
   return {
-    week, thisWeek, filters, items, total: list.total, nextCursor: list.nextCursor,
+    week, thisWeek, filters, items: list.items, total: list.total, nextCursor: list.nextCursor,
     jobsets: jobsets.items.map((j) => j.jobset), systems,
   };
 };

@@ -240,7 +240,7 @@ export function openApiDocument(serverUrl = '/') {
           parameters: [
             query('week', str, 'YYYY-Www (default: the current week), backlog, or all'), query('jobset', str, 'project/jobset'),
             query('system', str, 'comma-separated'), query('state', str, 'open, fixed, gone'), query('kind', str, 'direct, dependency'),
-            query('claimed', { enum: ['true', 'false'] }), query('q', str), query('sort', { enum: ['job', 'opened', 'system'] }), ...paging,
+            query('claimed', { enum: ['true', 'false'] }), query('q', str), query('sort', { enum: ['job', 'opened', 'system', 'kind'] }, 'kind: direct failures first, then by system and job'), ...paging,
           ],
           responses: { ...ok(list(ref('Breakage'), { week: str })), ...err(400, 404) },
         },

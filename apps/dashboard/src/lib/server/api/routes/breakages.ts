@@ -17,7 +17,7 @@ const listQuery = z.object({
   kind: listOf(z.enum(['direct', 'dependency'])),
   claimed: z.enum(['true', 'false', '1', '0']).optional().transform((s) => (s === undefined ? undefined : s === 'true' || s === '1')),
   q: cleanText(200).optional(),
-  sort: z.enum(['job', 'opened', 'system']).default('job'),
+  sort: z.enum(['job', 'opened', 'system', 'kind']).default('job'),
   limit: limitSchema,
   cursor: z.string().optional(),
 });
