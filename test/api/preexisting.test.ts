@@ -32,7 +32,7 @@ describeEachDriver('a newly tracked jobset is not this week\'s news', (get) => {
         [`a.${X}`, true, 'open'], [`b.${X}`, true, 'open'], [`c.${X}`, true, 'open'],
       ]);
       const trends = await call(app, 'GET', `/api/trends?${q}&from=2026-W45&to=2026-W45`);
-      expect(trends.json.weeks).toEqual([{ week: '2026-W45', opened: 0, fixed: 0, open: 3, medianHoursToFix: null }]);
+      expect(trends.json.weeks).toEqual([{ week: '2026-W45', opened: 0, fixed: 0, fixedInWeek: 0, open: 3, medianHoursToFix: null }]);
       const roundup = (await getRoundup(database.db, { jobset: 'nixpkgs/staging-next', week: '2026-W45', hydraUrl: 'https://hydra.example.org', now: NOW }))!;
       expect(roundup.breakages).toEqual([]);
       expect(roundup.summary.backlogOpen).toBe(3);
@@ -49,7 +49,7 @@ describeEachDriver('a newly tracked jobset is not this week\'s news', (get) => {
       expect(week2.json.items.map((b: { job: string; preexisting: boolean }) => [b.job, b.preexisting])).toEqual([[`d.${X}`, false]]);
       expect((await call(app, 'GET', `/api/breakages?${q}&week=backlog`)).json.total).toBe(2);
       const trends2 = await call(app, 'GET', `/api/trends?${q}&from=2026-W45&to=2026-W45`);
-      expect(trends2.json.weeks).toEqual([{ week: '2026-W45', opened: 1, fixed: 1, open: 3, medianHoursToFix: null }]);
+      expect(trends2.json.weeks).toEqual([{ week: '2026-W45', opened: 1, fixed: 1, fixedInWeek: 1, open: 3, medianHoursToFix: null }]);
       const roundup2 = (await getRoundup(database.db, { jobset: 'nixpkgs/staging-next', week: '2026-W45', hydraUrl: 'https://hydra.example.org', now: NOW }))!;
       expect(roundup2.breakages.map((b) => b.job)).toEqual([`d.${X}`]);
       expect(roundup2.summary.backlogOpen).toBe(2);

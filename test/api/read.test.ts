@@ -151,9 +151,9 @@ describeEachDriver('read API', (get) => {
     expect(r.json.evals[1].failingBySystem).toEqual({ [X]: 5, [A]: 1 });
     expect(r.json.evals[1].failingByKind).toEqual({ direct: 5, dependency: 1 });
     expect(r.json.weeks).toEqual([
-      { week: '2026-W44', opened: 0, fixed: 0, open: 0, medianHoursToFix: null },
+      { week: '2026-W44', opened: 0, fixed: 0, fixedInWeek: 0, open: 0, medianHoursToFix: null },
       // broken.x86_64-linux, preexisting, is not opened in W45 and has no known time to fix, but its fix is counted.
-      { week: '2026-W45', opened: 5, fixed: 1, open: 4, medianHoursToFix: null },
+      { week: '2026-W45', opened: 5, fixed: 1, fixedInWeek: 1, open: 4, medianHoursToFix: null },
     ]);
     expect((await call(app, 'GET', '/api/trends?jobset=nixpkgs/none')).status).toBe(404);
     expect((await call(app, 'GET', '/api/trends')).status).toBe(400);

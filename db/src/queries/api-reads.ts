@@ -175,7 +175,13 @@ export interface TrendEval {
 export interface TrendWeek {
   week: string;
   opened: number;
+  /** Same as fixedInWeek (the name the API first had). */
   fixed: number;
+  /**
+   * Breakages closed as fixed during the week, whenever they opened. Not the roundup's
+   * fixedOfWeek, which counts only the week's own breakages that are fixed by now.
+   */
+  fixedInWeek: number;
   open: number;
   medianHoursToFix: number | null;
 }
@@ -265,7 +271,7 @@ export async function trendWeeks(db: Db, jobsetId: number, weeks: { week: string
     closedBefore += cb[i]!;
     const m = median[i]!;
     byWeek.set(w.week, {
-      week: w.week, opened: opened.get(w.week) ?? 0, fixed: fixed[i]!, open: openedBefore - closedBefore,
+      week: w.week, opened: opened.get(w.week) ?? 0, fixed: fixed[i]!, fixedInWeek: fixed[i]!, open: openedBefore - closedBefore,
       medianHoursToFix: m === null ? null : Math.round((m / 3600) * 100) / 100,
     });
   });
@@ -284,7 +290,7 @@ export async function trendWeeksEach(db: Db, jobsetId: number, weeks: { week: st
         from breakages bk where bk.jobset_id = ${jobsetId} and bk.state = 'fixed' and not bk.preexisting and bk.closed_at >= w.s and bk.closed_at < w.e) as median
     from jsonb_to_recordset(${param}) as w(w text, s timestamptz, e timestamptz) order by w.w`);
   return rows.map((r) => ({
-    week: r.week, opened: Number(r.opened), fixed: Number(r.fixed), open: Number(r.open),
+    week: r.week, opened: Number(r.opened), fixed: Number(r.fixed), fixedInWeek: Number(r.fixed), open: Number(r.open),
     medianHoursToFix: r.median === null ? null : Math.round((Number(r.median) / 3600) * 100) / 100,
   }));
 }

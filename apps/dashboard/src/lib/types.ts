@@ -121,7 +121,7 @@ export interface Trends {
   from: string;
   to: string;
   evals: { evalId: number; timestamp: string; failing: number; failingBySystem: Record<string, number>; failingByKind: { direct: number; dependency: number } }[];
-  weeks: { week: string; opened: number; fixed: number; open: number; medianHoursToFix: number | null }[];
+  weeks: { week: string; opened: number; fixed: number; fixedInWeek?: number; open: number; medianHoursToFix: number | null }[];
 }
 
 export interface Roundup {

@@ -30,7 +30,11 @@ const isoWeek: Schema = { type: 'string', pattern: '^[0-9]{4}-W[0-9]{2}$', descr
 const PREFLIGHT_LISTS = ['newlyBroken', 'newlyFixed', 'stillFailing', 'atRisk', 'mayFix', 'pending', 'infra', 'new'];
 const CHECK_VERDICTS = ['already-broken', 'likely-new', 'pending', 'unknown', 'built'];
 const HYDRA_STATES = ['failing', 'green', 'pending', 'infra', 'unknown'];
-const ROUNDUP_COUNTS = { new: int, fixed: int, gone: int, open: int, claimed: int };
+const ROUNDUP_COUNTS = {
+  new: int, fixed: { ...int, description: 'same as fixedOfWeek' },
+  fixedOfWeek: { ...int, description: 'of the week\'s breakages, those fixed by now (not trends\' fixedInWeek)' },
+  gone: int, open: int, claimed: int,
+};
 
 /** An object schema; every property is required unless listed in `optional`. */
 function obj(properties: Record<string, Schema>, optional: string[] = []): Schema {
@@ -85,7 +89,10 @@ const schemas: Record<string, Schema> = {
     evalId: int, timestamp: time, failing: int, failingBySystem: { type: 'object', additionalProperties: int },
     failingByKind: obj({ direct: int, dependency: int }),
   }),
-  TrendWeek: obj({ week: str, opened: int, fixed: int, open: int, medianHoursToFix: { type: ['number', 'null'] } }),
+  TrendWeek: obj({
+    week: str, opened: int, fixed: { ...int, description: 'same as fixedInWeek' },
+    fixedInWeek: { ...int, description: 'breakages closed as fixed during the week, whenever they opened (not the roundup\'s fixedOfWeek)' },
+    open: int, medianHoursToFix: { type: ['number', 'null'] } }),
   Trends: obj({ jobset: str, from: time, to: time, evals: { type: 'array', items: ref('TrendEval') }, weeks: { type: 'array', items: ref('TrendWeek') } }),
   Health: obj({
     status: { enum: ['ok', 'degraded'] },
