@@ -176,6 +176,25 @@ describeEachDriver('check: pre-existing or new', (get) => {
     expect(direct.items[0]!.breakage?.openedEvalId).toBe(e2.id);
   });
 
+  it('takes the report.json itself as the body, as curl --data-binary @report.json sends it', async () => {
+    const send = (path: string, body: unknown, type: string) => app.request(path, { method: 'POST', headers: { 'content-type': type }, body: JSON.stringify(body) });
+    const wrapped = (await (await send('/api/check', { report: multiSystemReport }, 'application/json')).json()) as CheckResult;
+    // curl labels --data-binary x-www-form-urlencoded unless told otherwise.
+    for (const type of ['application/x-www-form-urlencoded', 'application/json']) {
+      const res = await send('/api/check?jobset=nixpkgs/unstable', multiSystemReport, type);
+      expect({ type, status: res.status }).toEqual({ type, status: 200 });
+      const bare = (await res.json()) as CheckResult;
+      expect(bare.items).toEqual(wrapped.items);
+      expect(bare.pr).toBe(412345);
+    }
+    // A single-system file without its system key: the system comes from the query.
+    const { system: _, ...noSystem } = singleSystem2023;
+    const onDarwin = (await (await send(`/api/check?system=${D}`, noSystem, 'application/x-www-form-urlencoded')).json()) as CheckResult;
+    expect(verdicts(onDarwin)[`built hello.${D}`]).toBe('green/built');
+    const untracked = await send('/api/check?jobset=nixpkgs/nope', multiSystemReport, 'application/json');
+    expect(untracked.status).toBe(404);
+  });
+
   it('serves the newest eval\'s failing jobs as cacheable JSON with an ETag', async () => {
     const res = await app.request('/api/failing/nixpkgs/unstable.json');
     expect(res.status).toBe(200);

@@ -90,14 +90,26 @@ describe('the zhf command line, as a user runs it', () => {
     expect(verdicts).toMatchObject({ hello: 'already-broken', curl: 'likely-new' });
   }, 60_000);
 
+  // Two kinds of malformed report: not JSON at all, and JSON that is not a report. Same exit code.
+  writeFileSync(join(dir, 'not-json.json'), '{"systems": [');
+  writeFileSync(join(dir, 'not-a-report.json'), JSON.stringify({ result: { [X]: { failed: 'hello' } } }));
+
   it.each([
     [['sync', '--jobset', 'nojobset'], {}, /--jobset must be project\/jobset/],
+    [['roundup', '--jobset', 'nope/nope'], {}, /^zhf: --jobset nope\/nope is not tracked; tracked jobsets: cli\/unstable/m],
+    [['check', join(dir, 'not-json.json'), '--jobset', 'nope/nope'], {}, /^zhf: --jobset nope\/nope is not tracked; tracked jobsets: cli\/unstable/m],
+    [['roundup', '--week', '2026-W60'], {}, /^zhf: --week 2026-W60 does not exist: 2026 has 53 ISO weeks$/m],
+    [['roundup', '--week', '2027-W53'], {}, /^zhf: --week 2027-W53 does not exist: 2027 has 52 ISO weeks$/m],
+    [['roundup', '--week', 'next'], {}, /^zhf: --week must look like 2026-W48, got "next"$/m],
+    [['check', join(dir, 'not-json.json')], {}, /not-json\.json is not valid JSON/],
+    [['check', join(dir, 'not-a-report.json')], {}, /^zhf: report\.json: result\.x86_64-linux\.failed must be/m],
     [['sync', '--once'], { ZHF_HYDRA_RPS: 'fast' }, /invalid configuration: ZHF_HYDRA_RPS/],
     [['sync', '--once'], { ZHF_SYNC_CRON: 'every minute' }, /invalid configuration: ZHF_SYNC_CRON/],
     [['preflight', '--base', 'x', '--candidate', '1'], {}, /--base must be an eval id/],
     [['check', '/nonexistent/report.json'], {}, /cannot read \/nonexistent\/report.json: ENOENT/],
     [['backfill'], {}, /backfill needs --jobset/],
-    [['frobnicate'], {}, /unknown command "frobnicate"/],
+    [['frobnicate'], {}, /^zhf: unknown command "frobnicate"$/m],
+    [['frobnicate'], { ZHF_HYDRA_RPS: 'fast' }, /^zhf: unknown command "frobnicate"$/m],
   ] as [string[], Record<string, string>, RegExp][])('zhf %j fails with one clear line', async (args, extra, message) => {
     const r = await run(args, { ...env, ...extra });
     expect(r.code).toBe(2);

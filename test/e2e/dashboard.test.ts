@@ -93,11 +93,13 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
   it('a signed-in user claims from the fix list; a second user sees it claimed and cannot take it', async () => {
     const alice = await open({ viewport: LAPTOP });
     const bob = await open({ viewport: LAPTOP });
-    await signIn(bob.page, url, 'bob');
+    // Every state and claim: the list shows open, unclaimed breakages unless told otherwise.
+    const all = '/fix?state=all&claimed=all';
+    await signIn(bob.page, url, 'bob', all);
     // Bob's page is loaded before Alice claims: his Claim button is stale.
     await expect(row(bob, `hello.${X}`).locator('[data-testid=claim]').count()).resolves.toBe(1);
 
-    await signIn(alice.page, url, 'alice');
+    await signIn(alice.page, url, 'alice', all);
     await expect(alice.page.locator('[data-testid=signed-in]').textContent()).resolves.toContain('@alice');
     expect(await alice.page.locator('[data-testid=breakage]').count()).toBe(app.facts.weekJobs.length);
     await row(alice, `hello.${X}`).locator('[data-testid=claim]').click();
@@ -144,7 +146,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
     expect(await b.page.locator('[data-testid=breakage]').count()).toBe(1);
     expect(await b.page.locator('[data-testid=filters] select[name=kind]').inputValue()).toBe('dependency');
 
-    await visit(b.page, `${url}/fix`);
+    await visit(b.page, `${url}/fix?state=all`);
     await b.page.locator('[data-testid=filters] select[name=system]').selectOption(A);
     await b.page.waitForURL(/system=aarch64-linux/);
     await b.page.waitForFunction(() => document.querySelectorAll('[data-testid=breakage]').length === 1);
@@ -159,12 +161,36 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
     await b.page.waitForFunction(() => document.querySelectorAll('[data-testid=breakage]').length === 1);
     await b.page.reload();
     expect(await b.page.locator('[data-testid=breakage]').evaluateAll((els) => els.map((e) => e.getAttribute('data-job')))).toEqual([`zlib.${X}`]);
-    expect(new URL(b.page.url()).searchParams.get('state')).toBe('open');
+    // Open and unclaimed are the defaults, and empty fields are dropped: the shared link says only what was chosen.
+    expect([...new URL(b.page.url()).searchParams.keys()].sort()).toEqual(['q', 'system']);
     await screenshot(b.page, 'fix-list-filtered');
 
     await b.page.goto(`${url}/fix?week=backlog`);
     expect(await b.page.locator('[data-testid=breakage]').evaluateAll((els) => els.map((e) => e.getAttribute('data-job')))).toEqual(app.facts.backlogJobs);
     await screenshot(b.page, 'backlog');
+  }, 120_000);
+
+  it('the fix list defaults to open, unclaimed breakages; state "all" brings back fixed ones; empty parameters leave the URL', async () => {
+    for (const javaScript of [true, false]) {
+      const b = await open({ viewport: LAPTOP, javaScript });
+      await b.page.goto(`${url}/fix`);
+      const jobs = () => b.page.locator('[data-testid=breakage]').evaluateAll((els) => els.map((e) => e.getAttribute('data-job')).sort());
+      const shown = await jobs();
+      // curl.aarch64-linux was fixed in e3: not in the default list.
+      expect(shown).not.toContain(`curl.${A}`);
+      expect(shown.length).toBeGreaterThan(0);
+      const states = await b.page.locator('[data-testid=breakage] .pill').allTextContents();
+      expect(states.filter((s) => /fixed|gone/.test(s))).toEqual([]);
+      expect(await b.page.locator('[data-testid=breakage] [data-testid=holder]').count()).toBe(0);
+      expect(await b.page.locator('[data-testid=filters] select[name=state]').inputValue()).toBe('');
+      await b.page.goto(`${url}/fix?jobset=&system=&kind=&state=all&claimed=all&q=`);
+      expect(new URL(b.page.url()).search).toBe('?state=all&claimed=all');
+      expect(await jobs()).toEqual([...app.facts.weekJobs].sort());
+      // The overview's count of the week's breakages links to all of them.
+      await b.page.goto(url);
+      await Promise.all([b.page.waitForURL(/\/fix/), b.page.locator('[data-testid=week-breakages]').first().click()]);
+      expect(await b.page.locator('[data-testid=breakage]').count()).toBe(app.facts.weekJobs.length);
+    }
   }, 120_000);
 
   it('charts draw on the trends and roundup pages', async () => {
@@ -213,7 +239,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
 
   it('claiming and releasing work with JavaScript disabled', async () => {
     const b = await open({ viewport: LAPTOP, javaScript: false });
-    await signIn(b.page, url, 'carol', '/fix', false);
+    await signIn(b.page, url, 'carol', '/fix?claimed=all', false);
     await Promise.all([b.page.waitForNavigation(), row(b, `zlib.${X}`).locator('[data-testid=claim]').click()]);
     expect(new URL(b.page.url()).pathname).toBe('/fix');
     await expect(row(b, `zlib.${X}`).locator('[data-testid=holder]').textContent()).resolves.toContain('@carol');

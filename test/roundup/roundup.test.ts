@@ -110,7 +110,7 @@ describeEachDriver('weekly roundup from a week ingested by the collector', (get)
       _Generated 2026-11-11T06:45:00.000Z by zhf._
       "
     `);
-    expect(r.summary.totals).toEqual({ new: 5, fixed: 2, gone: 1, open: 2, claimed: 1 });
+    expect(r.summary.totals).toEqual({ new: 5, fixed: 2, fixedOfWeek: 2, gone: 1, open: 2, claimed: 1 });
     expect(r.summary.backlogOpen).toBe(1);
   });
 
@@ -194,7 +194,7 @@ describeEachDriver('weekly roundup from a week ingested by the collector', (get)
     const frozen = await (await app.request('/api/roundups/2026-W45')).json();
     expect(frozen).toMatchObject({ frozen: true, frozenAt: '2026-11-15T18:00:00.000Z' });
     expect(frozen.parts).toEqual(w45.parts);
-    expect(frozen.summary.totals).toEqual({ new: 5, fixed: 2, gone: 1, open: 2, claimed: 1 });
+    expect(frozen.summary.totals).toEqual({ new: 5, fixed: 2, fixedOfWeek: 2, gone: 1, open: 2, claimed: 1 });
 
     // A rerun updates the row's time and content rather than adding one.
     await claim(db, `n.${X}`, 'carol', null);

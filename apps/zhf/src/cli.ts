@@ -26,11 +26,17 @@ roundup and preflight ask the running server that owns it; the other commands re
 
 class UsageError extends Error {}
 
+const COMMANDS = ['start', 'serve', 'demo', 'sync', 'backfill', 'preflight', 'roundup', 'check'];
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE + '\n');
     return command ? 0 : 2;
+  }
+  if (!COMMANDS.includes(command)) {
+    process.stderr.write(`zhf: unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
+    return 2;
   }
   const config = loadConfig();
   const log = createLogger();
@@ -52,8 +58,7 @@ async function main(argv: string[]): Promise<number> {
     case 'check':
       return check(config, rest);
     default:
-      log.error(`unknown command ${JSON.stringify(command)}`);
-      process.stdout.write(USAGE + '\n');
+      log.error(`no handler for command ${JSON.stringify(command)}`);
       return 2;
   }
 }
@@ -70,6 +75,9 @@ function jobsetArg(config: Config, value: unknown): string[] {
   if (value === undefined) return config.jobsets;
   const v = String(value);
   if (!/^[^/\s]+\/[^/\s]+$/.test(v)) throw new UsageError(`--jobset must be project/jobset, got ${JSON.stringify(v)}`);
+  if (!config.jobsets.includes(v)) {
+    throw new UsageError(`--jobset ${v} is not tracked; tracked jobsets: ${config.jobsets.join(', ') || 'none'} (ZHF_JOBSETS)`);
+  }
   return [v];
 }
 
@@ -235,10 +243,15 @@ async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>): 
 
 async function roundup(config: Config, rest: string[]): Promise<number> {
   const { values } = args(rest, { week: { type: 'string' }, jobset: { type: 'string' }, freeze: { type: 'boolean' }, force: { type: 'boolean' } });
-  const { isoWeekOf, parseWeek, weekRange } = await import('@zhf/collector/pure/week');
+  const { isoWeekOf, parseWeek, weekRange, weeksInYear } = await import('@zhf/collector/pure/week');
   const now = new Date();
   const week = values.week ? parseWeek(values.week) : isoWeekOf(now);
-  if (!week) throw new UsageError(`--week must look like 2026-W48, got ${JSON.stringify(values.week)}`);
+  if (!week) {
+    // Well formed but past the year's last week (or before 1000-W01): say so, not "must look like".
+    const m = /^(\d{4})-W(\d{2})$/.exec(values.week!);
+    if (m) throw new UsageError(`--week ${values.week} does not exist: ${m[1]} has ${Number(m[1]) >= 1000 ? weeksInYear(Number(m[1])) : 'no'} ISO weeks`);
+    throw new UsageError(`--week must look like 2026-W48, got ${JSON.stringify(values.week)}`);
+  }
   const [jobset] = jobsetArg(config, values.jobset);
   if (values.force && !values.freeze) throw new UsageError('--force only applies to --freeze');
   // A frozen roundup is what gets pasted into the week's issue: freezing a week still running needs saying so.
@@ -265,7 +278,7 @@ async function roundup(config: Config, rest: string[]): Promise<number> {
       (api) => ownerJson<Roundup>(api, `/api/roundups/${week}?jobset=${encodeURIComponent(jobset!)}`).catch(notFound),
       () => withRuntime(config, (rt) => ru.getRoundup(rt.database.db, input)));
   if (!r) {
-    process.stderr.write(`unknown jobset ${jobset}: it has not been synced\n`);
+    process.stderr.write(`zhf: jobset ${jobset} has not been synced yet: run zhf sync --once\n`);
     return 1;
   }
   process.stdout.write(r.markdown + '\n');
@@ -317,8 +330,9 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`zhf: ${err.message}\n`);
       process.exit(2);
     }
-    const known = err && typeof err === 'object' && 'status' in err && (err as { status: number }).status < 500;
-    process.stderr.write(`zhf: ${err instanceof Error ? (known ? err.message : err.stack) : String(err)}\n`);
-    process.exit(1);
+    const status = err && typeof err === 'object' && 'status' in err ? (err as { status: number }).status : 500;
+    process.stderr.write(`zhf: ${err instanceof Error ? (status < 500 ? err.message : err.stack) : String(err)}\n`);
+    // Malformed input (a report or changed-paths.json that is not one) is a usage error, like unreadable JSON.
+    process.exit(status === 400 ? 2 : 1);
   },
 );

@@ -7,16 +7,19 @@ import { commitRange, pgTextArray, type Page } from './verdicts.ts';
 export const CLAIM_TTL_MS = 14 * 86_400_000;
 
 export type BreakageState = 'open' | 'fixed' | 'gone';
-export type BreakageSort = 'job' | 'opened' | 'system';
+/** `kind`: direct failures first (the ones to fix), then dependency failures; each by system and job. */
+export type BreakageSort = 'job' | 'opened' | 'system' | 'kind';
 
 export interface BreakageFilters {
   jobsetId?: number;
-  /** One ISO week, or the backlog (open, opened before `currentWeek`). */
+  /** One ISO week (preexisting breakages excluded), or the backlog (open, opened before `currentWeek` or preexisting). */
   week?: { kind: 'week'; week: string } | { kind: 'backlog'; currentWeek: string };
   systems?: string[];
   states?: BreakageState[];
   kinds?: ('direct' | 'dependency')[];
   claimed?: boolean;
+  /** false: only breakages opened in a known week (the feed of new breakages). */
+  preexisting?: boolean;
   /** Case-insensitive substring of the job name. */
   q?: string;
   jobId?: number;
@@ -45,6 +48,8 @@ export interface BreakageView {
   kind: 'direct' | 'dependency' | null;
   status: number | null;
   flaky: boolean;
+  /** Already failing in the jobset's oldest ingested eval: in the backlog, never opened in a week. */
+  preexisting: boolean;
   week: string;
   openedEvalId: number;
   openedAt: string;
@@ -65,7 +70,7 @@ export type BreakageCursor = (string | number)[];
 
 interface RawBreakage {
   id: number; project: string; jobset_name: string; repo_url: string; job: string; system: string; state: BreakageState;
-  kind: 'direct' | 'dependency' | null; status: number | null; flaky: boolean; week: string; opened_eval_id: string | number;
+  kind: 'direct' | 'dependency' | null; status: number | null; flaky: boolean; preexisting: boolean; week: string; opened_eval_id: string | number;
   opened_at: string | Date; closed_eval_id: string | number | null; closed_at: string | Date | null; build_id: string | number;
   range_from: string | null; range_to: string | null; fixed_by: string | null; claim_by: string | null;
   claimed_at: string | Date | null; claim_updated_at: string | Date | null; pr_url: string | null; note: string | null;
@@ -84,7 +89,7 @@ const activeClaimJoin = (now: Date) => sql`
   left join claims c on c.breakage_id = bk.id and c.released_at is null and c.updated_at > ${new Date(now.getTime() - CLAIM_TTL_MS).toISOString()}::timestamptz`;
 
 const breakageColumns = sql`
-  bk.id, js.project, js.name as jobset_name, js.repo_url, j.name as job, j.system, bk.state, bk.kind, bk.status, bk.flaky, bk.week,
+  bk.id, js.project, js.name as jobset_name, js.repo_url, j.name as job, j.system, bk.state, bk.kind, bk.status, bk.flaky, bk.preexisting, bk.week,
   bk.opened_eval_id, bk.opened_at, bk.closed_eval_id, bk.closed_at, bk.build_id, bk.range_from, bk.range_to, bk.fixed_by,
   c.handle as claim_by, c.claimed_at, c.updated_at as claim_updated_at, c.pr_url, c.note, pm.maintainers, pm.teams`;
 
@@ -99,11 +104,12 @@ const activeClaimExists = (now: Date) => sql`exists (
 function breakageFilterSql(f: BreakageFilters, now: Date): SQL {
   const parts: SQL[] = [sql`true`];
   if (f.jobsetId !== undefined) parts.push(sql`bk.jobset_id = ${f.jobsetId}`);
-  if (f.week?.kind === 'week') parts.push(sql`bk.week = ${f.week.week}`);
+  if (f.week?.kind === 'week') parts.push(sql`bk.week = ${f.week.week} and not bk.preexisting`);
   // Week strings are zero-padded, so text order is time order.
-  if (f.week?.kind === 'backlog') parts.push(sql`bk.state = 'open' and bk.week < ${f.week.currentWeek}`);
+  if (f.week?.kind === 'backlog') parts.push(sql`bk.state = 'open' and (bk.week < ${f.week.currentWeek} or bk.preexisting)`);
   if (f.states?.length) parts.push(sql`bk.state = any(${pgTextArray(f.states)}::text[])`);
   if (f.kinds?.length) parts.push(sql`bk.kind = any(${pgTextArray(f.kinds)}::text[])`);
+  if (f.preexisting !== undefined) parts.push(sql`bk.preexisting = ${f.preexisting}`);
   if (f.claimed === true) parts.push(activeClaimExists(now));
   if (f.claimed === false) parts.push(sql`not ${activeClaimExists(now)}`);
   if (f.jobId !== undefined) parts.push(sql`bk.job_id = ${f.jobId}`);
@@ -123,6 +129,9 @@ function jobFilterSql(f: BreakageFilters): SQL | null {
   return parts.length ? sql.join(parts, sql` and `) : null;
 }
 
+/** 0 for direct failures, 1 for dependency failures: the first key of the `kind` order. */
+const KIND_RANK = sql`(case when bk.kind = 'dependency' then 1 else 0 end)`;
+
 const ORDER: Record<BreakageSort, { keys: SQL; order: SQL; after: (c: BreakageCursor) => SQL; cursorOf: (r: RawBreakage) => BreakageCursor }> = {
   job: {
     keys: sql`j.name, bk.id`,
@@ -135,6 +144,12 @@ const ORDER: Record<BreakageSort, { keys: SQL; order: SQL; after: (c: BreakageCu
     order: sql`j.system, j.name, bk.id`,
     after: (c) => sql`(j.system, j.name, bk.id) > (${String(c[0])}, ${String(c[1])}, ${Number(c[2])})`,
     cursorOf: (r) => [r.system, r.job, r.id],
+  },
+  kind: {
+    keys: sql`${KIND_RANK}, j.system, j.name, bk.id`,
+    order: sql`${KIND_RANK}, j.system, j.name, bk.id`,
+    after: (c) => sql`(${KIND_RANK}, j.system, j.name, bk.id) > (${Number(c[0])}, ${String(c[1])}, ${String(c[2])}, ${Number(c[3])})`,
+    cursorOf: (r) => [r.kind === 'dependency' ? 1 : 0, r.system, r.job, r.id],
   },
   opened: {
     keys: sql`bk.opened_eval_id, bk.id`,
@@ -150,6 +165,7 @@ export function validBreakageCursor(sort: BreakageSort, c: unknown): c is Breaka
   const isId = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
   const isText = (v: unknown) => typeof v === 'string' && v.length <= 1000;
   if (sort === 'job') return c.length === 2 && isText(c[0]) && isId(c[1]) && (c[1] as number) <= 2 ** 31 - 1;
+  if (sort === 'kind') return c.length === 4 && (c[0] === 0 || c[0] === 1) && isText(c[1]) && isText(c[2]) && isId(c[3]) && (c[3] as number) <= 2 ** 31 - 1;
   if (sort === 'system') return c.length === 3 && isText(c[0]) && isText(c[1]) && isId(c[2]) && (c[2] as number) <= 2 ** 31 - 1;
   return c.length === 2 && isId(c[0]) && isId(c[1]) && (c[1] as number) <= 2 ** 31 - 1;
 }
@@ -165,6 +181,7 @@ function toView(r: RawBreakage, hydraUrl: string): BreakageView {
     kind: r.kind,
     status: r.status,
     flaky: r.flaky,
+    preexisting: r.preexisting,
     week: r.week,
     openedEvalId: Number(r.opened_eval_id),
     openedAt: isoTime(r.opened_at),
@@ -236,7 +253,7 @@ export async function listBreakages(
       : sql`select w.id from jobsets js cross join lateral (${walk(sql`js.id`)}) w order by w.name, w.id limit ${limit + 1}`;
   } else {
     // Few matches: each match's job by primary key, then sort (by system: the planner's choice of join).
-    const job = f.sort === 'system' && total >= WALK_MIN_MATCHES
+    const job = (f.sort === 'system' || f.sort === 'kind') && total >= WALK_MIN_MATCHES
       ? sql`join jobs j on j.id = bk.job_id`
       : sql`cross join lateral (select j.name, j.system, j.jobset_id, j.package from jobs j where j.id = bk.job_id offset 0) j`;
     page = sql`

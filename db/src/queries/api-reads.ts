@@ -175,7 +175,13 @@ export interface TrendEval {
 export interface TrendWeek {
   week: string;
   opened: number;
+  /** Same as fixedInWeek (the name the API first had). */
   fixed: number;
+  /**
+   * Breakages closed as fixed during the week, whenever they opened. Not the roundup's
+   * fixedOfWeek, which counts only the week's own breakages that are fixed by now.
+   */
+  fixedInWeek: number;
   open: number;
   medianHoursToFix: number | null;
 }
@@ -224,14 +230,17 @@ export async function trendWeeks(db: Db, jobsetId: number, weeks: { week: string
   // larger of the two: one width_bucket per row where three cost ~7 ms each on 22k rows.
   // Part 2 is the median time to fix, over the fixed breakages closed in the range only
   // (date_part gives float8 where extract gives numeric).
-  const rows = await queryRows<{ part: number; week: string | null; fixed: boolean | null; cb: number | null; n: string | number; median: string | number | null }>(db, sql`
-    select 1 as part, bk.week, bk.state = 'fixed' as fixed, width_bucket(bk.closed_at, ${t}) as cb, count(*) as n, null::float8 as median
-    from breakages bk where bk.jobset_id = ${jobsetId} group by 2, 3, 4
+  // Preexisting breakages count as open (they are the backlog) and as fixed when closed, but never as
+  // opened in a week, nor in the time to fix: their opening is when tracking began, not when they broke.
+  const rows = await queryRows<{ part: number; week: string | null; fixed: boolean | null; pre: boolean | null; cb: number | null; n: string | number; median: string | number | null }>(db, sql`
+    select 1 as part, bk.week, bk.state = 'fixed' as fixed, bk.preexisting as pre, width_bucket(bk.closed_at, ${t}) as cb, count(*) as n, null::float8 as median
+    from breakages bk where bk.jobset_id = ${jobsetId} group by 2, 3, 4, 5
     union all
-    select 2, null, true, width_bucket(bk.closed_at, ${t}), count(*), percentile_cont(0.5) within group (order by date_part('epoch', bk.closed_at - bk.opened_at))
+    select 2, null, true, null, width_bucket(bk.closed_at, ${t}), count(*),
+      percentile_cont(0.5) within group (order by date_part('epoch', bk.closed_at - bk.opened_at)) filter (where not bk.preexisting)
     from breakages bk where bk.jobset_id = ${jobsetId} and bk.state = 'fixed'
       and bk.closed_at >= ${sorted[0]!.start.toISOString()}::timestamptz and bk.closed_at < ${sorted[k - 1]!.end.toISOString()}::timestamptz
-    group by 4`);
+    group by 5`);
   const index = new Map(sorted.map((w, i) => [w.week, i + 1]));
   // ISO week names ('2026-W48') sort as the weeks do.
   const bucketOfWeek = (week: string) => index.get(week) ?? (week < sorted[0]!.week ? 0 : k + 1);
@@ -244,7 +253,7 @@ export async function trendWeeks(db: Db, jobsetId: number, weeks: { week: string
     const n = Number(r.n);
     if (Number(r.part) === 1) {
       const o = bucketOfWeek(r.week!);
-      opened.set(r.week!, (opened.get(r.week!) ?? 0) + n);
+      if (!r.pre) opened.set(r.week!, (opened.get(r.week!) ?? 0) + n);
       ob[o]! += n;
       // Still open (no closed_at): open at the end of every week.
       cb[r.cb === null ? k + 1 : Math.max(Number(r.cb), o)]! += n;
@@ -262,7 +271,7 @@ export async function trendWeeks(db: Db, jobsetId: number, weeks: { week: string
     closedBefore += cb[i]!;
     const m = median[i]!;
     byWeek.set(w.week, {
-      week: w.week, opened: opened.get(w.week) ?? 0, fixed: fixed[i]!, open: openedBefore - closedBefore,
+      week: w.week, opened: opened.get(w.week) ?? 0, fixed: fixed[i]!, fixedInWeek: fixed[i]!, open: openedBefore - closedBefore,
       medianHoursToFix: m === null ? null : Math.round((m / 3600) * 100) / 100,
     });
   });
@@ -274,14 +283,14 @@ export async function trendWeeksEach(db: Db, jobsetId: number, weeks: { week: st
   const param = jsonParam(weeks.map((w) => ({ w: w.week, s: w.start.toISOString(), e: w.end.toISOString() })));
   const rows = await queryRows<{ week: string; opened: string | number; fixed: string | number; open: string | number; median: string | number | null }>(db, sql`
     select w.w as week,
-      (select count(*) from breakages bk where bk.jobset_id = ${jobsetId} and bk.week = w.w) as opened,
+      (select count(*) from breakages bk where bk.jobset_id = ${jobsetId} and bk.week = w.w and not bk.preexisting) as opened,
       (select count(*) from breakages bk where bk.jobset_id = ${jobsetId} and bk.state = 'fixed' and bk.closed_at >= w.s and bk.closed_at < w.e) as fixed,
       (select count(*) from breakages bk where bk.jobset_id = ${jobsetId} and bk.opened_at < w.e and (bk.closed_at is null or bk.closed_at >= w.e)) as open,
       (select percentile_cont(0.5) within group (order by extract(epoch from (bk.closed_at - bk.opened_at)))
-        from breakages bk where bk.jobset_id = ${jobsetId} and bk.state = 'fixed' and bk.closed_at >= w.s and bk.closed_at < w.e) as median
+        from breakages bk where bk.jobset_id = ${jobsetId} and bk.state = 'fixed' and not bk.preexisting and bk.closed_at >= w.s and bk.closed_at < w.e) as median
     from jsonb_to_recordset(${param}) as w(w text, s timestamptz, e timestamptz) order by w.w`);
   return rows.map((r) => ({
-    week: r.week, opened: Number(r.opened), fixed: Number(r.fixed), open: Number(r.open),
+    week: r.week, opened: Number(r.opened), fixed: Number(r.fixed), fixedInWeek: Number(r.fixed), open: Number(r.open),
     medianHoursToFix: r.median === null ? null : Math.round((Number(r.median) / 3600) * 100) / 100,
   }));
 }

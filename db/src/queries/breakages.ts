@@ -54,6 +54,8 @@ export interface BreakageUpsert {
   rangeFrom: string | null;
   rangeTo: string | null;
   flaky: boolean;
+  /** Opened by a `failing` row (the oldest ingested eval): backlog, never opened in a week. */
+  preexisting: boolean;
 }
 
 export interface BreakageWriteResult {
@@ -79,19 +81,19 @@ export async function writeBreakages(db: Db, jobsetId: number, jobIds: number[],
     const rows = await queryRows<{ inserted: boolean; state: string }>(db, sql`
       with x as (
         select * from jsonb_to_recordset(${jsonParam(chunk)}) as x("jobId" int, "openedEvalId" bigint, state text, "closedEvalId" bigint,
-          kind text, status int, "buildId" bigint, "baselineEvalId" bigint, "rangeFrom" text, "rangeTo" text, flaky boolean)
+          kind text, status int, "buildId" bigint, "baselineEvalId" bigint, "rangeFrom" text, "rangeTo" text, flaky boolean, preexisting boolean)
       )
       insert into breakages as bk (jobset_id, job_id, opened_eval_id, opened_at, week, state, closed_eval_id, closed_at, kind, status,
-        flaky, build_id, baseline_eval_id, range_from, range_to, updated_at)
+        flaky, preexisting, build_id, baseline_eval_id, range_from, range_to, updated_at)
       select ${jobsetId}, x."jobId", x."openedEvalId", oe.timestamp, to_char(oe.timestamp at time zone 'UTC', 'IYYY-"W"IW'),
-        x.state, x."closedEvalId", ce.timestamp, x.kind, x.status, x.flaky, x."buildId", x."baselineEvalId", x."rangeFrom", x."rangeTo", now()
+        x.state, x."closedEvalId", ce.timestamp, x.kind, x.status, x.flaky, x.preexisting, x."buildId", x."baselineEvalId", x."rangeFrom", x."rangeTo", now()
       from x join evals oe on oe.id = x."openedEvalId" left join evals ce on ce.id = x."closedEvalId"
       on conflict (job_id, opened_eval_id) do update set
         state = excluded.state, closed_eval_id = excluded.closed_eval_id, closed_at = excluded.closed_at, kind = excluded.kind,
-        status = excluded.status, flaky = excluded.flaky, build_id = excluded.build_id, baseline_eval_id = excluded.baseline_eval_id,
+        status = excluded.status, flaky = excluded.flaky, preexisting = excluded.preexisting, build_id = excluded.build_id, baseline_eval_id = excluded.baseline_eval_id,
         range_from = excluded.range_from, range_to = excluded.range_to, updated_at = now()
-      where (bk.state, bk.closed_eval_id, bk.kind, bk.status, bk.flaky, bk.build_id, bk.baseline_eval_id, bk.range_from, bk.range_to)
-        is distinct from (excluded.state, excluded.closed_eval_id, excluded.kind, excluded.status, excluded.flaky, excluded.build_id,
+      where (bk.state, bk.closed_eval_id, bk.kind, bk.status, bk.flaky, bk.preexisting, bk.build_id, bk.baseline_eval_id, bk.range_from, bk.range_to)
+        is distinct from (excluded.state, excluded.closed_eval_id, excluded.kind, excluded.status, excluded.flaky, excluded.preexisting, excluded.build_id,
           excluded.baseline_eval_id, excluded.range_from, excluded.range_to)
       returning (xmax = 0) as inserted, bk.state`);
     for (const r of rows) {

@@ -39,7 +39,7 @@ export interface WeekBreakageRow {
   maintainers: string[];
 }
 
-/** The breakages opened in `week` (any state), each with its active claim (released_at is null), in one query. */
+/** The breakages opened in `week` (any state; preexisting ones were not opened in a week), each with its active claim (released_at is null), in one query. */
 export async function weekBreakages(db: Db, jobsetId: number, week: string): Promise<WeekBreakageRow[]> {
   const rows = await queryRows<{
     id: number; job: string; system: string; state: WeekBreakageRow['state']; kind: WeekBreakageRow['kind']; flaky: boolean;
@@ -54,7 +54,7 @@ export async function weekBreakages(db: Db, jobsetId: number, week: string): Pro
     join jobs j on j.id = bk.job_id
     left join package_maintainers pm on pm.jobset_id = bk.jobset_id and pm.attr_path = j.package
     left join claims c on c.breakage_id = bk.id and c.released_at is null
-    where bk.jobset_id = ${jobsetId} and bk.week = ${week}
+    where bk.jobset_id = ${jobsetId} and bk.week = ${week} and not bk.preexisting
     order by bk.id`);
   const date = (v: string | Date | null) => (v === null ? null : new Date(v));
   return rows.map((r) => ({
@@ -67,10 +67,10 @@ export async function weekBreakages(db: Db, jobsetId: number, week: string): Pro
   }));
 }
 
-/** Breakages of weeks before `week` that are still open: the backlog. ISO week strings order as text. */
+/** Breakages of weeks before `week`, or preexisting, that are still open: the backlog. ISO week strings order as text. */
 export async function backlogOpenCount(db: Db, jobsetId: number, week: string): Promise<number> {
   const [r] = await queryRows<{ n: number }>(db, sql`
-    select count(*)::int as n from breakages where jobset_id = ${jobsetId} and state = 'open' and week < ${week}`);
+    select count(*)::int as n from breakages where jobset_id = ${jobsetId} and state = 'open' and (week < ${week} or (preexisting and week = ${week}))`);
   return Number(r?.n ?? 0);
 }
 

@@ -21,6 +21,8 @@ export const breakages = pgTable('breakages', {
   kind: text('kind', { enum: ['direct', 'dependency'] }),
   status: integer('status'),
   flaky: boolean('flaky').notNull().default(false),
+  /** Already failing in the jobset's oldest ingested eval: backlog from the start, never "opened in a week". */
+  preexisting: boolean('preexisting').notNull().default(false),
   buildId: bigint('build_id', { mode: 'number' }).notNull(),
   baselineEvalId: bigint('baseline_eval_id', { mode: 'number' }),
   rangeFrom: text('range_from'),

@@ -13,7 +13,8 @@ function line(i: CheckItem): string {
     parts.push(`breakage #${i.breakage.id}, ${claim}`);
   }
   if (i.lastVerdict) parts.push(`last verdict ${i.lastVerdict.outcome} in eval ${i.lastVerdict.evalId}`);
-  if (i.job !== `${i.attr}.${i.system}`) parts.push(`as ${i.job}`);
+  if (i.job !== `${i.attr}.${i.system}` && !i.note) parts.push(`as ${i.job}`);
+  if (i.note) parts.push(i.note);
   return parts.join('  ·  ');
 }
 
@@ -28,6 +29,7 @@ export function formatCheckText(r: CheckResult): string {
     `${s.verdicts.unknown} unknown to Hydra`,
     `${s.verdicts.built} built`,
   ];
+  if (r.note) out.push(r.note);
   out.push(`${s.total} package${s.total === 1 ? '' : 's'}: ${counts.join(', ')}${s.skipped ? ` (${s.skipped} blacklisted/non-existent/tests entries not checked)` : ''}`);
   const groups: [string, CheckItem[]][] = [
     ['Likely new (green on Hydra):', r.items.filter((i) => i.verdict === 'likely-new')],

@@ -33,6 +33,8 @@ export interface CheckItem {
   breakage?: { id: number; state: CoveringBreakage['state']; openedEvalId: number; claim: CoveringBreakage['claim'] };
   /** The last success/failure before the newest eval, for pending and infra packages. */
   lastVerdict?: { evalId: number; outcome: 'success' | 'failure' } | null;
+  /** Why the answer is unknown when the cause is not simply a missing job (a package set Hydra does not build). */
+  note?: string;
 }
 
 export interface CheckSummary {
@@ -53,6 +55,10 @@ export interface CheckResult {
   timestamp: string;
   /** The PR the report is about, when it said. */
   pr?: number | null;
+  /** The package set the packages were built in (`pkgsCross.*`, `pkgsMusl`, ...); null: the native one. */
+  pkgs: string | null;
+  /** Plain words for the reader when the package set changes how the answer reads. */
+  note?: string;
   items: CheckItem[];
   summary: CheckSummary;
 }
@@ -77,15 +83,19 @@ function validatePackages(packages: CheckPackage[]): void {
 
 /** Each package against the newest eval of `jobset` (a tracked `project/jobset`). */
 export async function checkPackages(
-  db: Db, a: { jobset: string; packages: CheckPackage[]; now?: Date; skipped?: number },
+  db: Db, a: { jobset: string; packages: CheckPackage[]; now?: Date; skipped?: number; pkgs?: string | null },
 ): Promise<CheckResult> {
   validatePackages(a.packages);
+  const pkgs = a.pkgs ?? null;
   const js = await jobsetOrThrow(db, a.jobset);
   if (js.newestEvalId === null) throw new NotFound(`jobset ${a.jobset} has no ingested eval yet: run zhf sync first`);
   const ctx = await evalContext(db, js.newestEvalId);
   if (!ctx) throw new NotFound(`eval ${js.newestEvalId} vanished while checking`);
 
-  const candidates = (p: CheckPackage) => [p.attr, ...(p.aliases ?? [])].map((n) => `${n}.${p.system}`);
+  // A package built in another package set is only comparable with Hydra's job of that set
+  // (`pkgsCross.<platform>.<attr>.<system>`), never with the native job of the same name.
+  const prefix = pkgs === null ? '' : `${pkgs}.`;
+  const candidates = (p: CheckPackage) => [p.attr, ...(p.aliases ?? [])].map((n) => `${prefix}${n}.${p.system}`);
   const names = [...new Set(a.packages.flatMap(candidates))];
   const rows = new Map<string, JobRow>();
   if (names.length) {
@@ -97,7 +107,7 @@ export async function checkPackages(
   const breakages = await breakagesCovering(db, { jobsetId: js.id, evalId: ctx.id, jobs: failing, now: a.now ?? new Date() });
 
   const items = a.packages.map((p): CheckItem => {
-    const job = candidates(p).find((n) => rows.get(n) && rows.get(n)!.category !== 'removed') ?? `${p.attr}.${p.system}`;
+    const job = candidates(p).find((n) => rows.get(n) && rows.get(n)!.category !== 'removed') ?? `${prefix}${p.attr}.${p.system}`;
     const row = rows.get(job);
     const hydra = hydraStateOf(row);
     const baseline = row?.baseline && (row.baseline.outcome === 'success' || row.baseline.outcome === 'failure')
@@ -115,10 +125,17 @@ export async function checkPackages(
       item.breakage = { id: bk.id, state: bk.state, openedEvalId: bk.openedEvalId, claim: bk.claim };
     }
     if (hydra === 'pending' || hydra === 'infra') item.lastVerdict = baseline;
+    if (pkgs !== null && hydra === 'unknown') item.note = `Hydra does not build ${pkgs}.${p.attr} on ${p.system} in ${js.project}/${js.name}`;
     return item;
   });
+  const jobset = `${js.project}/${js.name}`;
+  const unbuilt = items.filter((i) => i.note !== undefined).length;
+  const note = pkgs === null ? undefined : unbuilt === 0
+    ? `Built with --pkgs ${pkgs}: compared with Hydra's ${pkgs} jobs in ${jobset}.`
+    : `Built with --pkgs ${pkgs}: Hydra does not build ${unbuilt === items.length ? 'these packages' : `${unbuilt} of these packages`} in the ${pkgs} package set of ${jobset}, so ${unbuilt === 1 ? 'its answer is' : 'their answers are'} unknown (the native jobs of the same name say nothing about ${pkgs}).`;
   return {
-    jobset: `${js.project}/${js.name}`, evalId: ctx.id, revision: ctx.revision, timestamp: ctx.timestamp.toISOString(),
+    jobset, evalId: ctx.id, revision: ctx.revision, timestamp: ctx.timestamp.toISOString(), pkgs,
+    ...(note ? { note } : {}),
     items, summary: summarize(items, a.skipped ?? 0),
   };
 }
@@ -161,6 +178,7 @@ export async function checkReport(
     packages: checked.map((p) => ({ attr: p.attr, system: p.system, reviewStatus: p.status, aliases: p.aliases })),
     now: a.now,
     skipped: parsed.value.packages.length - checked.length,
+    pkgs: parsed.value.pkgs,
   });
   return { ...result, pr: parsed.value.pr };
 }

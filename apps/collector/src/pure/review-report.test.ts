@@ -65,7 +65,7 @@ describe('parseReviewReport: accepted variants', () => {
     expect(parseReviewReport(multiSystem2025)).toEqual({
       ok: true,
       value: {
-        pr: 412345,
+        pr: 412345, pkgs: null,
         commit: '3f2a9c1e8d7b6a5f4e3d2c1b0a9f8e7d6c5b4a39',
         systems: ['x86_64-linux', 'aarch64-darwin'],
         packages: [
@@ -87,7 +87,7 @@ describe('parseReviewReport: accepted variants', () => {
     expect(parseReviewReport(multiSystemDev2026)).toEqual({
       ok: true,
       value: {
-        pr: null,
+        pr: null, pkgs: null,
         commit: null,
         systems: ['x86_64-linux'],
         packages: [
@@ -109,7 +109,7 @@ describe('parseReviewReport: accepted variants', () => {
     expect(parseReviewReport(singleSystem2024)).toEqual({
       ok: true,
       value: {
-        pr: 300001,
+        pr: 300001, pkgs: null,
         commit: null,
         systems: ['aarch64-linux'],
         packages: [
@@ -134,7 +134,7 @@ describe('parseReviewReport: accepted variants', () => {
     expect(parseReviewReport(bare, { defaultSystem: 'x86_64-linux' })).toEqual({
       ok: true,
       value: {
-        pr: null,
+        pr: null, pkgs: null,
         commit: null,
         systems: ['x86_64-linux'],
         packages: [
@@ -167,5 +167,19 @@ describe('parseReviewReport: rejected input', () => {
     [{ result: {}, commit: 5 }, 'commit must be a string or null'],
   ])('%j → %s', (input, error) => {
     expect(parseReviewReport(input)).toEqual({ ok: false, error });
+  });
+});
+
+describe('parseReviewReport: the package set (--pkgs, nixpkgs-review 3.8+)', () => {
+  const lists = { systems: ['x86_64-linux'], result: { 'x86_64-linux': { failed: ['hello'] } } };
+  it.each([
+    [undefined, null], [null, null], ['', null], ['pkgs', null],
+    ['pkgsMusl', 'pkgsMusl'], ['pkgsStatic', 'pkgsStatic'], ['pkgsCross.aarch64-multiplatform', 'pkgsCross.aarch64-multiplatform'],
+  ])('pkgs %j → %j', (pkgs, expected) => {
+    const r = parseReviewReport({ ...lists, pkgs });
+    expect(r.ok && r.value.pkgs).toBe(expected);
+  });
+  it.each([[3], ['pkgs Musl'], [['pkgsMusl']]])('pkgs %j is malformed', (pkgs) => {
+    expect(parseReviewReport({ ...lists, pkgs })).toEqual({ ok: false, error: expect.stringContaining('pkgs must be a package set') });
   });
 });

@@ -17,6 +17,11 @@ export interface ReviewPackage {
 export interface ReviewReport {
   pr: number | null;
   commit: string | null;
+  /**
+   * The package set built (`--pkgs`, nixpkgs-review 3.8+: `pkgsCross.<platform>`, `pkgsMusl`,
+   * `pkgsStatic`); null for the native set (`pkgs`, or a file that does not say).
+   */
+  pkgs: string | null;
   systems: string[];
   packages: ReviewPackage[];
 }
@@ -41,6 +46,7 @@ export function parseReviewReport(
     }
     const commit = json.commit ?? null;
     if (commit !== null && typeof commit !== 'string') throw new Malformed('commit must be a string or null');
+    const pkgs = packageSetOf(json.pkgs);
 
     if (json.result !== undefined) {
       if (!isObject(json.result)) throw new Malformed('result must be an object of system → lists');
@@ -54,7 +60,7 @@ export function parseReviewReport(
         if (!isObject(lists)) throw new Malformed(`result.${system} must be an object of lists`);
         packages.push(...packagesOf(lists, system, `result.${system}.`));
       }
-      return { pr, commit, systems, packages };
+      return { pr, commit, pkgs, systems, packages };
     }
 
     const hasList = [...STATUSES, MISSPELLED_NON_EXISTENT].some((k) => json[k] !== undefined);
@@ -66,8 +72,19 @@ export function parseReviewReport(
       throw new Malformed('report.json has no "system" key: pass the system it was built on');
     }
     if (typeof system !== 'string' || system === '') throw new Malformed('system must be a system name such as x86_64-linux');
-    return { pr, commit, systems: [system], packages: packagesOf(json, system, '') };
+    return { pr, commit, pkgs, systems: [system], packages: packagesOf(json, system, '') };
   });
+}
+
+const PACKAGE_SET = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z0-9_'-]+)*$/;
+
+/** `pkgs` (or a missing key, null, "") is the native package set: null. */
+export function packageSetOf(v: unknown): string | null {
+  if (v === undefined || v === null || v === '' || v === 'pkgs') return null;
+  if (typeof v !== 'string' || v.length > 200 || !PACKAGE_SET.test(v)) {
+    throw new Malformed('pkgs must be a package set such as pkgsCross.aarch64-multiplatform, pkgsMusl or null');
+  }
+  return v;
 }
 
 function stringList(v: unknown, path: string): string[] {

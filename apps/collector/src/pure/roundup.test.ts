@@ -78,9 +78,9 @@ describe('renderRoundup: a small week', () => {
   });
 
   it('summarises per system and in total', () => {
-    expect(summary.totals).toEqual({ new: 6, fixed: 1, gone: 1, open: 4, claimed: 3 });
+    expect(summary.totals).toEqual({ new: 6, fixed: 1, fixedOfWeek: 1, gone: 1, open: 4, claimed: 3 });
     expect(summary.bySystem.map((s) => s.system)).toEqual(['x86_64-linux', 'aarch64-linux', 'aarch64-darwin']);
-    expect(summary.bySystem[0]).toEqual({ system: 'x86_64-linux', new: 4, fixed: 1, gone: 1, open: 2, claimed: 1 });
+    expect(summary.bySystem[0]).toEqual({ system: 'x86_64-linux', new: 4, fixed: 1, fixedOfWeek: 1, gone: 1, open: 2, claimed: 1 });
     expect(summary.parts).toBe(1);
   });
 

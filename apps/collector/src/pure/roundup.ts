@@ -24,7 +24,13 @@ export interface RoundupBreakage {
 export interface RoundupCounts {
   /** Breakages opened this week, in any state. */
   new: number;
+  /** Same as fixedOfWeek (the name the API first had). */
   fixed: number;
+  /**
+   * Of the week's breakages, those fixed by now. Not trends' fixedInWeek, which counts every
+   * breakage closed as fixed during the week, whenever it opened.
+   */
+  fixedOfWeek: number;
   gone: number;
   open: number;
   /** Open breakages somebody has claimed. */
@@ -125,11 +131,12 @@ export function renderRoundup(
 }
 
 function countsOf(list: RoundupBreakage[]): RoundupCounts {
-  const c: RoundupCounts = { new: list.length, fixed: 0, gone: 0, open: 0, claimed: 0 };
+  const c: RoundupCounts = { new: list.length, fixed: 0, fixedOfWeek: 0, gone: 0, open: 0, claimed: 0 };
   for (const b of list) {
     c[b.state]++;
     if (b.state === 'open' && b.claim) c.claimed++;
   }
+  c.fixedOfWeek = c.fixed;
   return c;
 }
 

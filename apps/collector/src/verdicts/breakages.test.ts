@@ -20,7 +20,7 @@ function breakage(opened: number, baseline: number | null, extra: Partial<Derive
   return {
     openedEvalId: opened, state: 'open', closedEvalId: null, kind: 'direct', status: 1, buildId: 100 + opened,
     baselineEvalId: baseline, rangeFrom: baseline === null ? null : `r${baseline}`, rangeTo: baseline === null ? null : `r${opened}`,
-    flaky: false, ...extra,
+    flaky: false, preexisting: baseline === null && opened === EVALS[0]!.id, ...extra,
   };
 }
 

@@ -71,6 +71,8 @@ export function deriveBreakages(runs: RunInput[], evals: EvalRef[]): DerivedBrea
           rangeFrom: baseline ? (evals[index.get(baseline.evalId)!]?.revision ?? null) : null,
           rangeTo: evals[start]!.revision,
           flaky: isFlaky(run),
+          // A `failing` row: already broken when the oldest ingested eval was made (SPEC section 3).
+          preexisting: baseline === null && start === 0,
         };
         if (!open.rangeFrom) open.rangeTo = null;
         out.push(open);

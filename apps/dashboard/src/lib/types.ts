@@ -83,6 +83,7 @@ export interface Breakage {
   kind: Kind | null;
   status?: number | null;
   flaky: boolean;
+  preexisting?: boolean;
   week?: string;
   openedEvalId: number;
   openedAt: string;
@@ -140,7 +141,7 @@ export interface Trends {
   from: string;
   to: string;
   evals: { evalId: number; timestamp: string; failing: number; failingBySystem: Record<string, number>; failingByKind: { direct: number; dependency: number } }[];
-  weeks: { week: string; opened: number; fixed: number; open: number; medianHoursToFix: number | null }[];
+  weeks: { week: string; opened: number; fixed: number; fixedInWeek?: number; open: number; medianHoursToFix: number | null }[];
 }
 
 export interface Roundup {

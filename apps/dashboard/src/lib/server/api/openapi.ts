@@ -30,7 +30,11 @@ const isoWeek: Schema = { type: 'string', pattern: '^[0-9]{4}-W[0-9]{2}$', descr
 const PREFLIGHT_LISTS = ['newlyBroken', 'newlyFixed', 'stillFailing', 'atRisk', 'mayFix', 'pending', 'infra', 'new'];
 const CHECK_VERDICTS = ['already-broken', 'likely-new', 'pending', 'unknown', 'built'];
 const HYDRA_STATES = ['failing', 'green', 'pending', 'infra', 'unknown'];
-const ROUNDUP_COUNTS = { new: int, fixed: int, gone: int, open: int, claimed: int };
+const ROUNDUP_COUNTS = {
+  new: int, fixed: { ...int, description: 'same as fixedOfWeek' },
+  fixedOfWeek: { ...int, description: 'of the week\'s breakages, those fixed by now (not trends\' fixedInWeek)' },
+  gone: int, open: int, claimed: int,
+};
 
 /** An object schema; every property is required unless listed in `optional`. */
 function obj(properties: Record<string, Schema>, optional: string[] = []): Schema {
@@ -66,7 +70,7 @@ const schemas: Record<string, Schema> = {
   }),
   Claim: obj({ by: str, at: time, updatedAt: time, expiresAt: time, prUrl: nstr, note: nstr }),
   Breakage: obj({
-    id: int, jobset: str, job: str, system: str, state: { enum: ['open', 'fixed', 'gone'] }, kind, status: nint, flaky: bool, week: str,
+    id: int, jobset: str, job: str, system: str, state: { enum: ['open', 'fixed', 'gone'] }, kind, status: nint, flaky: bool, preexisting: bool, week: str,
     openedEvalId: int, openedAt: time, closedEvalId: nint, closedAt: ntime, buildId: int, buildUrl: str,
     range: nullable(ref('Range')), claim: nullable(ref('Claim')), fixedBy: nstr,
     maintainers: arr(ref('Maintainer')), teams: { ...strs, description: 'team names from packages.json; empty when unknown' },
@@ -95,7 +99,10 @@ const schemas: Record<string, Schema> = {
     evalId: int, timestamp: time, failing: int, failingBySystem: { type: 'object', additionalProperties: int },
     failingByKind: obj({ direct: int, dependency: int }),
   }),
-  TrendWeek: obj({ week: str, opened: int, fixed: int, open: int, medianHoursToFix: { type: ['number', 'null'] } }),
+  TrendWeek: obj({
+    week: str, opened: int, fixed: { ...int, description: 'same as fixedInWeek' },
+    fixedInWeek: { ...int, description: 'breakages closed as fixed during the week, whenever they opened (not the roundup\'s fixedOfWeek)' },
+    open: int, medianHoursToFix: { type: ['number', 'null'] } }),
   Trends: obj({ jobset: str, from: time, to: time, evals: { type: 'array', items: ref('TrendEval') }, weeks: { type: 'array', items: ref('TrendWeek') } }),
   Health: obj({
     status: { enum: ['ok', 'degraded'] },
@@ -154,7 +161,8 @@ const schemas: Record<string, Schema> = {
       packages: { ...arr(obj({ attr: { type: 'string', minLength: 1, maxLength: 500 }, system: { type: 'string', minLength: 1, maxLength: 100 } })), maxItems: 50_000 },
       report: { description: 'a nixpkgs-review report.json, as an object or as the file\'s text' },
       system: { type: 'string', maxLength: 100, description: 'the system of a single-system report that does not name it' },
-    }, ['jobset', 'packages', 'report', 'system']),
+      pkgs: { ...nstr, description: 'with packages: the package set they were built in (pkgsCross.<platform>, pkgsMusl, pkgsStatic)' },
+    }, ['jobset', 'packages', 'report', 'system', 'pkgs']),
     oneOf: [{ required: ['packages'] }, { required: ['report'] }],
   },
   CheckItem: obj({
@@ -164,10 +172,13 @@ const schemas: Record<string, Schema> = {
     since: obj({ evalId: int, at: time }),
     breakage: obj({ id: int, state, openedEvalId: int, claim: nullable(ref('ClaimRef')) }),
     lastVerdict: nullable(obj({ evalId: int, outcome: { enum: ['success', 'failure'] } })),
-  }, ['reviewStatus', 'since', 'breakage', 'lastVerdict']),
+    note: { ...str, description: 'why the answer is unknown when Hydra does not build the package set' },
+  }, ['reviewStatus', 'since', 'breakage', 'lastVerdict', 'note']),
   CheckResult: obj({
     jobset: str, evalId: int, revision: nstr, timestamp: time,
     pr: { ...nint, description: 'the pull request a report names (report checks only)' },
+    pkgs: { ...nstr, description: 'the package set the report was built in (`--pkgs`: pkgsCross.*, pkgsMusl, pkgsStatic); null: native' },
+    note: { ...str, description: 'plain words on how the package set was compared' },
     items: arr(ref('CheckItem')),
     summary: obj({
       total: int,
@@ -175,7 +186,7 @@ const schemas: Record<string, Schema> = {
       hydra: obj(Object.fromEntries(HYDRA_STATES.map((k) => [k, int]))),
       builtButFailingOnHydra: int, skipped: int,
     }),
-  }, ['pr']),
+  }, ['pr', 'note']),
   BrokenByFailure: obj({
     job: str, system: str, category: { enum: ['new_failure', 'new_job_failing'] }, kind, status: nint, buildId: int,
     baseline: nullable(ref('Baseline')), range: nullable(ref('Range')), breakage: nullable(obj({ id: int, state, claim: nullable(ref('ClaimRef')) })),
@@ -247,7 +258,7 @@ export function openApiDocument(serverUrl = '/') {
           parameters: [
             query('week', str, 'YYYY-Www (default: the current week), backlog, or all'), query('jobset', str, 'project/jobset'),
             query('system', str, 'comma-separated'), query('state', str, 'open, fixed, gone'), query('kind', str, 'direct, dependency'),
-            query('claimed', { enum: ['true', 'false'] }), query('q', str), query('sort', { enum: ['job', 'opened', 'system'] }),
+            query('claimed', { enum: ['true', 'false'] }), query('q', str), query('sort', { enum: ['job', 'opened', 'system', 'kind'] }, 'kind: direct failures first, then by system and job'),
             query('maintainer', str, 'GitHub login (case-insensitive; renamed logins by GitHub id); unknown: 404'),
             query('team', str, 'team name from packages.json (case-insensitive)'), ...paging,
           ],
@@ -302,6 +313,8 @@ export function openApiDocument(serverUrl = '/') {
       '/api/check': {
         post: {
           summary: 'Pre-existing or new: packages, or a nixpkgs-review report.json, against the jobset\'s newest eval (up to 5 MB)',
+          description: 'The body may also be the report.json itself (`curl --data-binary @report.json`), with `jobset` and `system` in the query.',
+          parameters: [query('jobset', str, 'with a bare report.json body'), query('system', str, 'with a bare single-system report.json body')],
           requestBody: { required: true, ...json(ref('CheckBody')) },
           responses: { ...ok(ref('CheckResult')), ...err(400, 404, 413) },
         },

@@ -21,7 +21,7 @@ const listQuery = z.object({
   /** A GitHub login: breakages of the packages they maintain (SPEC section 9). */
   maintainer: z.string().max(100).optional(),
   team: cleanText(100).optional(),
-  sort: z.enum(['job', 'opened', 'system']).default('job'),
+  sort: z.enum(['job', 'opened', 'system', 'kind']).default('job'),
   limit: limitSchema,
   cursor: z.string().optional(),
 });

@@ -15,7 +15,8 @@ import type { ApiEnv } from '../types.ts';
 import { firstEvalContaining, jobsetForBranch, jobsetOrThrow, oracleFromConfig, resolvePullRequest, type AncestryOracle } from '@zhf/collector/ancestry/index';
 import { brokenBy, parseChangedPathsInput, type BrokenByResult } from '@zhf/collector/check/broken-by';
 import { checkPackages, checkReport } from '@zhf/collector/check/run';
-import { errorBody, Invalid, NotFound, NotMerged, onError, Upstream } from '../errors.ts';
+import { errorBody, Invalid, NotFound, NotMerged, onError, parseOr400, Upstream } from '../errors.ts';
+import { packageSetOf } from '@zhf/collector/pure/review-report';
 
 export interface CheckRouteDeps {
   database: Pick<Database, 'db'>;
@@ -45,11 +46,44 @@ const checkBody = z.object({
   packages: z.array(packageSchema).max(50_000).optional(),
   report: z.unknown().optional(),
   system: z.string().max(100).optional(),
+  pkgs: z.string().max(200).nullable().optional(),
 }).refine((b) => (b.packages === undefined) !== (b.report === undefined), 'give either packages ([{attr, system}]) or report (a nixpkgs-review report.json), not both');
 const prBody = z.object({
   changedPaths: z.unknown().optional(),
   jobset: z.string().regex(JOBSET, 'must be project/jobset').optional(),
 });
+
+/** Top-level keys only a nixpkgs-review report.json has (either form): the body is the report itself. */
+const REPORT_KEYS = ['result', 'systems', 'failed', 'built', 'broken', 'blacklisted', 'non-existent', 'non-existant', 'tests'];
+
+/**
+ * The check body: `{ packages }`, `{ report }`, or the report.json itself (`?jobset=&system=` then
+ * in the query). `curl --data-binary @report.json` labels the file x-www-form-urlencoded: JSON it is.
+ */
+async function readCheckBody(c: Context<ApiEnv>): Promise<z.output<typeof checkBody>> {
+  const ct = c.req.header('content-type') ?? '';
+  const text = await c.req.text();
+  if (!/^\s*\{/.test(text) || !(ct === '' || /json|^application\/x-www-form-urlencoded|^text\/plain/i.test(ct))) return readBody(c, checkBody);
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new Invalid('body is not valid JSON');
+  }
+  if (!('packages' in raw) && !('report' in raw) && REPORT_KEYS.some((k) => k in raw)) {
+    raw = { report: raw, jobset: c.req.query('jobset') || undefined, system: c.req.query('system') || undefined };
+  }
+  return parseOr400(checkBody, raw);
+}
+
+/** A package set named in a request body, checked as a report's `pkgs` is. */
+function packageSet(v: unknown): string | null {
+  try {
+    return packageSetOf(v);
+  } catch (e) {
+    throw new Invalid((e as Error).message);
+  }
+}
 
 /** Job names are `<attr>.<system>` in nixpkgs jobsets: prefer one of those when none is named. */
 export function defaultCheckJobset(jobsets: readonly string[]): string | undefined {
@@ -106,10 +140,10 @@ export function checkRoutes(deps: CheckRouteDeps) {
       '/check',
       bodyLimit({ maxSize: CHECK_MAX_BODY, onError: (c) => c.json(errorBody('too_large', `request body over ${CHECK_MAX_BODY} bytes`), 413) }),
       async (c) => {
-        const b = await readBody(c, checkBody);
+        const b = await readCheckBody(c);
         const jobset = b.jobset ?? defaultCheckJobset(deps.config.jobsets);
         if (!jobset) throw new Invalid('jobset is required: no jobset is configured');
-        if (b.packages) return c.json(await checkPackages(db(), { jobset, packages: b.packages, now: now() }), 200);
+        if (b.packages) return c.json(await checkPackages(db(), { jobset, packages: b.packages, pkgs: packageSet(b.pkgs), now: now() }), 200);
         return c.json(await checkReport(db(), { jobset, report: b.report, defaultSystem: b.system || undefined, now: now() }), 200);
       },
     )

@@ -107,7 +107,7 @@ export function opsRoutes() {
       const js = await findJobset(database.db, project, name);
       if (!js) throw new NotFound(`jobset ${project}/${name} is not tracked`);
       const t = now();
-      const page = await listBreakages(database.db, { now: t, hydraUrl: config.hydraUrl }, { jobsetId: js.id, sort: 'opened' }, null, 100);
+      const page = await listBreakages(database.db, { now: t, hydraUrl: config.hydraUrl }, { jobsetId: js.id, preexisting: false, sort: 'opened' }, null, 100);
       const site = ownOrigin(c);
       const body = atom(`${site}/feeds/${project}/${name}.atom`, site, `${project}/${name}`, page.items, t);
       return c.body(body, 200, { 'content-type': 'application/atom+xml; charset=utf-8' });
