@@ -6,7 +6,7 @@ import {
   analyzeAfterLoad, openRunBuilds, touchBuilds, unfinishedBuilds, unknownBuildIds, upsertBuilds, type BuildChange, type BuildRecord, type EvalRecord, type JobsetRow,
 } from '@zhf/db/queries';
 import { queryRows } from '@zhf/db';
-import { HydraNotFound, type HydraClient } from './hydra/client.ts';
+import { HydraFiltered, HydraNotFound, type HydraClient } from './hydra/client.ts';
 import { evalRevision, toBuildRecord, type HydraEval } from './hydra/types.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { recomputeBreakages } from './verdicts/recompute.ts';
@@ -138,7 +138,9 @@ export class Collector {
           .where(eq(jobsets.id, js.id));
       } catch (err) {
         report.error = err instanceof Error ? err.message : String(err);
-        this.log.error('sync failed', { jobset: ref, phase, reason: report.error });
+        // A filtered answer was logged once by the client; its message is the jobset's health status.
+        if (err instanceof HydraFiltered) report.error = err.message.replace(/ \(url=.*$/, '');
+        else this.log.error('sync failed', { jobset: ref, phase, reason: report.error });
         await this.db.update(jobsets).set({ lastSyncAt: new Date(), lastSyncError: report.error, lastSyncMs: Date.now() - started })
           .where(eq(jobsets.id, js.id));
       }
@@ -306,8 +308,9 @@ export class Collector {
     // When no member is stored (a first ingest), none can be held unfinished: skip the 250k-id probe.
     const held = new Set(unknown.length === e.builds.length ? [] : await unfinishedAmong(tx, e.builds));
     const found = new Set<number>();
+    // Known builds stored from the list; a retried download hands them again (counted once).
+    const updatedIds = new Set<number>();
     let restarted = 0;
-    let stored = 0;
     let fresh: BuildRecord[] = [];
     let chunk: BuildRecord[] = [];
     let inflight: Promise<void> = Promise.resolve();
@@ -316,7 +319,7 @@ export class Collector {
       const [f, c] = [fresh, chunk];
       fresh = [];
       chunk = [];
-      stored += f.length + c.length;
+      for (const b of c) if (!found.has(b.id)) updatedIds.add(b.id);
       inflight = inflight.then(async () => {
         await insertNewBuilds(tx, jobsetId, f, insertedJobs);
         // Inserted builds carry no old state: only changes of known ones matter downstream.
@@ -352,7 +355,7 @@ export class Collector {
       throw new Error(`eval ${e.id}: bulk build list lacks ${wanted.size - found.size} member builds (e.g. ${missing})`);
     }
     if (restarted) this.log.info('restarted builds seen in a bulk download', { eval: e.id, builds: restarted });
-    return stored;
+    return found.size + updatedIds.size;
   }
 
   /** `/build/:id` for each id, a few in flight at once; the client's token bucket keeps the rate. */

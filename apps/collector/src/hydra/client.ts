@@ -14,6 +14,11 @@ export class HydraError extends Error {
   }
 }
 export class HydraNotFound extends HydraError {}
+/**
+ * The filter in front of Hydra answered HTML (200 text/html) instead of JSON: our user agent or
+ * network is blocked. Retrying is pointless, so the client backs off for `filteredBackoffMs`.
+ */
+export class HydraFiltered extends HydraError {}
 
 /** A transient failure worth retrying; carries the server's Retry-After when it sent one. */
 class RetryableError extends Error {
@@ -40,7 +45,18 @@ export interface HydraClientOptions {
   random?: () => number;
   /** Bulk build lists expected to hold at least this many builds are parsed off the main thread (default 20,000). */
   offThreadParseMin?: number;
+  /** After the filter answers HTML, every request fails at once for this long (default 1 h). */
+  filteredBackoffMs?: number;
 }
+
+/**
+ * Share of the configured budget the token bucket uses: requests leave a little below the rate,
+ * and two tokens of the burst stay unused, so that a strict limiter at exactly the configured
+ * rate and burst (hydra.nixos.org's 2/s, burst 7) never answers 429 when network jitter bunches
+ * requests together on arrival.
+ */
+export const RATE_MARGIN = 0.9;
+export const BURST_MARGIN = 2;
 
 export type Endpoint = 'evals' | 'eval' | 'evalBuilds' | 'build' | 'constituents' | 'jobsets' | 'queue' | 'latestEval';
 
@@ -74,8 +90,13 @@ class TokenBucket {
   private pausedUntil = 0;
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(private rps: number, private burst: number, private sleep: (ms: number) => Promise<void>) {
-    this.tokens = burst;
+  private rps: number;
+  private burst: number;
+
+  constructor(rps: number, burst: number, private sleep: (ms: number) => Promise<void>) {
+    this.rps = rps * RATE_MARGIN;
+    this.burst = Math.max(1, burst - BURST_MARGIN);
+    this.tokens = this.burst;
   }
 
   pause(ms: number) {
@@ -121,6 +142,8 @@ function parseRetryAfter(v: string | null): number | null {
  */
 export class HydraClient {
   readonly stats: HydraStats = { requests: new Map(), bytes: new Map(), retries: 0, rateLimited: 0, waitedMs: 0 };
+  /** Set while the filter blocks us: the health status to show (null when requests go through). */
+  filtered: { message: string; until: number } | null = null;
   /** When aborted, requests in flight stop and new ones fail at once (clean shutdown). */
   abortSignal: AbortSignal | undefined;
   private bucket: TokenBucket;
@@ -225,6 +248,16 @@ export class HydraClient {
     });
   }
 
+  /** Records a filtered answer: one log line per back-off period, the health status, and the back-off. */
+  private filteredAnswer(url: string, type: string): HydraFiltered {
+    const host = new URL(this.opts.baseUrl).host;
+    const message = `${host}'s filter answered HTML: user agent or network blocked; user agent in use: ${this.opts.userAgent}`;
+    const backoffMs = this.opts.filteredBackoffMs ?? 3600_000;
+    this.filtered = { message, until: Date.now() + backoffMs };
+    this.log.error(message, { url, contentType: type || null, retryInMs: backoffMs });
+    return new HydraFiltered(message, url, 200, 1);
+  }
+
   private url(path: string) {
     return this.opts.baseUrl + path;
   }
@@ -271,6 +304,8 @@ export class HydraClient {
     const timeouts = { ...defaultTimeouts[endpoint], ...this.opts.timeouts?.[endpoint] };
     for (let attempt = 1; ; attempt++) {
       if (this.abortSignal?.aborted) throw new HydraError('aborted by shutdown', url, null, attempt);
+      // Blocked by the filter: no request until the back-off ends (the first answer was logged).
+      if (this.filtered && Date.now() < this.filtered.until) throw new HydraFiltered(this.filtered.message, url, 200, 0);
       this.stats.waitedMs += await this.bucket.take();
       const ctrl = new AbortController();
       const onShutdown = () => ctrl.abort(new Error('aborted by shutdown'));
@@ -308,10 +343,11 @@ export class HydraClient {
         if (res.status >= 300) return await handle(res, tick);
         const type = res.headers.get('content-type') ?? '';
         if (!type.includes('json')) {
-          // The bot filter answers 200 with an HTML challenge page: never data, maybe transient.
+          // The filter answers 200 with generated HTML: never data, and asking again changes nothing.
           res.cancel();
-          throw new RetryableError(`expected JSON, got ${type || 'no content type'} (bot check or proxy page?)`, res.status);
+          throw this.filteredAnswer(url, type);
         }
+        this.filtered = null;
         return await handle(res, tick);
       } catch (err) {
         if (err instanceof HydraError) throw err;
@@ -327,7 +363,9 @@ export class HydraClient {
         }
         if (!(err instanceof RetryableError)) this.count(endpoint, 'error');
         const base = this.opts.retryBaseMs ?? 1000;
-        const backoff = Math.min(this.opts.maxBackoffMs ?? 60_000, base * 2 ** (attempt - 1)) * this.random();
+        // Jitter over the upper half of the step: spread out, but never an instant retry.
+        const step = Math.min(this.opts.maxBackoffMs ?? 60_000, base * 2 ** (attempt - 1));
+        const backoff = step / 2 + (step / 2) * this.random();
         const wait = Math.max(backoff, err instanceof RetryableError && err.retryAfterMs !== null ? err.retryAfterMs : 0);
         this.stats.retries++;
         this.log.warn('hydra request will be retried', { url, attempt, reason, waitMs: Math.round(wait) });
