@@ -11,3 +11,4 @@ export * from './api-auth.ts';
 export * from './api-reads.ts';
 export * from './check.ts';
 export * from './gates.ts';
+export * from './lean.ts';
