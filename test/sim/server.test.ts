@@ -122,8 +122,9 @@ test('aggregate constituents, renamed jobsets, HTML without Accept, 404 and 400 
     expect(typeof r.body.error).toBe('string');
   }
   expect((await getJson('/build/abc')).status).toBe(400);
-  expect((await getJson('/api/queue')).status).toBe(400);
-  expect((await getJson('/api/jobsets')).status).toBe(400);
+  // Hydra's API.pm answers a missing parameter through error() without a status: 500.
+  expect((await getJson('/api/queue')).status).toBe(500);
+  expect((await getJson('/api/jobsets')).status).toBe(500);
 });
 
 test('dependency failures show "Failed build steps" with the propagating build on the HTML page', async () => {
@@ -133,7 +134,7 @@ test('dependency failures show "Failed build steps" with the propagating build o
   const e2 = sim.eval(js, { jobs: { 'openssl.x86_64-linux': 'reuse', 'curl.x86_64-linux': { status: 2, depFailedOn: root } } });
   const page = await (await fetch(`${srv.url}/build/${e2.buildOf('curl.x86_64-linux')}`)).text();
   expect(page).toMatch(/<h3>Failed build steps<\/h3>\s*<table class="table table-striped table-condensed clickable-rows">/);
-  expect(page).toContain(`(propagated from <a href="${srv.url}/build/${root}">build ${root}</a>)`);
+  expect(page).toMatch(new RegExp(`\\(propagated from\\s*<a href="${srv.url}/build/${root}">build ${root}</a>\\s*\\)`));
 });
 
 test('rate limit: burst then 429 with Retry-After, refills over time, counted', async () => {

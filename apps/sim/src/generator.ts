@@ -27,6 +27,13 @@
  *   maxBuildSec (36000)      builds finish between 5 min and this after their eval appears
  *   noNewBuildsEvals ([])    eval indices with hasnewbuilds = 0 (every build reused)
  *   firstEvalId (1800000), firstBuildId (300000000)
+ *   lifecycle (false)        hydra.nixos.org's lifecycle: restarts days after the failure
+ *                            (restartDelaySec [86400, 432000]), re-pointing moments after the next eval
+ *                            commits (repointDelaySec [30, 900]) and dependency chains (depChains)
+ *   restartDelaySec          [min, max] from a failure to its restart (default [600, 22200])
+ *   repointDelaySec          [min, max] from the next eval to the re-pointing (default [0, 0])
+ *   depChains (false)        some dependents depend on a dependent of a core package, so a
+ *                            failure propagates dep -> dep -> direct (the build pages chain)
  *   staging                  false (default) or { name: 'staging-next', evals: 3, rebuildFraction: 0.3,
  *                            failureRate: 0.04, churn: 0.01, intervalSec: 28800 }: a second jobset
  *                            of the same project over the same packages, branched from the main
@@ -93,6 +100,10 @@ export interface GeneratorOptions {
   firstEvalId?: number;
   firstBuildId?: number;
   staging?: false | StagingOptions;
+  lifecycle?: boolean;
+  restartDelaySec?: [number, number];
+  repointDelaySec?: [number, number];
+  depChains?: boolean;
 }
 
 export type Category =
@@ -150,7 +161,7 @@ const REF_SHIFT = 2 ** 21;
 const refOf = (g: number, r: number) => g * REF_SHIFT + r;
 
 export class GeneratedHydra implements HydraData {
-  readonly opts: Required<Omit<GeneratorOptions, 'staging' | 'now'>> & { staging: false | Required<StagingOptions> };
+  readonly opts: Required<Omit<GeneratorOptions, 'staging' | 'now' | 'lifecycle'>> & { staging: false | Required<StagingOptions> };
   readonly data: HydraData = this;
   /** Job indices >= U are aggregates: U = tested, U+1 = unstable. */
   readonly universe: number;
@@ -204,6 +215,9 @@ export class GeneratedHydra implements HydraData {
       noNewBuildsEvals: o.noNewBuildsEvals ?? [],
       firstEvalId: o.firstEvalId ?? 1_800_000,
       firstBuildId: o.firstBuildId ?? 300_000_000,
+      restartDelaySec: o.restartDelaySec ?? (o.lifecycle ? [86400, 5 * 86400] : [600, 600 + 6 * 3600]),
+      repointDelaySec: o.repointDelaySec ?? (o.lifecycle ? [30, 900] : [0, 0]),
+      depChains: o.depChains ?? o.lifecycle ?? false,
       staging: o.staging
         ? { name: 'staging-next', evals: 3, rebuildFraction: 0.3, failureRate: 0.04, churn: 0.01, intervalSec: 8 * 3600, ...o.staging }
         : false,
@@ -257,6 +271,12 @@ export class GeneratedHydra implements HydraData {
       }
       if (pkg >= this.coreCount && unit4(this.seed, i, S_DEP) < O.dependentFraction) {
         this.parent[i] = (hash4(this.seed, i, S_PARENT) % this.coreCount) * 4 + (i & 3);
+        // Chains: past the "mid" packages (the next 2%), a third of dependents hang off a dependent mid job.
+        const mid = this.coreCount * 3;
+        if (O.depChains && pkg >= mid && this.nPkgs > mid && unit4(this.seed, i, S_PARENT, 1) < 0.35) {
+          const m = (this.coreCount + (hash4(this.seed, i, S_PARENT, 2) % (mid - this.coreCount))) * 4 + (i & 3);
+          if (this.parent[m] >= 0) this.parent[i] = m;
+        }
       }
     }
     this.tested = [];
@@ -316,8 +336,9 @@ export class GeneratedHydra implements HydraData {
   inStagingRebuildSet(i: number): boolean {
     const S = this.opts.staging;
     if (!S || i >= this.universe) return i >= this.universe;
-    const p = this.parent[i];
-    return unit4(this.seed, i, S_RB) < S.rebuildFraction || (p >= 0 && unit4(this.seed, p, S_RB) < S.rebuildFraction);
+    if (unit4(this.seed, i, S_RB) < S.rebuildFraction) return true;
+    for (let p = this.parent[i]; p >= 0; p = this.parent[p]) if (unit4(this.seed, p, S_RB) < S.rebuildFraction) return true;
+    return false;
   }
 
   /** Does job i's own derivation change in eval k (before dependency propagation)? */
@@ -333,8 +354,9 @@ export class GeneratedHydra implements HydraData {
     if (!this.member(tr, i, k)) return false;
     if (k === this.firstK(tr, i) && !tr.noNew.has(k)) return true;
     if (this.ownChange(tr, i, k)) return true;
-    const p = i < this.universe ? this.parent[i] : -1;
-    return p >= 0 && this.ownChange(tr, p, k);
+    // A new derivation anywhere up the dependency chain is a new derivation here.
+    for (let p = i < this.universe ? this.parent[i] : -1; p >= 0; p = this.parent[p]) if (this.ownChange(tr, p, k)) return true;
+    return false;
   }
 
   private runTrack(tr: Track): void {
@@ -383,7 +405,8 @@ export class GeneratedHydra implements HydraData {
         }
         const p = this.parent[i];
         const salt = this.seed ^ (tr.t * 0x51ed);
-        if (p >= 0 && cur[p] >= 0 && this.statusOfRef(cur[p]) === 1 && unit4(salt, i, k, S_CASCADE) < O.cascadeRate) {
+        const ps = p >= 0 && cur[p] >= 0 ? this.statusOfRef(cur[p]) : -1;
+        if ((ps === 1 || (O.depChains && ps === 2)) && unit4(salt, i, k, S_CASCADE) < O.cascadeRate) {
           status[r] = 2;
           continue;
         }
@@ -550,7 +573,8 @@ export class GeneratedHydra implements HydraData {
     type St = { finished: 0 | 1; status: number | null; start: number | null; stop: number | null; repointed: boolean };
     const first: St = now < stop1 ? { finished: 0, status: null, start: null, stop: null, repointed: false } : { finished: 1, status: s1, start: start1, stop: stop1, repointed: false };
     if (restarted) {
-      const tR = stop1 + 600 + Math.floor(unit4(salt, i, k, S_RESTART + 100) * 6 * 3600);
+      const [rMin, rMax] = this.opts.restartDelaySec;
+      const tR = stop1 + rMin + Math.floor(unit4(salt, i, k, S_RESTART + 100) * (rMax - rMin));
       const s2 = unit4(salt, i, k, S_RESTART + 200) < 0.5 ? 0 : s1;
       if (now < tR) return { ...first, final: s2 };
       // Restarted: finished 0 but the old status and times stay until the rebuild ends.
@@ -558,7 +582,9 @@ export class GeneratedHydra implements HydraData {
       return { finished: 1 as const, status: s2, start: tR, stop: tR + d2, repointed: false, final: s2 };
     }
     if (repointed) {
-      const tP = tr.ts[k + 1];
+      // Re-pointing happens after the next eval's transaction commits: moments after it appears.
+      const [pMin, pMax] = this.opts.repointDelaySec;
+      const tP = tr.ts[k + 1] + pMin + Math.floor(unit4(salt, i, k, S_REPOINT + 100) * (pMax - pMin));
       if (now < tP) return { ...first, final: s1 };
       if (now < tP + d2) return { finished: 0 as const, status: null, start: null, stop: null, repointed: true, final: s1 };
       return { finished: 1 as const, status: s1, start: tP, stop: tP + d2, repointed: true, final: s1 };
@@ -765,7 +791,7 @@ export class GeneratedHydra implements HydraData {
 
   *unfinishedBuildIds(): Generator<number> {
     // Builds can be unfinished only for a bounded time after their eval (first run, restart, re-point).
-    const horizon = this.clock - (this.opts.maxBuildSec + 9 * 3600 + this.maxGap);
+    const horizon = this.clock - (this.opts.maxBuildSec + this.opts.restartDelaySec[1] + this.opts.repointDelaySec[1] + 3 * 3600 + this.maxGap);
     for (let g = 0; g < this.changed.length; g++) {
       const tr = this.tracks[this.slotTrack[g]];
       const ts = tr.ts[this.slotK[g]];
@@ -787,9 +813,68 @@ export class GeneratedHydra implements HydraData {
     const p = this.parent[this.changed[loc.g][loc.r]];
     const ref = this.currentRef(tr, p, k);
     if (ref < 0) return [];
-    const pg = Math.floor(ref / REF_SHIFT);
     const pid = this.idOfRef(ref);
-    return [{ nr: 1, outputs: Object.values(this.outputsOf(tr.t, p, this.slotK[pg])), status: 'Cached failure', propagatedFrom: pid }];
+    // The failing derivation is at the end of the chain: follow dependency failures up to the
+    // build that failed itself (dep -> dep -> direct); the row propagates from the direct parent.
+    let root = { ref, job: p };
+    for (let n = 0; n < 8 && this.statusOfRef(root.ref) === 2; n++) {
+      const gp = this.parent[root.job];
+      const rg = Math.floor(root.ref / REF_SHIFT);
+      const up = gp >= 0 ? this.currentRef(tr, gp, this.slotK[rg]) : -1;
+      if (up < 0) break;
+      root = { ref: up, job: gp };
+    }
+    const rg = Math.floor(root.ref / REF_SHIFT);
+    const rootId = this.idOfRef(root.ref);
+    return [
+      {
+        nr: 1,
+        outputs: Object.values(this.outputsOf(tr.t, root.job, this.slotK[rg])),
+        status: 'Cached failure',
+        propagatedFrom: pid,
+        drvpath: this.getBuild(rootId)?.drvpath,
+        stepBuildId: rootId,
+      },
+    ];
+  }
+
+  /** Every build id, newest first. */
+  *buildIdsDescending(): Generator<number> {
+    for (let g = this.changed.length - 1; g >= 0; g--) {
+      if (!this.evalVisible(g)) continue;
+      for (let r = this.changed[g].length - 1; r >= 0; r--) yield this.idBase[g] + r;
+    }
+  }
+
+  private shortNameIndex: Map<string, number[]> | null = null;
+
+  /** The build whose current derivation is `drv`: from the name to the package, then its few builds. */
+  buildOfDrv(drv: string): number | undefined {
+    const m = /^\/nix\/store\/[0-9a-z]{32}-(.+)-\d+\.\d+\.\d+\.drv$/.exec(drv);
+    if (!m) return undefined;
+    if (!this.shortNameIndex) {
+      this.shortNameIndex = new Map();
+      for (let p = 0; p < this.nPkgs; p++) {
+        const short = this.pkgName(p).split('.').pop()!;
+        const list = this.shortNameIndex.get(short);
+        if (list) list.push(p);
+        else this.shortNameIndex.set(short, [p]);
+      }
+    }
+    for (const p of this.shortNameIndex.get(m[1]) ?? []) {
+      for (let i = p * 4; i < p * 4 + 4 && i < this.universe; i++) {
+        for (const tr of this.tracks) {
+          for (let k = 0; k < tr.evals; k++) {
+            if (!this.changes(tr, i, k)) continue;
+            const ref = this.currentRef(tr, i, k);
+            if (ref < 0) continue;
+            const id = this.idOfRef(ref);
+            if (this.getBuild(id)?.drvpath === drv) return id;
+          }
+        }
+      }
+    }
+    return undefined;
   }
 
   // ---------------- ground truth for tests ----------------

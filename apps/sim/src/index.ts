@@ -4,3 +4,5 @@ export * from './script.ts';
 export * from './generator.ts';
 export * from './server.ts';
 export * from './serve-local.ts';
+export * from './build-page-html.ts';
+export * from './instance.ts';

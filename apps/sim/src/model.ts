@@ -125,6 +125,14 @@ export interface SimFailedStep {
   status: string;
   /** The build where the failing dependency was built ("propagated from build P"). */
   propagatedFrom?: number;
+  /** The step's derivation (the step page's `Derivation:` row); default: the propagating build's drvpath. */
+  drvpath?: string;
+  /** The build whose log the step's log is (default: propagatedFrom, else this build). */
+  stepBuildId?: number;
+  errorMsg?: string;
+  machine?: string;
+  /** Seconds. */
+  duration?: number;
 }
 
 export interface HydraData {
@@ -149,10 +157,18 @@ export interface HydraData {
   maxBuildId(): number;
   /** Unfinished builds at now(); if absent the server scans ids downward from maxBuildId(). */
   unfinishedBuildIds?(): Iterable<number>;
+  /** Unfinished builds with their priorities, cheaper than whole builds (the queue sorts on these). */
+  queued?(): Iterable<{ id: number; priority: number }>;
   /** New name of a renamed jobset (the server answers 301), if any. */
   renamedJobset?(project: string, name: string): string | undefined;
   /** The HTML build page's failed steps (dependency failures), if the model knows them. */
   failedSteps?(buildId: number): SimFailedStep[];
+  /** Every build id, newest (highest) first: what /api/latestbuilds walks (else ids downward from maxBuildId()). */
+  buildIdsDescending?(): Iterable<number>;
+  /** The build whose current drvpath is `drvpath` (for /log), if the model can tell. */
+  buildOfDrv?(drvpath: string): number | undefined;
+  /** The build's log text, if the model has its own (else the server writes one from the build). */
+  buildLog?(buildId: number): string | undefined;
 }
 
 export const SYSTEMS = ['x86_64-linux', 'aarch64-linux', 'x86_64-darwin', 'aarch64-darwin'] as const;

@@ -42,6 +42,8 @@ export interface JobSpec {
   metrics?: Record<string, SimBuildMetric>;
   /** For status 2: the build whose failure propagated (shown on the HTML build page). */
   depFailedOn?: number;
+  /** Hydra's scheduling priority (default 100); /api/queue orders by it, highest first. */
+  priority?: number;
 }
 
 export type JobValue = 'success' | 'failure' | 'dep' | 'pending' | 'reuse' | JobSpec;
@@ -97,6 +99,7 @@ interface ScriptBuild {
   evals: number[];
   constituents: number[];
   depFailedOn?: number;
+  priority: number;
 }
 
 interface ScriptEval {
@@ -144,6 +147,9 @@ export class ScriptedHydra {
       maxBuildId: () => this.maxBuildId(),
       renamedJobset: (p, n) => this.renamedJobset(p, n),
       failedSteps: (id) => this.failedSteps(id),
+      unfinishedBuildIds: () => [...this.builds.values()].filter((b) => this.getBuild(b.id)?.finished === 0).map((b) => b.id),
+      buildIdsDescending: () => [...this.builds.keys()].sort((a, b) => b - a),
+      buildOfDrv: (drv) => this.buildOfDrv(drv),
     };
   }
 
@@ -331,7 +337,7 @@ export class ScriptedHydra {
       job: b.job,
       nixname: b.nixname,
       system: b.system,
-      priority: 100,
+      priority: b.priority,
       buildstatus: p.status,
       releasename: null,
       drvpath: p.drv,
@@ -358,7 +364,17 @@ export class ScriptedHydra {
     const b = this.builds.get(buildId);
     if (!b || b.depFailedOn === undefined) return [];
     const dep = this.builds.get(b.depFailedOn);
-    return [{ nr: 1, outputs: dep ? Object.values(dep.outputs) : [], status: 'Cached failure', propagatedFrom: b.depFailedOn }];
+    // The failing derivation is the one at the end of the chain (dep -> dep -> the build that failed itself).
+    let root = dep;
+    for (let n = 0; root?.depFailedOn !== undefined && n < 100; n++) root = this.builds.get(root.depFailedOn);
+    const drv = root ? this.phaseAt(root, this.clock).drv : undefined;
+    return [{ nr: 1, outputs: root ? Object.values(root.outputs) : [], status: 'Cached failure', propagatedFrom: b.depFailedOn, drvpath: drv, stepBuildId: root?.id }];
+  }
+
+  /** The build whose derivation (now) is `drv`. */
+  buildOfDrv(drv: string): number | undefined {
+    for (const b of this.builds.values()) if (this.phaseAt(b, this.clock).drv === drv) return b.id;
+    return undefined;
   }
 
   // ---- internals ----
@@ -407,6 +423,7 @@ export class ScriptedHydra {
       evals: [e.id],
       constituents: [],
       depFailedOn: spec.depFailedOn,
+      priority: spec.priority ?? 100,
     };
     this.builds.set(id, b);
     return b;
