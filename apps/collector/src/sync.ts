@@ -38,10 +38,15 @@ export interface CollectorOptions {
   maxDetailFetches?: number;
   /** Largest `nr` asked of `/api/latestbuilds` (one request; Hydra pays a query per row). */
   maxLatestBuilds?: number;
+  /**
+   * Least `nr` asked of `/api/latestbuilds` every sync, even with nothing awaited: the newest
+   * builds' state changes (restarts, re-points of recent builds) are seen within one sync.
+   */
+  minLatestBuilds?: number;
   /** Syncs per day (from the cron): spreads the daily re-check of open breakages over them. */
   syncsPerDay?: number;
-  /** Least time between two bulk downloads of one eval after one failed (default 6 h). */
-  bulkRetryMs?: number;
+  /** An open breakage's failing build is re-read once it was last read this long ago (default 20 h). */
+  recheckAfterHours?: number;
 }
 
 export interface SyncReport {
@@ -198,7 +203,8 @@ export class Collector {
       p = this.client.jobsetSummaries(project).then(
         (list) => new Map(list.map((j) => [j.name, `${j.lastcheckedtime}:${j.starttime}:${j.nrtotal}`])),
         (err) => {
-          this.log.warn('jobset probe failed; paging evals instead', { project, reason: String(err?.message ?? err) });
+          // A filtered answer was logged once by the client; the evals page then fails the same way.
+          if (!(err instanceof HydraFiltered)) this.log.warn('jobset probe failed; paging evals instead', { project, reason: String(err?.message ?? err) });
           return null;
         },
       );
@@ -281,7 +287,7 @@ export class Collector {
       let bulkFailed = false;
       if (catchUp && unknown.length > 50) {
         try {
-          await this.ingestEvalFull(js, e, neighbour, mode, report, open, unknown, 'bulk', t0, phases);
+          await this.ingestEvalFull(js, e, neighbour, mode, report, open, unknown, 'bulk', t0, phases, 1);
           return;
         } catch (err) {
           if (err instanceof HydraFiltered || this.client.abortSignal?.aborted) throw err;
@@ -303,6 +309,8 @@ export class Collector {
   private async ingestEvalFull(
     js: JobsetRow, e: HydraEval, neighbour: number | null, mode: 'append' | 'prepend', report: SyncReport,
     open: Set<number>, unknown: number[], fetchMode: 'bulk' | 'single', t0: number, phases: Record<string, number>,
+    /** Attempts at the bulk list (a first sync asks it once: a 504 or cut takes the cheap path). */
+    bulkAttempts?: number,
   ): Promise<void> {
     const lap = (name: string, since: number) => (phases[`${name}Ms`] = Date.now() - since);
     // Singles are fetched before the transaction (the time is logged as fetchMs: against Hydra,
@@ -324,7 +332,7 @@ export class Collector {
         // Unknown before the transaction, under the jobset's lock: new rows, copied in.
         fetched = await insertNewBuilds(tx, js.id, prefetched);
       } else {
-        fetched = await this.streamBuildsInto(tx, js.id, e, unknown, changed);
+        fetched = await this.streamBuildsInto(tx, js.id, e, unknown, changed, bulkAttempts);
       }
       // Every eval a changed build belongs to keeps an exact outcome histogram.
       await applyOutcomeChanges(tx, changed);
@@ -367,7 +375,7 @@ export class Collector {
    * copied in (`insertNewBuilds`), the others upserted. Memory stays at a couple of chunks
    * whatever the eval's size. Returns how many builds were stored.
    */
-  private async streamBuildsInto(tx: Db, jobsetId: number, e: HydraEval, unknown: number[], changed: BuildChange[]): Promise<number> {
+  private async streamBuildsInto(tx: Db, jobsetId: number, e: HydraEval, unknown: number[], changed: BuildChange[], attempts?: number): Promise<number> {
     const wanted = new Set(unknown);
     // When no member is stored (a first ingest), none can be held unfinished: skip the 250k-id probe.
     const held = new Set(unknown.length === e.builds.length ? [] : await unfinishedAmong(tx, e.builds));
@@ -410,7 +418,7 @@ export class Collector {
         await inflight;
         flush();
       }
-    }, e.builds.length);
+    }, e.builds.length, attempts);
     await inflight;
     if (fresh.length + chunk.length) flush();
     await inflight;
@@ -499,10 +507,10 @@ export class Collector {
   private async planLatestBuilds(js: JobsetRow, unresolved: number[], extraUnresolved = 0): Promise<number> {
     const held = await heldUnfinishedIds(this.db, js.id, 1);
     const oldest = Math.min(unresolved.length ? unresolved[unresolved.length - 1]! : Infinity, held[0] ?? Infinity);
-    if (oldest === Infinity && extraUnresolved === 0) return 0;
+
     const stored = oldest === Infinity ? 0 : await buildsSince(this.db, js.id, oldest);
     const nr = Math.ceil((stored + unresolved.length + extraUnresolved) * 1.05) + 50;
-    return Math.min(nr, this.opts.maxLatestBuilds ?? 300_000);
+    return Math.min(Math.max(nr, this.opts.minLatestBuilds ?? 1000), this.opts.maxLatestBuilds ?? 300_000);
   }
 
   /** The jobset's newest finished builds: one request per pass unless a wider window is needed. */
@@ -612,7 +620,7 @@ export class Collector {
     const open = await openBreakageCount(this.db, js.id);
     if (open > 0) {
       const perSync = Math.ceil((open * 1.5) / (this.opts.syncsPerDay ?? 96)) + 2;
-      const due = await breakageBuildsToRecheck(this.db, js.id, perSync);
+      const due = await breakageBuildsToRecheck(this.db, js.id, perSync, this.opts.recheckAfterHours ?? 20);
       if (due.length) report.rechecked = (report.rechecked ?? 0) + (await this.fetchAndApply(js, due, report, 'recheck'));
     }
     if (signal?.aborted) return;

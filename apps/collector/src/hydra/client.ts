@@ -242,7 +242,7 @@ export class HydraClient {
    * `expected` to hold at least `offThreadParseMin` builds is parsed in a worker thread
    * (`parseBuildsOffThread`), so that parsing overlaps what `onBatch` waits for.
    */
-  async streamEvalBuilds(id: number, onBatch: (builds: HydraBuildRecord[]) => void | Promise<void>, expected = 0): Promise<number> {
+  async streamEvalBuilds(id: number, onBatch: (builds: HydraBuildRecord[]) => void | Promise<void>, expected = 0, maxAttempts?: number): Promise<number> {
     const path = `/eval/${id}/builds`;
     const offThread = expected >= (this.opts.offThreadParseMin ?? 20_000);
     return this.request('evalBuilds', path, async (res, tick) => {
@@ -254,7 +254,7 @@ export class HydraClient {
         await onBatch(builds);
       }
       return n;
-    });
+    }, { maxAttempts });
   }
 
   /** Records a filtered answer: one log line per back-off period, the health status, and the back-off. */
@@ -306,10 +306,10 @@ export class HydraClient {
     endpoint: Endpoint,
     path: string,
     handle: (res: HttpResponse, tick: () => void) => Promise<T>,
-    init: { redirect?: 'follow' | 'manual' } = {},
+    init: { redirect?: 'follow' | 'manual'; maxAttempts?: number } = {},
   ): Promise<T> {
     const url = this.url(path);
-    const maxAttempts = this.opts.maxAttempts ?? 6;
+    const maxAttempts = init.maxAttempts ?? this.opts.maxAttempts ?? 6;
     const timeouts = { ...defaultTimeouts[endpoint], ...this.opts.timeouts?.[endpoint] };
     for (let attempt = 1; ; attempt++) {
       if (this.abortSignal?.aborted) throw new HydraError('aborted by shutdown', url, null, attempt);
