@@ -55,7 +55,7 @@ const kinds: ((path: RegExp) => Fault)[] = [
   (path) => ({ path, kind: 'cut', afterBytes: 200 }),
   (path) => ({ path, kind: 'truncate' }),
   (path) => ({ path, kind: 'malformed' }),
-  (path) => ({ path, kind: 'botcheck' }),
+  // The filter's HTML is not retried at all (filter-and-limits.test.ts).
   (path) => ({ path, kind: '429', retryAfter: 0 }),
 ];
 
@@ -96,7 +96,7 @@ describeEachDriver('collector survives every fault of the simulator', (get) => {
 
   it('fails an eval cleanly when faults outlast the retries, and completes it on the next run', async () => {
     const database = get();
-    for (const kind of ['cut', 'malformed', 'botcheck', 'status'] as const) {
+    for (const kind of ['cut', 'malformed', 'status'] as const) {
       const project = `g${++n}`;
       const { sim, evals } = history(project);
       const h = await startHarness(database, sim, { collector: { fetchMode: 'bulk' }, client: { maxAttempts: 3 } });

@@ -4,10 +4,12 @@ import { jobsets } from '@zhf/db';
 import {
   appendEval, applyOutcomeChanges, countUnfinished, gatesWithoutConstituents, storeConstituents, ensureJobset, finishedAmong, unfinishedAmong, ingestedEvalIds, insertNewBuilds, InsertedJobs, markStatsStale, prependEval, refreshEvalStats,
   analyzeAfterLoad, openRunBuilds, touchBuilds, unfinishedBuilds, unknownBuildIds, upsertBuilds, type BuildChange, type BuildRecord, type EvalRecord, type JobsetRow,
+  applyShortStates, breakageBuildsToRecheck, buildsSince, buildsWantingDetails, heldUnfinishedIds, jobsLeftAt, jobsOfBuilds, markBulkFailed,
+  newPlaceholders, openBreakageCount, rewriteMembers, stalePlaceholders, storeUnresolved, takeResolved, unresolvedIds, type ShortBuild,
 } from '@zhf/db/queries';
 import { queryRows } from '@zhf/db';
-import { HydraNotFound, type HydraClient } from './hydra/client.ts';
-import { evalRevision, toBuildRecord, type HydraEval } from './hydra/types.ts';
+import { HydraFiltered, HydraNotFound, type HydraClient } from './hydra/client.ts';
+import { evalRevision, toBuildRecord, type HydraEval, type HydraShortBuild } from './hydra/types.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { refreshMaintainers } from './maintainers/refresh.ts';
 import { recomputeBreakages } from './verdicts/recompute.ts';
@@ -26,10 +28,28 @@ export interface CollectorOptions {
   bulkPollIntervalMs?: number;
   /** How many queued builds to read from /api/queue to notice restarts (0: never). */
   queueProbe?: number;
-  /** Force how unknown builds are fetched (tests and benchmarks); `auto` weighs both. */
+  /**
+   * How unknown builds are fetched. `auto` (default): verdicts from the cheap sources
+   * (`/eval/:id` ids, one `/api/latestbuilds` per sync, placeholders for awaiting jobs), full
+   * records after at the polite budget; a first sync tries the bulk list once. `bulk` and
+   * `single` force the earlier full-record paths (tests and the benchmark's "today").
+   */
   fetchMode?: 'auto' | 'bulk' | 'single';
   /** The packages.json URL of a jobset (SPEC section 9), read after its new evals; null or absent: none. */
   packagesJsonUrl?: (ref: string) => string | null;
+  /** Most full records (`/build/:id`) fetched per jobset and sync, off the path to verdicts. */
+  maxDetailFetches?: number;
+  /** Largest `nr` asked of `/api/latestbuilds` (one request; Hydra pays a query per row). */
+  maxLatestBuilds?: number;
+  /**
+   * Least `nr` asked of `/api/latestbuilds` every sync, even with nothing awaited: the newest
+   * builds' state changes (restarts, re-points of recent builds) are seen within one sync.
+   */
+  minLatestBuilds?: number;
+  /** Syncs per day (from the cron): spreads the daily re-check of open breakages over them. */
+  syncsPerDay?: number;
+  /** An open breakage's failing build is re-read once it was last read this long ago (default 20 h). */
+  recheckAfterHours?: number;
 }
 
 export interface SyncReport {
@@ -47,6 +67,11 @@ export interface SyncReport {
    * hydra.nixos.org this is mostly the rate limit's waiting (5k builds at 1 request/s: 83 min).
    */
   fetchMs: number;
+  /** Unresolved member builds resolved (job named) in this sync. */
+  buildsResolved?: number;
+  /** Full records fetched after the verdicts, and open breakages' builds re-checked. */
+  detailsFetched?: number;
+  rechecked?: number;
 }
 
 /** A report with nothing done yet, for `ref`. */
@@ -88,6 +113,13 @@ export class Collector {
     return this.database.db;
   }
 
+  private get lean(): boolean {
+    return (this.opts.fetchMode ?? 'auto') === 'auto';
+  }
+
+  /** Newest finished builds per jobset, read once per pass (`/api/latestbuilds`). */
+  private latestCache = new Map<string, { nr: number; rows: HydraShortBuild[] }>();
+
   /**
    * One pass over the jobsets; a failing jobset does not stop the others. New evals of every
    * jobset come first, then the slower polling of unfinished builds, so a fresh dashboard
@@ -95,6 +127,7 @@ export class Collector {
    */
   async syncAll(refs: string[], signal?: AbortSignal): Promise<SyncReport[]> {
     this.probeCache.clear();
+    this.latestCache.clear();
     this.inPass = true;
     try {
       return await this.pass(refs, signal);
@@ -121,6 +154,9 @@ export class Collector {
       report.error = polled.error;
       report.ms += polled.ms;
       report.fetchMs += polled.fetchMs;
+      report.buildsResolved = (report.buildsResolved ?? 0) + (polled.buildsResolved ?? 0);
+      report.detailsFetched = polled.detailsFetched;
+      report.rechecked = polled.rechecked;
     }
     return out;
   }
@@ -130,18 +166,26 @@ export class Collector {
     const started = Date.now();
     const report = emptyReport(ref);
     const [project, name] = splitRef(ref);
-    if (!this.inPass) this.probeCache.clear();
+    if (!this.inPass) {
+      this.probeCache.clear();
+      this.latestCache.clear();
+    }
     const locked = await this.database.tryWithLock(`zhf:ingest:${ref}`, async () => {
       const js = await ensureJobset(this.db, project, name);
       try {
         if (phase !== 'builds') await this.discoverAndIngest(js, report, signal);
-        if (phase !== 'evals' && !signal?.aborted) await this.pollUnfinished(js, report);
+        if (phase !== 'evals' && !signal?.aborted) {
+          if (this.lean) await this.pollLean(js, report, signal);
+          else await this.pollUnfinished(js, report);
+        }
         // New evals are what a sync is for: once they are in, the jobset counts as synced.
         await this.db.update(jobsets).set({ lastSyncAt: new Date(), lastSyncOkAt: new Date(), lastSyncError: null, lastSyncMs: Date.now() - started })
           .where(eq(jobsets.id, js.id));
       } catch (err) {
         report.error = err instanceof Error ? err.message : String(err);
-        this.log.error('sync failed', { jobset: ref, phase, reason: report.error });
+        // A filtered answer was logged once by the client; its message is the jobset's health status.
+        if (err instanceof HydraFiltered) report.error = err.message.replace(/ \(url=.*$/, '');
+        else this.log.error('sync failed', { jobset: ref, phase, reason: report.error });
         await this.db.update(jobsets).set({ lastSyncAt: new Date(), lastSyncError: report.error, lastSyncMs: Date.now() - started })
           .where(eq(jobsets.id, js.id));
       }
@@ -173,7 +217,8 @@ export class Collector {
       p = this.client.jobsetSummaries(project).then(
         (list) => new Map(list.map((j) => [j.name, `${j.lastcheckedtime}:${j.starttime}:${j.nrtotal}`])),
         (err) => {
-          this.log.warn('jobset probe failed; paging evals instead', { project, reason: String(err?.message ?? err) });
+          // A filtered answer was logged once by the client; the evals page then fails the same way.
+          if (!(err instanceof HydraFiltered)) this.log.warn('jobset probe failed; paging evals instead', { project, reason: String(err?.message ?? err) });
           return null;
         },
       );
@@ -250,9 +295,38 @@ export class Collector {
     const open = await openRunBuilds(this.db, js.id);
     const unknown = await unknownBuildIds(this.db, e.builds.filter((id) => !open.has(id)));
     lap('lookup', t0);
+    if (this.lean && mode === 'append' && unknown.length > 0) {
+      // A first sync tries the bulk list once (full records in one request); when it fails or
+      // is cut, the eval goes the cheap way like any other, and the bulk list is not asked again.
+      let bulkFailed = false;
+      if (catchUp && unknown.length > 50) {
+        try {
+          await this.ingestEvalFull(js, e, neighbour, mode, report, open, unknown, 'bulk', t0, phases, 1);
+          return;
+        } catch (err) {
+          if (err instanceof HydraFiltered || this.client.abortSignal?.aborted) throw err;
+          bulkFailed = true;
+          this.log.warn('bulk build list failed; ingesting from the cheap sources instead', { jobset: `${js.project}/${js.name}`, eval: e.id, reason: String((err as Error)?.message ?? err) });
+        }
+      }
+      await this.ingestEvalLean(js, e, neighbour, report, open, unknown, t0);
+      if (bulkFailed) await markBulkFailed(this.db, e.id);
+      return;
+    }
     const forced = this.opts.fetchMode && this.opts.fetchMode !== 'auto' ? this.opts.fetchMode : null;
     const fetchMode = unknown.length === 0 ? 'single'
       : (forced ?? (catchUp && unknown.length > 50 ? 'bulk' : chooseFetchMode(unknown.length, e.builds.length, this.opts.rps, this.opts.maxSingleSeconds)));
+    await this.ingestEvalFull(js, e, neighbour, mode, report, open, unknown, fetchMode, t0, phases);
+  }
+
+  /** The eval with full records of every unknown build (bulk list or singles), in one transaction. */
+  private async ingestEvalFull(
+    js: JobsetRow, e: HydraEval, neighbour: number | null, mode: 'append' | 'prepend', report: SyncReport,
+    open: Set<number>, unknown: number[], fetchMode: 'bulk' | 'single', t0: number, phases: Record<string, number>,
+    /** Attempts at the bulk list (a first sync asks it once: a 504 or cut takes the cheap path). */
+    bulkAttempts?: number,
+  ): Promise<void> {
+    const lap = (name: string, since: number) => (phases[`${name}Ms`] = Date.now() - since);
     // Singles are fetched before the transaction (the time is logged as fetchMs: against Hydra,
     // mostly the rate limit's waiting); a bulk download streams into it chunk by chunk.
     let t = Date.now();
@@ -272,7 +346,7 @@ export class Collector {
         // Unknown before the transaction, under the jobset's lock: new rows, copied in.
         fetched = await insertNewBuilds(tx, js.id, prefetched);
       } else {
-        fetched = await this.streamBuildsInto(tx, js.id, e, unknown, changed);
+        fetched = await this.streamBuildsInto(tx, js.id, e, unknown, changed, bulkAttempts);
       }
       // Every eval a changed build belongs to keeps an exact outcome histogram.
       await applyOutcomeChanges(tx, changed);
@@ -315,13 +389,14 @@ export class Collector {
    * copied in (`insertNewBuilds`), the others upserted. Memory stays at a couple of chunks
    * whatever the eval's size. Returns how many builds were stored.
    */
-  private async streamBuildsInto(tx: Db, jobsetId: number, e: HydraEval, unknown: number[], changed: BuildChange[]): Promise<number> {
+  private async streamBuildsInto(tx: Db, jobsetId: number, e: HydraEval, unknown: number[], changed: BuildChange[], attempts?: number): Promise<number> {
     const wanted = new Set(unknown);
     // When no member is stored (a first ingest), none can be held unfinished: skip the 250k-id probe.
     const held = new Set(unknown.length === e.builds.length ? [] : await unfinishedAmong(tx, e.builds));
     const found = new Set<number>();
+    // Known builds stored from the list; a retried download hands them again (counted once).
+    const updatedIds = new Set<number>();
     let restarted = 0;
-    let stored = 0;
     let fresh: BuildRecord[] = [];
     let chunk: BuildRecord[] = [];
     let inflight: Promise<void> = Promise.resolve();
@@ -330,7 +405,7 @@ export class Collector {
       const [f, c] = [fresh, chunk];
       fresh = [];
       chunk = [];
-      stored += f.length + c.length;
+      for (const b of c) if (!found.has(b.id)) updatedIds.add(b.id);
       inflight = inflight.then(async () => {
         await insertNewBuilds(tx, jobsetId, f, insertedJobs);
         // Inserted builds carry no old state: only changes of known ones matter downstream.
@@ -357,7 +432,7 @@ export class Collector {
         await inflight;
         flush();
       }
-    }, e.builds.length);
+    }, e.builds.length, attempts);
     await inflight;
     if (fresh.length + chunk.length) flush();
     await inflight;
@@ -366,7 +441,7 @@ export class Collector {
       throw new Error(`eval ${e.id}: bulk build list lacks ${wanted.size - found.size} member builds (e.g. ${missing})`);
     }
     if (restarted) this.log.info('restarted builds seen in a bulk download', { eval: e.id, builds: restarted });
-    return stored;
+    return found.size + updatedIds.size;
   }
 
   /** `/build/:id` for each id, a few in flight at once; the client's token bucket keeps the rate. */
@@ -439,6 +514,207 @@ export class Collector {
     await this.applyBuildChanges(js, records, polled, report);
   }
 
+  /**
+   * `nr` for `/api/latestbuilds` that reaches back to the oldest build we wait on (unresolved
+   * members and held-unfinished builds): the jobset's builds newer than it, stored or not.
+   */
+  private async planLatestBuilds(js: JobsetRow, unresolved: number[], extraUnresolved = 0): Promise<number> {
+    const held = await heldUnfinishedIds(this.db, js.id, 1);
+    const oldest = Math.min(unresolved.length ? unresolved[unresolved.length - 1]! : Infinity, held[0] ?? Infinity);
+
+    const stored = oldest === Infinity ? 0 : await buildsSince(this.db, js.id, oldest);
+    const nr = Math.ceil((stored + unresolved.length + extraUnresolved) * 1.05) + 50;
+    return Math.min(Math.max(nr, this.opts.minLatestBuilds ?? 1000), this.opts.maxLatestBuilds ?? 300_000);
+  }
+
+  /** The jobset's newest finished builds: one request per pass unless a wider window is needed. */
+  private async latestBuilds(js: JobsetRow, nr: number): Promise<HydraShortBuild[]> {
+    const ref = `${js.project}/${js.name}`;
+    const cached = this.latestCache.get(ref);
+    if (cached && cached.nr >= nr) return cached.rows;
+    const rows = (await this.client.latestBuilds(js.project, js.name, nr))
+      .filter((r) => r.project === js.project && r.jobset === js.name && r.finished === 1);
+    this.latestCache.set(ref, { nr, rows });
+    return rows;
+  }
+
+  /**
+   * Ingests an eval from its member ids alone: the builds `/api/latestbuilds` names are stored in
+   * their short shape; the rest stay unresolved members, and each job whose previous build left
+   * the eval awaits its new build (a placeholder: pending). One transaction, all or nothing.
+   */
+  private async ingestEvalLean(js: JobsetRow, e: HydraEval, neighbour: number | null, report: SyncReport, open: Set<number>, unknown: number[], t0: number): Promise<void> {
+    const ref = `${js.project}/${js.name}`;
+    const stillUnresolved = await unresolvedIds(this.db, js.id);
+    const unknownSet = new Set(unknown);
+    const nr = await this.planLatestBuilds(js, stillUnresolved.filter((id) => !unknownSet.has(id)), unknown.length);
+    const rows = await this.latestBuilds(js, nr);
+    const short = rows.filter((r) => unknownSet.has(r.id)).map(shortToRecord);
+    const named = new Set(short.map((b) => b.id));
+    const unresolved = unknown.filter((id) => !named.has(id));
+    const { revision } = evalRevision(e, js.inputName);
+    const rec: EvalRecord = {
+      id: e.id, revision, timestamp: e.timestamp, checkoutTime: e.checkouttime, evalTime: e.evaltime, flake: e.flake,
+      inputs: e.jobsetevalinputs, buildIds: e.builds,
+    };
+    await this.db.transaction(async (txRaw) => {
+      const tx = txRaw as unknown as Db;
+      await insertNewBuilds(tx, js.id, short);
+      await analyzeAfterLoad(tx, 'builds, jobs', short.length);
+      // While members are unresolved, an awaiting job's placeholder stays: it is not "gone".
+      const openForDiff = unresolved.length ? new Set([...open].filter((id) => id > 0)) : open;
+      const membership = await appendEval(tx, js.id, rec, neighbour, openForDiff);
+      let awaiting: number[] = [];
+      if (unresolved.length && neighbour !== null) {
+        awaiting = await jobsLeftAt(tx, js.id, neighbour, e.id);
+        const ph = await newPlaceholders(tx, awaiting);
+        await rewriteMembers(tx, js.id, awaiting.map((jobId) => ({ jobId, evalId: e.id, buildId: ph.get(jobId)! })));
+      }
+      await storeUnresolved(tx, js.id, e.id, unresolved);
+      // Builds named now that earlier evals listed unresolved take their place there too.
+      const earlier = short.length ? await this.settle(tx, js, report, [], short.map((b) => b.id), false) : [];
+      const jobIds = membership.jobIds === 'all' ? 'all' : [...new Set([...membership.jobIds, ...awaiting, ...earlier])];
+      const b = await recomputeBreakages(tx, js.id, jobIds);
+      report.breakagesOpened += b.opened;
+      report.breakagesClosed += b.closed;
+      await refreshEvalStats(tx, js.id, [e.id]);
+      await refreshEvalStats(tx, js.id);
+    });
+    await analyzeAfterLoad(this.db, 'breakages', short.length);
+    report.newEvals.push(e.id);
+    report.buildsFetched += short.length;
+    this.log.info('eval ingested', { jobset: ref, eval: e.id, builds: e.builds.length, named: short.length, unresolved: unresolved.length, mode: 'lean', ms: Date.now() - t0 });
+  }
+
+  /**
+   * Keeps verdicts current from the cheap sources, then fetches full records at the budget:
+   * 1. one `/api/latestbuilds` names unresolved members (job, status) and finished states of
+   *    builds held unfinished; held builds older than its window are polled one by one;
+   * 2. the queue probe, as before;
+   * 3. the daily re-check of open breakages' failing builds (restarts, re-points);
+   * 4. full records (`/build/:id`) of short and unresolved builds, failures first.
+   */
+  private async pollLean(js: JobsetRow, report: SyncReport, signal?: AbortSignal): Promise<void> {
+    const ref = `${js.project}/${js.name}`;
+    const unresolved = await unresolvedIds(this.db, js.id);
+    const nr = await this.planLatestBuilds(js, unresolved);
+    if (nr > 0) {
+      const rows = await this.latestBuilds(js, nr);
+      const pendingSet = new Set(unresolved);
+      const named = rows.filter((r) => pendingSet.has(r.id));
+      const states = rows.filter((r) => !pendingSet.has(r.id)).map(shortToState);
+      const fresh = new Set(await unknownBuildIds(this.db, named.map((r) => r.id)));
+      await this.db.transaction(async (txRaw) => {
+        const tx = txRaw as unknown as Db;
+        await insertNewBuilds(tx, js.id, named.filter((r) => fresh.has(r.id)).map(shortToRecord));
+        const changed = await applyShortStates(tx, states);
+        await this.settle(tx, js, report, changed, named.map((r) => r.id));
+      });
+      report.buildsResolved = (report.buildsResolved ?? 0) + named.length;
+      // Held builds below the window (it did not reach the jobset's oldest build) are asked one by one.
+      if (rows.length >= nr) {
+        const floor = rows.reduce((m, r) => Math.min(m, r.id), Infinity);
+        const below = (await unfinishedBuilds(this.db, js.id, this.opts.maxBuildPolls ?? 300)).filter((t) => t.id < floor).map((t) => t.id);
+        if (below.length) await this.fetchAndApply(js, below, report, 'poll');
+      }
+    }
+    if (signal?.aborted) return;
+    if ((this.opts.queueProbe ?? 1000) > 0) {
+      try {
+        const queued = (await this.client.queue(this.opts.queueProbe ?? 1000)).filter((q) => q.project === js.project && q.jobset === js.name);
+        const restarted = await finishedAmong(this.db, queued.map((q) => q.id));
+        if (restarted.length) await this.fetchAndApply(js, restarted, report, 'poll');
+      } catch (err) {
+        if (err instanceof HydraFiltered) throw err;
+        if (!(err instanceof HydraNotFound)) this.log.warn('queue probe failed', { jobset: ref, reason: String(err) });
+      }
+    }
+    if (signal?.aborted) return;
+    // Every open breakage's failing build at least once a day, spread over the day's syncs.
+    const open = await openBreakageCount(this.db, js.id);
+    if (open > 0) {
+      const perSync = Math.ceil((open * 1.5) / (this.opts.syncsPerDay ?? 96)) + 2;
+      const due = await breakageBuildsToRecheck(this.db, js.id, perSync, this.opts.recheckAfterHours ?? 20);
+      if (due.length) report.rechecked = (report.rechecked ?? 0) + (await this.fetchAndApply(js, due, report, 'recheck'));
+    }
+    if (signal?.aborted) return;
+    const wanted = await buildsWantingDetails(this.db, js.id, this.opts.maxDetailFetches ?? 300);
+    if (wanted.length) report.detailsFetched = (report.detailsFetched ?? 0) + (await this.fetchAndApply(js, wanted, report, 'details'));
+  }
+
+  /**
+   * `/build/:id` for each id (skipping those Hydra no longer has), stored in one transaction
+   * with what depends on them; every id counts as checked. Returns how many were read.
+   */
+  private async fetchAndApply(js: JobsetRow, ids: number[], report: SyncReport, why: string): Promise<number> {
+    const records: BuildRecord[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const id = ids[next++]!;
+        try {
+          records.push(toBuildRecord(await this.client.build(id)));
+        } catch (err) {
+          if (!(err instanceof HydraNotFound)) throw err;
+          this.log.warn('build vanished from Hydra', { jobset: `${js.project}/${js.name}`, build: id, why });
+        }
+      }
+    };
+    const t = Date.now();
+    await Promise.all(Array.from({ length: Math.min(this.opts.singleConcurrency ?? 4, ids.length) }, worker));
+    report.fetchMs += Date.now() - t;
+    const mine = records.filter((r) => r.id > 0);
+    await this.db.transaction(async (txRaw) => {
+      const tx = txRaw as unknown as Db;
+      const all = await upsertBuilds(tx, js.id, mine);
+      const changed = all.filter((c) => !c.inserted);
+      await touchBuilds(tx, ids);
+      await this.settle(tx, js, report, changed, all.filter((c) => c.inserted).map((c) => c.id));
+    });
+    return records.length;
+  }
+
+  /**
+   * After builds were stored or changed: unresolved members now stored take their place in the
+   * evals that listed them (where the job awaited, or was absent), placeholders left without an
+   * unresolved member go, and histograms, stats and breakages follow. Inside a transaction.
+   */
+  private async settle(tx: Db, js: JobsetRow, report: SyncReport, changed: BuildChange[], stored: number[], refresh = true): Promise<number[]> {
+    const jobs = new Set<number>(changed.map((c) => c.jobId));
+    let fromEval = Infinity;
+    const outcomeChanges = changed.filter((c) => c.oldFinished !== null);
+    if (outcomeChanges.length) {
+      await applyOutcomeChanges(tx, outcomeChanges);
+      const [r] = await queryRows<{ first: string | null }>(tx, sql`
+        select min(first_eval_id) as first from memberships where build_id = any(${`{${outcomeChanges.map((c) => c.id).join(',')}}`}::bigint[])`);
+      if (r?.first != null) fromEval = Math.min(fromEval, Number(r.first));
+    }
+    const resolved = await takeResolved(tx, stored);
+    if (resolved.length) {
+      const jobOf = await jobsOfBuilds(tx, [...new Set(resolved.map((r) => r.buildId))]);
+      // The member takes the place of a placeholder or of nothing; a job listed twice keeps its newest build.
+      const w = await rewriteMembers(tx, js.id, resolved.filter((r) => jobOf.has(r.buildId)).map((r) => ({ jobId: jobOf.get(r.buildId)!, evalId: r.evalId, buildId: r.buildId })),
+        (current, wanted) => (current === null || current < 0 || (wanted !== null && wanted > current) ? wanted : current));
+      for (const j of w.jobIds) jobs.add(j);
+      if (w.evalIds.length) fromEval = Math.min(fromEval, w.evalIds[0]!);
+    }
+    const stale = await stalePlaceholders(tx, js.id);
+    if (stale.length) {
+      const w = await rewriteMembers(tx, js.id, stale.map((s) => ({ ...s, buildId: null })));
+      for (const j of w.jobIds) jobs.add(j);
+      if (w.evalIds.length) fromEval = Math.min(fromEval, w.evalIds[0]!);
+    }
+    if (!jobs.size) return [];
+    if (fromEval !== Infinity) await markStatsStale(tx, js.id, fromEval);
+    if (!refresh) return [...jobs];
+    const b = await recomputeBreakages(tx, js.id, [...jobs]);
+    report.breakagesOpened += b.opened;
+    report.breakagesClosed += b.closed;
+    report.buildsUpdated += outcomeChanges.length;
+    await refreshEvalStats(tx, js.id);
+    return [...jobs];
+  }
+
   /** Stores new build states and re-derives what depends on them, in one transaction. */
   async applyBuildChanges(js: JobsetRow, records: BuildRecord[], polled: number[], report: SyncReport): Promise<void> {
     await this.db.transaction(async (txRaw) => {
@@ -499,6 +775,18 @@ export class Collector {
     report.ms = Date.now() - started;
     return report;
   }
+}
+
+/** A short row as a build record: no derivation or outputs yet (`detailed: false`). */
+function shortToRecord(r: HydraShortBuild): BuildRecord {
+  return {
+    id: r.id, job: r.job, system: r.system, finished: r.finished, status: r.buildstatus, drvpath: '', outputs: [],
+    nixname: r.nixname, timestamp: r.timestamp, starttime: null, stoptime: null, detailed: false,
+  };
+}
+
+function shortToState(r: HydraShortBuild): ShortBuild {
+  return { id: r.id, job: r.job, system: r.system, finished: r.finished, status: r.buildstatus, nixname: r.nixname, timestamp: r.timestamp };
 }
 
 export function splitRef(ref: string): [string, string] {

@@ -114,7 +114,8 @@ export interface JobHistoryEntry {
   evalId: number;
   revision: string | null;
   timestamp: string;
-  buildId: number;
+  /** Null while the job awaits its build in that eval. */
+  buildId: number | null;
   status: number | null;
   outcome: Outcome;
   kind: 'direct' | 'dependency' | null;
@@ -131,7 +132,7 @@ export interface JobHistory {
 
 type RawEntry = { eval_id: string | number; revision: string | null; timestamp: string | Date; build_id: string | number; status: number | null; outcome: Outcome; kind: 'direct' | 'dependency' | null };
 const toEntry = (r: RawEntry): JobHistoryEntry => ({
-  evalId: Number(r.eval_id), revision: r.revision, timestamp: isoTime(r.timestamp), buildId: Number(r.build_id), status: r.status, outcome: r.outcome, kind: r.kind,
+  evalId: Number(r.eval_id), revision: r.revision, timestamp: isoTime(r.timestamp), buildId: Number(r.build_id) < 0 ? null : Number(r.build_id), status: r.status, outcome: r.outcome, kind: r.kind,
 });
 
 /** Per eval of the jobset containing the job (newest first): its build and outcome; and where it last went red. */

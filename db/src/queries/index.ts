@@ -13,3 +13,4 @@ export * from './api-reads.ts';
 export * from './check.ts';
 export * from './gates.ts';
 export * from './maintainers.ts';
+export * from './lean.ts';

@@ -16,6 +16,8 @@ export interface BuildRecord {
   timestamp: number | null;
   starttime: number | null;
   stoptime: number | null;
+  /** False for a short record (`/api/latestbuilds`: no derivation, no outputs); default true. */
+  detailed?: boolean;
 }
 
 export interface EvalRecord {
@@ -120,10 +122,12 @@ export async function upsertBuilds(db: Db, jobsetId: number, records: BuildRecor
         starttime = excluded.starttime,
         stoptime = excluded.stoptime,
         checked_at = now(),
-        -- A re-pointed build is a new derivation: what was seen of the old one no longer counts.
-        seen_success = (b.seen_success and b.drvpath = excluded.drvpath) or excluded.seen_success,
-        seen_failure = (b.seen_failure and b.drvpath = excluded.drvpath) or excluded.seen_failure
-      where (b.finished, b.status, b.drvpath) is distinct from (excluded.finished, excluded.status, excluded.drvpath)
+        detailed = true,
+        -- A re-pointed build is a new derivation: what was seen of the old one no longer counts
+        -- (a short record, whose derivation was not known, is the same build).
+        seen_success = (b.seen_success and (b.drvpath = excluded.drvpath or not b.detailed)) or excluded.seen_success,
+        seen_failure = (b.seen_failure and (b.drvpath = excluded.drvpath or not b.detailed)) or excluded.seen_failure
+      where (b.finished, b.status, b.drvpath, b.detailed) is distinct from (excluded.finished, excluded.status, excluded.drvpath, true)
       returning b.id, b.job_id, (xmax = 0) as inserted
       )
       select up.id, up.job_id, up.inserted, old.finished as old_finished, old.status as old_status from up left join old on old.id = up.id`);
@@ -206,9 +210,9 @@ export async function insertNewBuilds(tx: Db, jobsetId: number, records: BuildRe
     const seenSuccess = r.finished === 1 && r.status === 0;
     const seenFailure = isFailedBuild(r.finished, r.status);
     buildRows += `${r.id}\t${jobIds.get(r.job)!}\t${r.finished}\t${copyField(r.status)}\t${copyField(r.drvpath)}\t${copyArray(r.outputs)}\t`
-      + `${copyField(r.nixname)}\t${copyField(r.timestamp)}\t${copyField(r.starttime)}\t${copyField(r.stoptime)}\t${seenSuccess ? 't' : 'f'}\t${seenFailure ? 't' : 'f'}\n`;
+      + `${copyField(r.nixname)}\t${copyField(r.timestamp)}\t${copyField(r.starttime)}\t${copyField(r.stoptime)}\t${seenSuccess ? 't' : 'f'}\t${seenFailure ? 't' : 'f'}\t${r.detailed === false ? 'f' : 't'}\n`;
   }
-  await copyRows(tx, 'builds (id, job_id, finished, status, drvpath, outputs, nixname, timestamp, starttime, stoptime, seen_success, seen_failure)', buildRows);
+  await copyRows(tx, 'builds (id, job_id, finished, status, drvpath, outputs, nixname, timestamp, starttime, stoptime, seen_success, seen_failure, detailed)', buildRows);
   return records.length;
 }
 
@@ -426,7 +430,7 @@ export async function unfinishedBuilds(db: Db, jobsetId: number, limit: number):
     select b.id, max(coalesce(m.last_eval_id, (select max(id) from evals where jobset_id = ${jobsetId}))) as eval_id
     from builds b join jobs j on j.id = b.job_id and j.jobset_id = ${jobsetId}
     join memberships m on m.build_id = b.id
-    where b.finished = 0
+    where b.finished = 0 and b.id > 0
     group by b.id, b.checked_at
     order by b.checked_at, b.id
     limit ${limit}`);
@@ -436,7 +440,7 @@ export async function unfinishedBuilds(db: Db, jobsetId: number, limit: number):
 /** Count of unfinished builds of a jobset. */
 export async function countUnfinished(db: Db, jobsetId: number): Promise<number> {
   const [r] = await queryRows<{ n: number }>(db, sql`
-    select count(*)::int as n from builds b join jobs j on j.id = b.job_id where j.jobset_id = ${jobsetId} and b.finished = 0`);
+    select count(*)::int as n from builds b join jobs j on j.id = b.job_id where j.jobset_id = ${jobsetId} and b.finished = 0 and b.id > 0`);
   return r?.n ?? 0;
 }
 

@@ -57,7 +57,9 @@ export interface JobRow {
   job: string;
   system: string;
   category: Category;
-  buildId: number;
+  /** Null while the job awaits its build in this eval (not identified yet: `awaiting`). */
+  buildId: number | null;
+  awaiting?: true;
   status: number | null;
   outcome: Outcome;
   kind: 'direct' | 'dependency' | null;
@@ -161,7 +163,9 @@ export function toRow(r: RawRow, ctx: EvalContext): JobRow {
   };
   const ranged = (r.category === 'new_failure' || r.category === 'fixed') && baseline?.revision && ctx.revision;
   return {
-    job: r.job, system: r.system, category: r.category, buildId: Number(r.build_id), status: r.status, outcome: r.outcome, kind: r.kind,
+    // A placeholder (negative id) stands for a build of the eval not identified yet.
+    job: r.job, system: r.system, category: r.category, buildId: Number(r.build_id) < 0 ? null : Number(r.build_id),
+    ...(Number(r.build_id) < 0 ? { awaiting: true as const } : {}), status: r.status, outcome: r.outcome, kind: r.kind,
     baseline,
     range: ranged ? commitRange(ctx.repoUrl, baseline!.revision!, ctx.revision!) : null,
   };

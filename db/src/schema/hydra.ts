@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint, boolean, index, integer, jsonb, pgTable, primaryKey, serial, smallint, text, timestamp, uniqueIndex,
+  bigint, boolean, index, integer, jsonb, pgSequence, pgTable, primaryKey, serial, smallint, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 /** A tracked Hydra jobset (`project/jobset`) and the collector's bookkeeping for it. */
@@ -34,7 +34,26 @@ export const evals = pgTable('evals', {
   inputs: jsonb('inputs').notNull(),
   buildCount: integer('build_count').notNull(),
   ingestedAt: timestamp('ingested_at', { withTimezone: true }).notNull().defaultNow(),
+  /** When `/eval/:id/builds` last failed or was cut for this eval: not asked again for hours. */
+  bulkFailedAt: timestamp('bulk_failed_at', { withTimezone: true }),
 }, (t) => [index('evals_jobset_id').on(t.jobsetId, t.id)]);
+
+/**
+ * Member build ids of an eval not stored yet: listed by `/eval/:id`, not yet named by
+ * `/api/latestbuilds` or `/build/:id` (most are unfinished). Resolving one gives it its job.
+ */
+export const unresolvedMembers = pgTable('unresolved_members', {
+  evalId: bigint('eval_id', { mode: 'number' }).notNull(),
+  buildId: bigint('build_id', { mode: 'number' }).notNull(),
+  jobsetId: integer('jobset_id').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.evalId, t.buildId] }),
+  index('unresolved_members_build').on(t.buildId),
+  index('unresolved_members_jobset').on(t.jobsetId),
+]);
+
+/** Ids of placeholder builds, taken negated. */
+export const placeholderBuildSeq = pgSequence('placeholder_build_seq');
 
 /** A job name within a jobset (`hello.x86_64-linux`); `package` is the name without `.system`. */
 export const jobs = pgTable('jobs', {
@@ -71,7 +90,14 @@ export const builds = pgTable('builds', {
   seenSuccess: boolean('seen_success').notNull().default(false),
   seenFailure: boolean('seen_failure').notNull().default(false),
   checkedAt: timestamp('checked_at', { withTimezone: true }).notNull().defaultNow(),
+  /**
+   * False while only the short shape is known (from `/api/latestbuilds`: job, status, no
+   * derivation or outputs, `drvpath` ''), or for a placeholder (negative id: a job awaiting a
+   * build of the eval not identified yet). The full record follows at the polite budget.
+   */
+  detailed: boolean('detailed').notNull().default(true),
 }, (t) => [
+  index('builds_undetailed').on(t.id).where(sql`detailed = false`),
   // No index on job_id: builds are reached through runs, and it cost a third of bulk-insert time.
   index('builds_unfinished').on(t.id).where(sql`finished = 0`),
 ]);

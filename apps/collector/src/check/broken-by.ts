@@ -90,7 +90,7 @@ export async function brokenBy(
     const bk = breakages.get(r.job);
     const range = r.range ?? (ctx.prevRevision && ctx.revision ? commitRange(ctx.repoUrl, ctx.prevRevision, ctx.revision) : null);
     return {
-      job: r.job, system: r.system, category: r.category as BrokenByFailure['category'], kind: r.kind, status: r.status, buildId: r.buildId,
+      job: r.job, system: r.system, category: r.category as BrokenByFailure['category'], kind: r.kind, status: r.status, buildId: r.buildId!,
       baseline: r.baseline, range, breakage: bk ? { id: bk.id, state: bk.state, claim: bk.claim } : null,
     };
   });

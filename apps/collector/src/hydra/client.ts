@@ -3,8 +3,8 @@ import { parseBuildsOffThread } from './build-parser.ts';
 import { HttpTransport, type HttpResponse } from './http.ts';
 import { parseJsonArrayStream, streamArrayField, TruncatedJsonError } from './json-stream.ts';
 import {
-  asBuild, asEval, asEvalsPage, asJobsetSummaries, asQueue, toBuildRecord,
-  type HydraBuild, type HydraBuildRecord, type HydraEval, type HydraEvalsPage, type HydraJobsetSummary, type HydraQueueItem,
+  asBuild, asEval, asEvalsPage, asJobsetSummaries, asLatestBuilds, asQueue, toBuildRecord,
+  type HydraBuild, type HydraBuildRecord, type HydraEval, type HydraEvalsPage, type HydraJobsetSummary, type HydraQueueItem, type HydraShortBuild,
 } from './types.ts';
 
 /** A request that failed for good (after retries, or with a status that retrying cannot fix). */
@@ -14,6 +14,11 @@ export class HydraError extends Error {
   }
 }
 export class HydraNotFound extends HydraError {}
+/**
+ * The filter in front of Hydra answered HTML (200 text/html) instead of JSON: our user agent or
+ * network is blocked. Retrying is pointless, so the client backs off for `filteredBackoffMs`.
+ */
+export class HydraFiltered extends HydraError {}
 
 /** A transient failure worth retrying; carries the server's Retry-After when it sent one. */
 class RetryableError extends Error {
@@ -40,9 +45,20 @@ export interface HydraClientOptions {
   random?: () => number;
   /** Bulk build lists expected to hold at least this many builds are parsed off the main thread (default 20,000). */
   offThreadParseMin?: number;
+  /** After the filter answers HTML, every request fails at once for this long (default 1 h). */
+  filteredBackoffMs?: number;
 }
 
-export type Endpoint = 'evals' | 'eval' | 'evalBuilds' | 'build' | 'constituents' | 'jobsets' | 'queue' | 'latestEval' | 'packagesJson';
+/**
+ * Share of the configured budget the token bucket uses: requests leave a little below the rate,
+ * and two tokens of the burst stay unused, so that a strict limiter at exactly the configured
+ * rate and burst (hydra.nixos.org's 2/s, burst 7) never answers 429 when network jitter bunches
+ * requests together on arrival.
+ */
+export const RATE_MARGIN = 0.9;
+export const BURST_MARGIN = 2;
+
+export type Endpoint = 'evals' | 'eval' | 'evalBuilds' | 'build' | 'constituents' | 'jobsets' | 'queue' | 'latestBuilds' | 'latestEval' | 'packagesJson';
 
 // The bulk builds list for a nixpkgs eval has taken over 300 s on hydra.nixos.org (HYDRA-API.md).
 const defaultTimeouts: Record<Endpoint, { headersMs: number; idleMs: number }> = {
@@ -53,6 +69,7 @@ const defaultTimeouts: Record<Endpoint, { headersMs: number; idleMs: number }> =
   constituents: { headersMs: 60_000, idleMs: 60_000 },
   jobsets: { headersMs: 30_000, idleMs: 30_000 },
   queue: { headersMs: 60_000, idleMs: 60_000 },
+  latestBuilds: { headersMs: 300_000, idleMs: 120_000 },
   latestEval: { headersMs: 30_000, idleMs: 30_000 },
   // The channel's packages.json comes from the channels' CDN, not Hydra.
   packagesJson: { headersMs: 60_000, idleMs: 60_000 },
@@ -76,8 +93,13 @@ class TokenBucket {
   private pausedUntil = 0;
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(private rps: number, private burst: number, private sleep: (ms: number) => Promise<void>) {
-    this.tokens = burst;
+  private rps: number;
+  private burst: number;
+
+  constructor(rps: number, burst: number, private sleep: (ms: number) => Promise<void>) {
+    this.rps = rps * RATE_MARGIN;
+    this.burst = Math.max(1, burst - BURST_MARGIN);
+    this.tokens = this.burst;
   }
 
   pause(ms: number) {
@@ -123,6 +145,8 @@ function parseRetryAfter(v: string | null): number | null {
  */
 export class HydraClient {
   readonly stats: HydraStats = { requests: new Map(), bytes: new Map(), retries: 0, rateLimited: 0, waitedMs: 0 };
+  /** Set while the filter blocks us: the health status to show (null when requests go through). */
+  filtered: { message: string; until: number } | null = null;
   /** When aborted, requests in flight stop and new ones fail at once (clean shutdown). */
   abortSignal: AbortSignal | undefined;
   private bucket: TokenBucket;
@@ -193,6 +217,14 @@ export class HydraClient {
     return this.json('queue', `/api/queue?nr=${nr}`, asQueue);
   }
 
+  /**
+   * The jobset's newest `nr` finished builds, by build id descending, in the short shape (job,
+   * system, status; no derivation): one query per row for Hydra, a fifth of `/eval/:id/builds`.
+   */
+  latestBuilds(project: string, jobset: string, nr: number): Promise<HydraShortBuild[]> {
+    return this.json('latestBuilds', `/api/latestbuilds?project=${enc(project)}&jobset=${enc(jobset)}&nr=${nr}`, asLatestBuilds);
+  }
+
   /** The newest eval with nothing unfinished, read from the redirect without following it. */
   async latestFinishedEvalId(project: string, jobset: string): Promise<number | null> {
     const path = `/jobset/${enc(project)}/${enc(jobset)}/latest-eval`;
@@ -212,7 +244,7 @@ export class HydraClient {
    * `expected` to hold at least `offThreadParseMin` builds is parsed in a worker thread
    * (`parseBuildsOffThread`), so that parsing overlaps what `onBatch` waits for.
    */
-  async streamEvalBuilds(id: number, onBatch: (builds: HydraBuildRecord[]) => void | Promise<void>, expected = 0): Promise<number> {
+  async streamEvalBuilds(id: number, onBatch: (builds: HydraBuildRecord[]) => void | Promise<void>, expected = 0, maxAttempts?: number): Promise<number> {
     const path = `/eval/${id}/builds`;
     const offThread = expected >= (this.opts.offThreadParseMin ?? 20_000);
     return this.request('evalBuilds', path, async (res, tick) => {
@@ -224,7 +256,17 @@ export class HydraClient {
         await onBatch(builds);
       }
       return n;
-    });
+    }, { maxAttempts });
+  }
+
+  /** Records a filtered answer: one log line per back-off period, the health status, and the back-off. */
+  private filteredAnswer(url: string, type: string): HydraFiltered {
+    const host = new URL(this.opts.baseUrl).host;
+    const message = `${host}'s filter answered HTML: user agent or network blocked; user agent in use: ${this.opts.userAgent}`;
+    const backoffMs = this.opts.filteredBackoffMs ?? 3600_000;
+    this.filtered = { message, until: Date.now() + backoffMs };
+    this.log.error(message, { url, contentType: type || null, retryInMs: backoffMs });
+    return new HydraFiltered(message, url, 200, 1);
   }
 
   /**
@@ -279,13 +321,15 @@ export class HydraClient {
     endpoint: Endpoint,
     path: string,
     handle: (res: HttpResponse, tick: () => void) => Promise<T>,
-    init: { redirect?: 'follow' | 'manual'; acceptType?: (type: string) => boolean } = {},
+    init: { redirect?: 'follow' | 'manual'; acceptType?: (type: string) => boolean; maxAttempts?: number } = {},
   ): Promise<T> {
     const url = this.url(path);
-    const maxAttempts = this.opts.maxAttempts ?? 6;
+    const maxAttempts = init.maxAttempts ?? this.opts.maxAttempts ?? 6;
     const timeouts = { ...defaultTimeouts[endpoint], ...this.opts.timeouts?.[endpoint] };
     for (let attempt = 1; ; attempt++) {
       if (this.abortSignal?.aborted) throw new HydraError('aborted by shutdown', url, null, attempt);
+      // Blocked by the filter: no request until the back-off ends (the first answer was logged).
+      if (this.filtered && Date.now() < this.filtered.until) throw new HydraFiltered(this.filtered.message, url, 200, 0);
       this.stats.waitedMs += await this.bucket.take();
       const ctrl = new AbortController();
       const onShutdown = () => ctrl.abort(new Error('aborted by shutdown'));
@@ -323,10 +367,11 @@ export class HydraClient {
         if (res.status >= 300) return await handle(res, tick);
         const type = res.headers.get('content-type') ?? '';
         if (!(init.acceptType ?? ((t: string) => t.includes('json')))(type)) {
-          // The bot filter answers 200 with an HTML challenge page: never data, maybe transient.
+          // The filter answers 200 with generated HTML: never data, and asking again changes nothing.
           res.cancel();
-          throw new RetryableError(`expected JSON, got ${type || 'no content type'} (bot check or proxy page?)`, res.status);
+          throw this.filteredAnswer(url, type);
         }
+        this.filtered = null;
         return await handle(res, tick);
       } catch (err) {
         if (err instanceof HydraError) throw err;
@@ -342,7 +387,9 @@ export class HydraClient {
         }
         if (!(err instanceof RetryableError)) this.count(endpoint, 'error');
         const base = this.opts.retryBaseMs ?? 1000;
-        const backoff = Math.min(this.opts.maxBackoffMs ?? 60_000, base * 2 ** (attempt - 1)) * this.random();
+        // Jitter over the upper half of the step: spread out, but never an instant retry.
+        const step = Math.min(this.opts.maxBackoffMs ?? 60_000, base * 2 ** (attempt - 1));
+        const backoff = step / 2 + (step / 2) * this.random();
         const wait = Math.max(backoff, err instanceof RetryableError && err.retryAfterMs !== null ? err.retryAfterMs : 0);
         this.stats.retries++;
         this.log.warn('hydra request will be retried', { url, attempt, reason, waitMs: Math.round(wait) });

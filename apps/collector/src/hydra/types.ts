@@ -215,3 +215,24 @@ export function evalRevision(e: HydraEval, inputName: string): { revision: strin
   const main = e.jobsetevalinputs[inputName] ?? Object.values(e.jobsetevalinputs).find((i) => i.type === 'git' && i.revision);
   return { revision: main?.revision ?? null, uri: main?.uri ?? null };
 }
+
+/** The short shape of `/api/latestbuilds`: finished builds, no derivation or outputs. */
+export interface HydraShortBuild extends HydraQueueItem {
+  nixname: string | null;
+  timestamp: number | null;
+}
+
+export function asLatestBuilds(v: unknown): HydraShortBuild[] {
+  if (!Array.isArray(v)) fail('/api/latestbuilds', 'not an array');
+  return v.filter((q): q is Record<string, unknown> => isObj(q) && isNum(q.id) && typeof q.job === 'string').map((q) => ({
+    id: q.id as number,
+    project: String(q.project ?? ''),
+    jobset: String(q.jobset ?? ''),
+    job: q.job as string,
+    system: String(q.system ?? ''),
+    finished: Number(q.finished ?? 1),
+    buildstatus: numOrNull(q.buildstatus),
+    nixname: typeof q.nixname === 'string' ? q.nixname : null,
+    timestamp: isNum(q.timestamp) ? q.timestamp : null,
+  }));
+}

@@ -65,9 +65,9 @@ const schemas: Record<string, Schema> = {
   }),
   Baseline: obj({ evalId: int, buildId: int, outcome, revision: nstr }),
   JobRow: obj({
-    job: str, system: str, category: { enum: [...CATEGORIES] }, buildId: int, status: nint, outcome, kind,
-    baseline: nullable(ref('Baseline')), range: nullable(ref('Range')),
-  }),
+    job: str, system: str, category: { enum: [...CATEGORIES] }, buildId: nint, status: nint, outcome, kind,
+    baseline: nullable(ref('Baseline')), range: nullable(ref('Range')), awaiting: { type: 'boolean' },
+  }, ['awaiting']),
   Claim: obj({ by: str, at: time, updatedAt: time, expiresAt: time, prUrl: nstr, note: nstr }),
   Breakage: obj({
     id: int, jobset: str, job: str, system: str, state: { enum: ['open', 'fixed', 'gone'] }, kind, status: nint, flaky: bool, preexisting: bool, week: str,
@@ -89,7 +89,7 @@ const schemas: Record<string, Schema> = {
     constituents: { type: 'integer', description: 'constituents read from Hydra (0 until read)' },
     blocking: arr(obj({ job: str, buildId: int, outcome: { enum: ['failure', 'pending', 'infra'] }, kind })),
   }),
-  JobHistoryEntry: obj({ evalId: int, revision: nstr, timestamp: time, buildId: int, status: nint, outcome, kind }),
+  JobHistoryEntry: obj({ evalId: int, revision: nstr, timestamp: time, buildId: nint, status: nint, outcome, kind }),
   JobHistory: list(ref('JobHistoryEntry'), {
     jobset: str, job: str, system: str, hydraUrl: str,
     lastSuccess: nullable(ref('JobHistoryEntry')), firstFailureAfter: nullable(ref('JobHistoryEntry')), range: nullable(ref('Range')),

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { CATEGORIES, compareJobRows, evalContext, evalJobRows, evalViews } from '@zhf/db/queries';
+import { CATEGORIES, compareJobRows, evalContext, evalJobRows, evalProgress, evalViews } from '@zhf/db/queries';
 import { Invalid, NotFound } from '../errors.ts';
 import type { ApiEnv } from '../types.ts';
 import { cleanText, decodeCursor, encodeCursor, idString, isCleanText, isShortString, limitSchema, listOf, v } from '../util.ts';
@@ -32,7 +32,8 @@ export function evalRoutes() {
       const { id } = c.req.valid('param');
       const [view] = await evalViews(c.get('deps').database.db, [id]);
       if (!view) throw new NotFound(`eval ${id} is not ingested`);
-      return c.json(view, 200);
+      // "N of M builds known": members stored with their full record, of all members.
+      return c.json({ ...view, builds: await evalProgress(c.get('deps').database.db, id) }, 200);
     })
     .get('/:id/jobs', v('param', z.object({ id: idString() })), v('query', jobsQuery), async (c) => {
       const { id } = c.req.valid('param');
