@@ -9,12 +9,16 @@ afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r()
 
 async function serve(cache: PageCache, renderMs = 0) {
   let renders = 0;
+  // While held, renders wait for the test to release them instead of for a timer.
+  let gate: Promise<void> | null = null;
   const handler = cache.wrap((req, res) => {
     const n = ++renders;
     res.statusCode = req.url === '/missing' ? 404 : 200;
     res.setHeader('content-type', 'text/html');
     res.write('<p>');
-    setTimeout(() => res.end(`render ${n}</p>`), renderMs);
+    const finish = () => res.end(`render ${n}</p>`);
+    if (gate) void gate.then(finish);
+    else setTimeout(finish, renderMs);
   });
   server = createServer((req, res) => handler(req, res, () => {}));
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
@@ -23,7 +27,12 @@ async function serve(cache: PageCache, renderMs = 0) {
     const res = await fetch(url + path, { headers: cookie ? { cookie } : {} });
     return { status: res.status, body: await res.text(), hit: res.headers.get('x-zhf-cache') === 'hit', cache: res.headers.get('x-zhf-cache') };
   };
-  return { get, renders: () => renders };
+  const hold = () => {
+    let release!: () => void;
+    gate = new Promise<void>((r) => (release = r));
+    return () => { gate = null; release(); };
+  };
+  return { get, renders: () => renders, hold };
 }
 
 describe('PageCache', () => {
@@ -56,14 +65,20 @@ describe('PageCache', () => {
   });
 
   it('lets one reader re-render an expired page while the others get the expired copy', async () => {
-    const cache = new PageCache({ ttlMs: 50, maxEntries: 10, sessionCookie: 'zhf_session' });
-    const s = await serve(cache, 100);
+    // A TTL long enough that the readers below arrive within it of the refresh, even on a loaded machine.
+    const cache = new PageCache({ ttlMs: 1000, maxEntries: 10, sessionCookie: 'zhf_session' });
+    const s = await serve(cache);
     expect((await s.get('/fix')).body).toBe('<p>render 1</p>');
-    await new Promise((r) => setTimeout(r, 60));
-    // Expired: the first request re-renders (100 ms); ten arriving meanwhile get render 1 at once.
+    await new Promise((r) => setTimeout(r, 1100));
+    // Expired: the first request re-renders (held until released); ten arriving meanwhile get render 1 at once.
+    const release = s.hold();
     const refresh = s.get('/fix');
-    await new Promise((r) => setTimeout(r, 10));
+    while (s.renders() < 2) await new Promise((r) => setTimeout(r, 2));
+    // Released at the latest after 5 s, so a reader that waits for the render fails the assertion, not the timeout.
+    const safety = setTimeout(release, 5000);
     const during = await Promise.all(Array.from({ length: 10 }, () => s.get('/fix')));
+    clearTimeout(safety);
+    release();
     expect(during.map((r) => [r.body, r.cache])).toEqual(Array(10).fill(['<p>render 1</p>', 'stale']));
     expect((await refresh).body).toBe('<p>render 2</p>');
     expect(s.renders()).toBe(2);
