@@ -62,7 +62,9 @@ const schemas: Record<string, Schema> = {
   Eval: obj({
     id: int, jobset: str, revision: nstr, timestamp: time, previousEvalId: nint, complete: bool, pending: int,
     counts, countsBySystem: { type: 'object', additionalProperties: counts },
-  }),
+    // One eval's answer only: members stored with their full record ("N of M builds known").
+    builds: obj({ known: int, total: int, unresolved: int }),
+  }, ['builds']),
   Baseline: obj({ evalId: int, buildId: int, outcome, revision: nstr }),
   JobRow: obj({
     job: str, system: str, category: { enum: [...CATEGORIES] }, buildId: nint, status: nint, outcome, kind,
