@@ -23,12 +23,14 @@ import { createLogger } from '../../apps/collector/src/log.ts';
 import { isoWeekOf } from '../../apps/collector/src/pure/week.ts';
 
 const { values: args } = parseArgs({
-  options: { smoke: { type: 'boolean' }, keep: { type: 'boolean' }, jobs: { type: 'string' }, evals: { type: 'string' }, runs: { type: 'string' } },
+  options: { smoke: { type: 'boolean' }, keep: { type: 'boolean' }, jobs: { type: 'string' }, evals: { type: 'string' }, runs: { type: 'string' }, 'load-seconds': { type: 'string' } },
 });
 const smoke = !!args.smoke;
 const JOBS = Number(args.jobs ?? (smoke ? 10_000 : 250_000));
 const EVALS = Number(args.evals ?? (smoke ? 6 : 100));
 const RUNS = Number(args.runs ?? (smoke ? 1 : 3));
+/** Seconds each 64-connection load runs (20; 3 with --smoke). */
+const LOAD_S = Number(args['load-seconds'] ?? (smoke ? 3 : 20));
 const log = createLogger({ level: (process.env.BENCH_LOG_LEVEL as 'info' | undefined) ?? 'warn' });
 const out: string[] = [];
 const say = (line = '') => {
@@ -442,14 +444,14 @@ async function main() {
       const cannon = (url: string, headers: string[] = []) => new Promise<Load>((resolve, reject) => {
         const bin = join(import.meta.dirname, '../../node_modules/autocannon/autocannon.js');
         const h = ['accept-encoding=gzip, deflate, br', ...headers].flatMap((x) => ['-H', x]);
-        execFile(process.execPath, [bin, '--json', '-c', '64', '-d', String(smoke ? 3 : 20), ...h, url], { maxBuffer: 64 * 2 ** 20 }, (err, stdout) => {
+        execFile(process.execPath, [bin, '--json', '-c', '64', '-d', String(LOAD_S), ...h, url], { maxBuffer: 64 * 2 ** 20 }, (err, stdout) => {
           if (err) reject(err);
           else resolve(JSON.parse(stdout));
         });
       });
       const loadRow = (label: string, load: Load) => {
         const errors = load.errors + load.timeouts + (load.non2xx ?? 0);
-        row(`64 concurrent connections for ${smoke ? 3 : 20} s on ${label}`, `${load.requests.total} requests (${mb(load.throughput.average)}/s, browsers' Accept-Encoding), ${errors} errors, p99 ${ms(load.latency.p99)}`, '0 errors, p99 <= 200 ms', smoke ? null : errors === 0 && load.latency.p99 <= 200);
+        row(`64 concurrent connections for ${LOAD_S} s on ${label}`, `${load.requests.total} requests (${mb(load.throughput.average)}/s, browsers' Accept-Encoding), ${errors} errors, p99 ${ms(load.latency.p99)}`, '0 errors, p99 <= 200 ms', smoke ? null : errors === 0 && load.latency.p99 <= 200);
       };
       loadRow('the fix list', await cannon(page));
       // A contributor's page: signed in (a GitHub-linked user, as the OAuth callback stores one),
