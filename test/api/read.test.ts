@@ -118,6 +118,8 @@ describeEachDriver('read API', (get) => {
       flaky: false, preexisting: false, week: '2026-W45', openedEvalId: s.e2.id, openedAt: new Date(s.e2.timestamp * 1000).toISOString(), closedEvalId: null,
       closedAt: null, buildId: s.e2.buildOf(REQUESTS), buildUrl: `https://hydra.example.org/build/${s.e2.buildOf(REQUESTS)}`,
       range: { from: s.e1.revision, to: s.e2.revision, url: expect.stringContaining('/compare/') }, claim: null, fixedBy: null,
+      // No packages.json was read in this scenario: nobody is named, nothing is guessed.
+      maintainers: [], teams: [],
     });
     const open = await call(app, 'GET', `/api/breakages?state=open&system=${X}&kind=direct&jobset=nixpkgs/unstable&q=e&sort=job`);
     expect(open.json.items.map((b: { job: string }) => b.job)).toEqual([`newjob.${X}`, REQUESTS]);
