@@ -1,7 +1,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, loadConfig, type Config } from './config.ts';
-import { createLogger } from '@zhf/collector/log';
+import { ConfigError, DEMO_DEFAULTS, loadConfig, type Config } from './config.ts';
+import { createLogger, type Logger } from '@zhf/collector/log';
+import { JOBSET_REF } from '@zhf/collector/pure/jobset-ref';
 import { createProgress } from './progress.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
 import { Scheduler } from './scheduler.ts';
@@ -29,15 +30,15 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return command ? 0 : 2;
   }
-  const config = loadConfig();
-  const log = createLogger();
+  const config = loadConfig(undefined, command === 'demo' ? DEMO_DEFAULTS : {});
+  const log = createLogger({ level: config.logLevel });
   switch (command) {
     case 'start':
       return serveForever(config, { collector: true });
     case 'serve':
       return serveForever(config, { collector: false });
     case 'demo':
-      return demo(config);
+      return demo(config, log);
     case 'sync':
       return sync(config, rest);
     case 'backfill':
@@ -66,7 +67,7 @@ function args<O extends NonNullable<ParseArgsConfig['options']>>(rest: string[],
 function jobsetArg(config: Config, value: unknown): string[] {
   if (value === undefined) return config.jobsets;
   const v = String(value);
-  if (!/^[^/\s]+\/[^/\s]+$/.test(v)) throw new UsageError(`--jobset must be project/jobset, got ${JSON.stringify(v)}`);
+  if (!JOBSET_REF.test(v)) throw new UsageError(`--jobset must be project/jobset, got ${JSON.stringify(v)}`);
   return [v];
 }
 
@@ -112,21 +113,12 @@ async function serveForever(config: Config, opts: { collector: boolean; onReady?
   return 0;
 }
 
-async function demo(base: Config): Promise<number> {
-  const log = createLogger();
+/** `base` was loaded with DEMO_DEFAULTS (its own data directory, ten days of history). */
+async function demo(base: Config, log: Logger): Promise<number> {
   const { startDemoHydra } = await import('./demo.ts');
   const hydra = await startDemoHydra(log);
-  const dataDir = process.env.ZHF_DATA_DIR ? base.dataDir : './data/demo';
-  if (!base.databaseUrl) rmSync(dataDir, { recursive: true, force: true });
-  const config: Config = {
-    ...base,
-    hydraUrl: hydra.url,
-    jobsets: hydra.jobsets,
-    dataDir,
-    devLogin: true,
-    // Ten days of history, so trends, the backlog and last week's roundup have something to show.
-    backfillEvals: process.env.ZHF_BACKFILL_EVALS ? base.backfillEvals : 40,
-  };
+  if (!base.databaseUrl) rmSync(base.dataDir, { recursive: true, force: true });
+  const config: Config = { ...base, hydraUrl: hydra.url, jobsets: hydra.jobsets, devLogin: true };
   log.info('demo: simulated Hydra running', { url: hydra.url, jobsets: hydra.jobsets.join(',') });
   const code = await serveForever(config, { collector: true });
   await hydra.close();

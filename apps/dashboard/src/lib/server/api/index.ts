@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { authRoutes, loadSession, meResponse } from './auth.ts';
 import { errorBody, onError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
@@ -9,18 +8,13 @@ import { jobRoutes, jobsetRoutes } from './routes/jobsets.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { trendRoutes } from './routes/trends.ts';
 import type { ApiDeps, ApiEnv } from './types.ts';
+import { limitBody, MAX_BODY_BYTES, MAX_UPLOAD_BYTES } from './util.ts';
 
 export { getSessionUser, isMaintainer, requireUser, checkCsrf, SESSION_COOKIE, type SessionUser } from './auth.ts';
 export { Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized, Upstream, errorBody, parseOr400 } from './errors.ts';
 export { openApiDocument } from './openapi.ts';
-export { readBody, v, encodeCursor, decodeCursor, limitSchema, idString } from './util.ts';
+export { readBody, v, encodeCursor, decodeCursor, limitSchema, idString, MAX_BODY_BYTES, MAX_UPLOAD_BYTES } from './util.ts';
 export type { ApiConfig, ApiDeps, ApiEnv, ApiMetrics } from './types.ts';
-
-/** Largest accepted request body. */
-export const MAX_BODY_BYTES = 1024 * 1024;
-
-/** Largest body for uploads of ecosystem files (changed-paths.json, report.json) under `largeBodyPaths`. */
-export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 
 export interface CreateAppOptions {
   /** Mounts more routes on the `/api` sub-app (preflight, roundups, ...), sharing deps, session, errors and the body limit. */
@@ -42,12 +36,8 @@ export function createApp(deps: ApiDeps, opts: CreateAppOptions = {}): Hono<ApiE
     c.set('deps', resolved);
     await next();
   });
-  const limit = (maxSize: number) => bodyLimit({
-    maxSize,
-    onError: (c) => c.json(errorBody('too_large', `request body over ${maxSize} bytes`), 413),
-  });
-  const small = limit(MAX_BODY_BYTES);
-  const large = limit(MAX_UPLOAD_BYTES);
+  const small = limitBody(MAX_BODY_BYTES);
+  const large = limitBody(MAX_UPLOAD_BYTES);
   app.use('*', (c, next) => ((opts.largeBodyPaths ?? []).some((p) => c.req.path.startsWith(p)) ? large(c, next) : small(c, next)));
   app.use('*', loadSession);
 
@@ -66,6 +56,3 @@ export function createApp(deps: ApiDeps, opts: CreateAppOptions = {}): Hono<ApiE
   app.route('/', opsRoutes());
   return app;
 }
-
-/** The name the issue uses. */
-export const createApi = createApp;
