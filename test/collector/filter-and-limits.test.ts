@@ -83,10 +83,10 @@ describe('the filter, the rate limit and retries toward Hydra', () => {
     const srv = await startHydraSim(sim, { rateLimit: { rps: 2, burst: 7 } });
     const client = new HydraClient({ baseUrl: srv.url, userAgent: 'zhf-test (+http://127.0.0.1)', rps: 2, burst: 7 });
     try {
-      const e = await client.eval(evals[0]!.id);
+      const [e] = (await client.evalsPage('limit', 'unstable')).evals;
       // Four in flight at once, as the collector's single fetches run.
       let next = 0;
-      const ids = [...e.builds, ...e.builds].slice(0, 34);
+      const ids = [...e!.builds, ...e!.builds].slice(0, 34);
       await Promise.all(Array.from({ length: 4 }, async () => {
         while (next < ids.length) await client.build(ids[next++]!);
       }));
@@ -103,12 +103,12 @@ describe('the filter, the rate limit and retries toward Hydra', () => {
     const { sim, evals } = history('retry', 1);
     const srv = await startHydraSim(sim, { rateLimit: false });
     const at: number[] = [];
-    srv.faults.add({ path: `/eval/${evals[0]!.id}`, kind: 'status', status: 503, times: 1 });
-    srv.faults.add({ path: `/eval/${evals[0]!.id}`, kind: 'hook', times: 2, run: () => at.push(performance.now()) });
+    srv.faults.add({ path: '/jobset/retry/unstable/evals', kind: 'status', status: 503, times: 1 });
+    srv.faults.add({ path: '/jobset/retry/unstable/evals', kind: 'hook', times: 2, run: () => at.push(performance.now()) });
     // The unluckiest draw of the jitter.
     const client = new HydraClient({ baseUrl: srv.url, userAgent: 'zhf-test (+http://127.0.0.1)', rps: 100, burst: 100, retryBaseMs: 200, random: () => 0 });
     try {
-      await client.eval(evals[0]!.id);
+      await client.evalsPage('retry', 'unstable');
       expect(at).toHaveLength(2);
       expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(95);
     } finally {

@@ -6,6 +6,7 @@ import { preflightRebuildRows } from '../../db/src/queries/index.ts';
 import {
   formatPreflightText, loadPreflightJobs, NotFound, preflightChangedPaths, preflightEvals, type PreflightResult,
 } from '../../apps/collector/src/preflight/index.ts';
+import { onError } from '../../apps/dashboard/src/lib/server/api/errors.ts';
 import { preflightRoutes } from '../../apps/dashboard/src/lib/server/api/routes/preflight.ts';
 import { computePreflight, findRebuilds } from '../../apps/collector/src/pure/preflight.ts';
 import { GeneratedHydra, SYSTEMS } from '@zhf/sim';
@@ -49,7 +50,7 @@ describeEachDriver('mass-rebuild preflight against the simulated Hydra', (get) =
     candidate = await newest('staging-next');
     expect(base).toBe(hydra.groundTruth.allEvalIds('unstable').at(-1));
     expect(candidate).toBe(hydra.groundTruth.allEvalIds('staging-next').at(-1));
-    app = new Hono().route('/api/preflight', preflightRoutes({ database }));
+    app = new Hono().onError(onError).route('/api/preflight', preflightRoutes({ database }));
   });
 
   it('loads every member job of an eval with outputs, derivation, outcome and build', async () => {

@@ -4,6 +4,7 @@ import cron from 'node-cron';
 import { afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { queryRows, type Database } from '../../db/src/index.ts';
 import { createRoundupTick, getRoundup, PART_BREAK, weekToFreeze } from '../../apps/collector/src/roundup/index.ts';
+import { onError } from '../../apps/dashboard/src/lib/server/api/errors.ts';
 import { roundupRoutes } from '../../apps/dashboard/src/lib/server/api/routes/roundups.ts';
 import { ScriptedHydra } from '@zhf/sim';
 import { startHarness } from '../support/collector.ts';
@@ -74,7 +75,7 @@ describeEachDriver('weekly roundup from a week ingested by the collector', (get)
     } finally {
       await h.close();
     }
-    app = new Hono().route('/api/roundups', roundupRoutes({ database, config, now: () => new Date('2026-11-11T06:45:00Z') }));
+    app = new Hono().onError(onError).route('/api/roundups', roundupRoutes({ database, config, now: () => new Date('2026-11-11T06:45:00Z') }));
   });
 
   it('renders the week as Markdown for a GitHub issue', async () => {

@@ -18,8 +18,9 @@ function format(ctx?: Record<string, unknown>): string {
 
 const order: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
+/** A logger writing lines at `level` (default info) and above, to stderr unless `write` is given. */
 export function createLogger(opts: { level?: LogLevel; write?: (line: string) => void } = {}): Logger {
-  const min = order[opts.level ?? ((process.env.ZHF_LOG_LEVEL as LogLevel) || 'info')] ?? 1;
+  const min = order[opts.level ?? 'info'];
   const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const at = (level: LogLevel) => (msg: string, ctx?: Record<string, unknown>) => {
     if (order[level] >= min) write(`${new Date().toISOString()} ${level.padEnd(5)} ${msg}${format(ctx)}`);

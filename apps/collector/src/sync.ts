@@ -1,13 +1,10 @@
-import { eq, sql } from 'drizzle-orm';
 import type { Database, Db } from '@zhf/db';
-import { jobsets } from '@zhf/db';
 import {
-  appendEval, applyOutcomeChanges, countUnfinished, gatesWithoutConstituents, storeConstituents, ensureJobset, finishedAmong, unfinishedAmong, ingestedEvalIds, insertNewBuilds, InsertedJobs, markStatsStale, prependEval, refreshEvalStats,
+  appendEval, evalBuildCount, firstEvalOfBuilds, markBackfilled, recordSyncOutcome, saveJobsetProbe, applyOutcomeChanges, countUnfinished, gatesWithoutConstituents, storeConstituents, ensureJobset, finishedAmong, unfinishedAmong, ingestedEvalIds, insertNewBuilds, InsertedJobs, markStatsStale, prependEval, refreshEvalStats,
   analyzeAfterLoad, openRunBuilds, touchBuilds, unfinishedBuilds, unknownBuildIds, upsertBuilds, type BuildChange, type BuildRecord, type EvalRecord, type JobsetRow,
   applyShortStates, breakageBuildsToRecheck, buildsSince, buildsWantingDetails, heldUnfinishedIds, jobsLeftAt, jobsOfBuilds, markBulkFailed,
   newPlaceholders, openBreakageCount, rewriteMembers, stalePlaceholders, storeUnresolved, takeResolved, unresolvedIds, type ShortBuild,
 } from '@zhf/db/queries';
-import { queryRows } from '@zhf/db';
 import { HydraFiltered, HydraNotFound, type HydraClient } from './hydra/client.ts';
 import { evalRevision, toBuildRecord, type HydraEval, type HydraShortBuild } from './hydra/types.ts';
 import { silentLogger, type Logger } from './log.ts';
@@ -179,15 +176,13 @@ export class Collector {
           else await this.pollUnfinished(js, report);
         }
         // New evals are what a sync is for: once they are in, the jobset counts as synced.
-        await this.db.update(jobsets).set({ lastSyncAt: new Date(), lastSyncOkAt: new Date(), lastSyncError: null, lastSyncMs: Date.now() - started })
-          .where(eq(jobsets.id, js.id));
+        await recordSyncOutcome(this.db, js.id, { error: null, ms: Date.now() - started });
       } catch (err) {
         report.error = err instanceof Error ? err.message : String(err);
         // A filtered answer was logged once by the client; its message is the jobset's health status.
         if (err instanceof HydraFiltered) report.error = err.message.replace(/ \(url=.*$/, '');
         else this.log.error('sync failed', { jobset: ref, phase, reason: report.error });
-        await this.db.update(jobsets).set({ lastSyncAt: new Date(), lastSyncError: report.error, lastSyncMs: Date.now() - started })
-          .where(eq(jobsets.id, js.id));
+        await recordSyncOutcome(this.db, js.id, { error: report.error, ms: Date.now() - started });
       }
       return true;
     });
@@ -260,8 +255,8 @@ export class Collector {
     }
     if (prev !== null && !signal?.aborted) await this.readGates(js, prev);
     // Only remember the probe once everything it announced is in: a failure retries next run.
-    if (fingerprint !== null) await this.db.update(jobsets).set({ probe: fingerprint }).where(eq(jobsets.id, js.id));
-    if (newest === null && fresh.length) await this.db.update(jobsets).set({ backfilled: true }).where(eq(jobsets.id, js.id));
+    if (fingerprint !== null) await saveJobsetProbe(this.db, js.id, fingerprint);
+    if (newest === null && fresh.length) await markBackfilled(this.db, js.id);
   }
 
   /**
@@ -458,15 +453,9 @@ export class Collector {
     return out;
   }
 
-  private async evalSize(evalId: number): Promise<number> {
-    const [r] = await queryRows<{ n: number }>(this.db, sql`select build_count as n from evals where id = ${evalId}`);
-    return r?.n ?? 0;
-  }
-
   private async markStaleFor(tx: Db, jobsetId: number, buildIds: number[]): Promise<void> {
-    const [r] = await queryRows<{ first: string | null }>(tx, sql`
-      select min(first_eval_id) as first from memberships where build_id = any(${`{${buildIds.join(',')}}`}::bigint[])`);
-    if (r?.first != null) await markStatsStale(tx, jobsetId, Number(r.first));
+    const first = await firstEvalOfBuilds(tx, buildIds);
+    if (first !== null) await markStatsStale(tx, jobsetId, first);
   }
 
   /**
@@ -481,7 +470,7 @@ export class Collector {
     const pending = await countUnfinished(this.db, js.id);
     const newestEval = (await ingestedEvalIds(this.db, js.id)).at(-1);
     const bulkOk = Date.now() - (this.lastBulkPoll.get(ref) ?? 0) >= (this.opts.bulkPollIntervalMs ?? 2 * 3600_000);
-    const size = pending > 0 && newestEval !== undefined && bulkOk ? await this.evalSize(newestEval) : null;
+    const size = pending > 0 && newestEval !== undefined && bulkOk ? await evalBuildCount(this.db, newestEval) : null;
     if (size !== null && chooseFetchMode(pending, size, this.opts.rps, this.opts.maxSingleSeconds) === 'bulk') {
       const targets = await unfinishedBuilds(this.db, js.id, 1_000_000);
       const byEval = new Map<number, number>();
@@ -685,9 +674,8 @@ export class Collector {
     const outcomeChanges = changed.filter((c) => c.oldFinished !== null);
     if (outcomeChanges.length) {
       await applyOutcomeChanges(tx, outcomeChanges);
-      const [r] = await queryRows<{ first: string | null }>(tx, sql`
-        select min(first_eval_id) as first from memberships where build_id = any(${`{${outcomeChanges.map((c) => c.id).join(',')}}`}::bigint[])`);
-      if (r?.first != null) fromEval = Math.min(fromEval, Number(r.first));
+      const first = await firstEvalOfBuilds(tx, outcomeChanges.map((c) => c.id));
+      if (first !== null) fromEval = Math.min(fromEval, first);
     }
     const resolved = await takeResolved(tx, stored);
     if (resolved.length) {

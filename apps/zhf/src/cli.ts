@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { clearDataDir, DataDirBusyError } from '@zhf/db';
-import { ConfigError, loadConfig, type Config } from './config.ts';
-import { createLogger } from '@zhf/collector/log';
+import { ConfigError, DEMO_DEFAULTS, loadConfig, type Config } from './config.ts';
+import { createLogger, type Logger } from '@zhf/collector/log';
+import { JOBSET_REF } from '@zhf/collector/pure/jobset-ref';
 import { OwnerApiError, ownerJson, throughOwner, type OwnerApi } from './owner-api.ts';
 import { createProgress } from './progress.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
@@ -38,15 +39,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`zhf: unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
     return 2;
   }
-  const config = loadConfig();
-  const log = createLogger();
+  const config = loadConfig(undefined, command === 'demo' ? DEMO_DEFAULTS : {});
+  const log = createLogger({ level: config.logLevel });
   switch (command) {
     case 'start':
       return serveForever(config, { collector: true });
     case 'serve':
       return serveForever(config, { collector: false });
     case 'demo':
-      return demo(config);
+      return demo(config, log);
     case 'sync':
       return sync(config, rest);
     case 'backfill':
@@ -74,7 +75,7 @@ function args<O extends NonNullable<ParseArgsConfig['options']>>(rest: string[],
 function jobsetArg(config: Config, value: unknown): string[] {
   if (value === undefined) return config.jobsets;
   const v = String(value);
-  if (!/^[^/\s]+\/[^/\s]+$/.test(v)) throw new UsageError(`--jobset must be project/jobset, got ${JSON.stringify(v)}`);
+  if (!JOBSET_REF.test(v)) throw new UsageError(`--jobset must be project/jobset, got ${JSON.stringify(v)}`);
   if (!config.jobsets.includes(v)) {
     throw new UsageError(`--jobset ${v} is not tracked; tracked jobsets: ${config.jobsets.join(', ') || 'none'} (ZHF_JOBSETS)`);
   }
@@ -125,21 +126,14 @@ async function serveForever(config: Config, opts: { collector: boolean; onReady?
   return 0;
 }
 
-async function demo(base: Config): Promise<number> {
-  const log = createLogger();
+/** `base` was loaded with DEMO_DEFAULTS (its own data directory, ten days of history). */
+async function demo(base: Config, log: Logger): Promise<number> {
   const { startDemoHydra } = await import('./demo.ts');
   const hydra = await startDemoHydra(log);
-  const dataDir = process.env.ZHF_DATA_DIR ? base.dataDir : './data/demo';
   // A fresh demo database each run, unless another process has this one open.
-  if (!base.databaseUrl) clearDataDir(dataDir);
+  if (!base.databaseUrl) clearDataDir(base.dataDir);
   const config: Config = {
-    ...base,
-    hydraUrl: hydra.url,
-    jobsets: hydra.jobsets,
-    dataDir,
-    devLogin: true,
-    // Ten days of history, so trends, the backlog and last week's roundup have something to show.
-    backfillEvals: process.env.ZHF_BACKFILL_EVALS ? base.backfillEvals : 40,
+    ...base, hydraUrl: hydra.url, jobsets: hydra.jobsets, devLogin: true,
     packagesJson: base.packagesJson?.length ? base.packagesJson : [{ project: '*', jobset: '*', url: `${hydra.url}/channel/nixpkgs-unstable/packages.json.br` }],
   };
   log.info('demo: simulated Hydra running', { url: hydra.url, jobsets: hydra.jobsets.join(',') });

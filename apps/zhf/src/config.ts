@@ -1,11 +1,11 @@
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { PackagesJsonConfigError, parsePackagesJsonSetting, type PackagesJsonRule } from '@zhf/collector/maintainers/source';
+import type { LogLevel } from '@zhf/collector/log';
+import { JOBSET_REF } from '@zhf/collector/pure/jobset-ref';
 
 export const VERSION = '0.1.0';
 export const PROJECT_URL = 'https://github.com/zhf-nix/zhf';
-
-const jobsetRef = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
 const cron = (name: string) => z.string().refine((v) => validateCron(v), { message: `${name} is not a valid cron expression` });
 const positive = z.coerce.number().positive();
@@ -14,7 +14,7 @@ const schema = z.object({
   HYDRA_URL: z.url({ protocol: /^https?$/ }).default('https://hydra.nixos.org').transform((u) => u.replace(/\/+$/, '')),
   ZHF_JOBSETS: z.string().default('nixpkgs/unstable,nixos/unstable')
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-    .refine((l) => l.length > 0 && l.every((j) => jobsetRef.test(j)), { message: 'must be comma-separated project/jobset names' }),
+    .refine((l) => l.length > 0 && l.every((j) => JOBSET_REF.test(j)), { message: 'must be comma-separated project/jobset names' }),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   ZHF_DATA_DIR: z.string().min(1).default('./data'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -44,6 +44,7 @@ const schema = z.object({
     }
   }),
   ZHF_ROUNDUP_MENTIONS: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
+  ZHF_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { message: 'must be one of debug, info, warn, error' }).default('info'),
 });
 
 export type Env = z.input<typeof schema>;
@@ -75,13 +76,22 @@ export interface Config {
   packagesJson: PackagesJsonRule[] | null;
   /** The roundup writes maintainers as @mentions (ZHF_ROUNDUP_MENTIONS=1) rather than plain handles. */
   roundupMentions: boolean;
+  logLevel: LogLevel;
 }
 
 export class ConfigError extends Error {}
 
-/** Reads and validates the environment once; the first problem is reported naming its variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+/** What `zhf demo` changes in the defaults: its own data directory, and ten days of history so
+ * trends, the backlog and last week's roundup have something to show. The environment still wins. */
+export const DEMO_DEFAULTS: Env = { ZHF_DATA_DIR: './data/demo', ZHF_BACKFILL_EVALS: '40' };
+
+/**
+ * Reads and validates the environment once (the only module that reads `process.env`); the
+ * first problem is reported naming its variable. `defaults` replace the built-in defaults.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, defaults: Env = {}): Config {
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const clean = { ...defaults, ...set };
   const parsed = schema.safeParse(clean);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -116,5 +126,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nixpkgsGit: e.ZHF_NIXPKGS_GIT ?? null,
     packagesJson: e.ZHF_PACKAGES_JSON ?? (e.HYDRA_URL === 'https://hydra.nixos.org' ? [] : null),
     roundupMentions: e.ZHF_ROUNDUP_MENTIONS,
+    logLevel: e.ZHF_LOG_LEVEL,
   };
+}
+
+/**
+ * SvelteKit's adapter-node learns the site's origin from the environment when its handler
+ * loads: ORIGIN, else a protocol header and Host. Behind a proxy ZHF_PUBLIC_URL is the truth;
+ * otherwise the zhf server names the protocol itself in `protocolHeader`.
+ */
+export function prepareAdapterEnv(config: Pick<Config, 'publicUrl'>, protocolHeader: string): void {
+  const env = process.env;
+  if (config.publicUrl && !env.ORIGIN) env.ORIGIN = new URL(config.publicUrl).origin;
+  if (!env.ORIGIN) env.PROTOCOL_HEADER = protocolHeader;
 }

@@ -15,7 +15,7 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function createRuntime(config: Config, log: Logger = createLogger()): Promise<Runtime> {
+export async function createRuntime(config: Config, log: Logger = createLogger({ level: config.logLevel })): Promise<Runtime> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const client = new HydraClient({
     baseUrl: config.hydraUrl, userAgent: config.userAgent, rps: config.hydraRps, burst: config.hydraBurst, logger: log,

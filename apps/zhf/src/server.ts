@@ -9,6 +9,7 @@ import { createApp, devLoginState, devLoginWarnings, getSessionUser, SESSION_COO
 import { setContext } from '@zhf/dashboard/src/lib/server/context.ts';
 import { readerTemplate as processReaderTemplate } from '@zhf/dashboard/src/lib/server/reader-template.ts';
 import { answerClientError, setSecurityHeaders } from '@zhf/dashboard/src/lib/server/security-headers.ts';
+import { prepareAdapterEnv } from './config.ts';
 import { PageCache } from './page-cache.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -82,11 +83,8 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
   });
   for (const warning of devLoginWarnings(rt.config)) rt.log.warn(warning);
   ensureDashboardBuilt(rt.log);
-  // SvelteKit refuses form posts whose Origin differs from the site's own (CSRF). adapter-node
-  // learns the site's origin from ORIGIN, else from a protocol header and Host: behind a
-  // proxy, ZHF_PUBLIC_URL is the truth; otherwise this server says "http" itself.
-  if (rt.config.publicUrl && !process.env.ORIGIN) process.env.ORIGIN = new URL(rt.config.publicUrl).origin;
-  if (!process.env.ORIGIN) process.env.PROTOCOL_HEADER = PROTOCOL_HEADER;
+  // SvelteKit refuses form posts whose Origin differs from the site's own (CSRF).
+  prepareAdapterEnv(rt.config, PROTOCOL_HEADER);
   const { handler } = (await import(pathToFileURL(handlerPath).href)) as {
     handler: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
   };

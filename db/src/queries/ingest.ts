@@ -458,3 +458,36 @@ export async function unfinishedAmong(db: Db, ids: number[]): Promise<number[]> 
     select id from builds where id = any(${idArray(ids)}) and finished = 0`);
   return rows.map((r) => Number(r.id));
 }
+
+/** Records how a sync of the jobset ended: `error` null for success (it then counts as synced). */
+export async function recordSyncOutcome(db: Db, jobsetId: number, outcome: { error: string | null; ms: number }): Promise<void> {
+  const now = new Date();
+  await db.update(jobsets)
+    .set(outcome.error === null
+      ? { lastSyncAt: now, lastSyncOkAt: now, lastSyncError: null, lastSyncMs: outcome.ms }
+      : { lastSyncAt: now, lastSyncError: outcome.error, lastSyncMs: outcome.ms })
+    .where(eq(jobsets.id, jobsetId));
+}
+
+/** Remembers the jobset's discovery probe (what /api/jobsets said when everything it announced was in). */
+export async function saveJobsetProbe(db: Db, jobsetId: number, probe: NonNullable<typeof jobsets.$inferInsert.probe>): Promise<void> {
+  await db.update(jobsets).set({ probe }).where(eq(jobsets.id, jobsetId));
+}
+
+/** The jobset's first sync has ingested its backfill. */
+export async function markBackfilled(db: Db, jobsetId: number): Promise<void> {
+  await db.update(jobsets).set({ backfilled: true }).where(eq(jobsets.id, jobsetId));
+}
+
+/** How many member builds the eval has (0 for an unknown eval). */
+export async function evalBuildCount(db: Db, evalId: number): Promise<number> {
+  const [r] = await queryRows<{ n: number }>(db, sql`select build_count as n from evals where id = ${evalId}`);
+  return r?.n ?? 0;
+}
+
+/** The oldest eval any of the builds belongs to, or null when none is a member of any. */
+export async function firstEvalOfBuilds(db: Db, buildIds: number[]): Promise<number | null> {
+  const [r] = await queryRows<{ first: string | null }>(db, sql`
+    select min(first_eval_id) as first from memberships where build_id = any(${`{${buildIds.join(',')}}`}::bigint[])`);
+  return r?.first != null ? Number(r.first) : null;
+}

@@ -3,6 +3,7 @@
 import type { Db } from '@zhf/db';
 import { checkJobset, jobsetEvalRevisions, type CheckJobset, type EvalRevision } from '@zhf/db/queries';
 import { Invalid, NotFound, UnknownCommit } from '../errors.ts';
+import { splitJobsetRef } from '../pure/jobset-ref.ts';
 import type { AncestryOracle } from './oracle.ts';
 
 export interface FirstEval extends EvalRevision {
@@ -10,13 +11,11 @@ export interface FirstEval extends EvalRevision {
   oracleCalls: number;
 }
 
-const JOBSET_REF = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/;
-
 /** A tracked jobset by `project/jobset`, or NotFound. */
 export async function jobsetOrThrow(db: Db, ref: string): Promise<CheckJobset> {
-  const m = JOBSET_REF.exec(ref);
+  const m = splitJobsetRef(ref);
   if (!m) throw new Invalid(`jobset must be project/jobset, got ${JSON.stringify(ref)}`);
-  const js = await checkJobset(db, m[1]!, m[2]!);
+  const js = await checkJobset(db, m[0], m[1]);
   if (!js) throw new NotFound(`jobset ${ref} is not tracked`);
   return js;
 }

@@ -58,19 +58,17 @@ export interface HydraClientOptions {
 export const RATE_MARGIN = 0.9;
 export const BURST_MARGIN = 2;
 
-export type Endpoint = 'evals' | 'eval' | 'evalBuilds' | 'build' | 'constituents' | 'jobsets' | 'queue' | 'latestBuilds' | 'latestEval' | 'packagesJson';
+export type Endpoint = 'evals' | 'evalBuilds' | 'build' | 'constituents' | 'jobsets' | 'queue' | 'latestBuilds' | 'packagesJson';
 
 // The bulk builds list for a nixpkgs eval has taken over 300 s on hydra.nixos.org (HYDRA-API.md).
 const defaultTimeouts: Record<Endpoint, { headersMs: number; idleMs: number }> = {
   evals: { headersMs: 300_000, idleMs: 120_000 },
-  eval: { headersMs: 120_000, idleMs: 60_000 },
   evalBuilds: { headersMs: 900_000, idleMs: 180_000 },
   build: { headersMs: 30_000, idleMs: 30_000 },
   constituents: { headersMs: 60_000, idleMs: 60_000 },
   jobsets: { headersMs: 30_000, idleMs: 30_000 },
   queue: { headersMs: 60_000, idleMs: 60_000 },
   latestBuilds: { headersMs: 300_000, idleMs: 120_000 },
-  latestEval: { headersMs: 30_000, idleMs: 30_000 },
   // The channel's packages.json comes from the channels' CDN, not Hydra.
   packagesJson: { headersMs: 60_000, idleMs: 60_000 },
 };
@@ -198,10 +196,6 @@ export class HydraClient {
     });
   }
 
-  eval(id: number): Promise<HydraEval> {
-    return this.json('eval', `/eval/${id}`, asEval);
-  }
-
   build(id: number): Promise<HydraBuild> {
     return this.json('build', `/build/${id}`, asBuild);
   }
@@ -225,18 +219,6 @@ export class HydraClient {
     return this.json('latestBuilds', `/api/latestbuilds?project=${enc(project)}&jobset=${enc(jobset)}&nr=${nr}`, asLatestBuilds);
   }
 
-  /** The newest eval with nothing unfinished, read from the redirect without following it. */
-  async latestFinishedEvalId(project: string, jobset: string): Promise<number | null> {
-    const path = `/jobset/${enc(project)}/${enc(jobset)}/latest-eval`;
-    return this.request('latestEval', path, async (res) => {
-      res.cancel(); // only the Location header is wanted
-      if (res.status === 404) return null;
-      const loc = res.headers.get('location');
-      const m = loc?.match(/\/eval\/(\d+)/);
-      if (res.status >= 300 && res.status < 400 && m) return Number(m[1]);
-      throw new HydraError('latest-eval did not redirect to an eval', this.url(path), res.status, 1);
-    }, { redirect: 'manual' });
-  }
 
   /**
    * Streams every member build of an eval, in batches. On a failure mid-stream the whole

@@ -6,13 +6,12 @@ import { newestEvalOfJobset, preflightEvalRef, preflightJobRows, preflightRebuil
 import { parseChangedPaths, type ChangedPaths } from '../pure/changed-paths.ts';
 import { computePreflightFromChangedPaths, computePreflightFromRebuilds, type PreflightJob, type PreflightReport } from '../pure/preflight.ts';
 import { Invalid, NotFound } from '../errors.ts';
+import { splitJobsetRef } from '../pure/jobset-ref.ts';
 
 export type { PreflightEvalRef };
 
 /** The pure report plus which evals it compared; `candidate` is null for a changed-paths.json. */
 export type PreflightResult = PreflightReport & { base: PreflightEvalRef; candidate: PreflightEvalRef | null };
-
-const JOBSET_REF = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/;
 
 /**
  * Every member job of the eval with outputs, derivation, current outcome and build id, in one
@@ -49,9 +48,9 @@ export async function preflightChangedPaths(db: Db, target: string | number, jso
     checkEvalId(target, 'base');
     base = await evalRefOrThrow(db, target, 'base');
   } else {
-    const m = JOBSET_REF.exec(target);
+    const m = splitJobsetRef(target);
     if (!m) throw new Invalid(`jobset must be project/jobset, got ${JSON.stringify(target)}`);
-    const newest = await newestEvalOfJobset(db, m[1]!, m[2]!);
+    const newest = await newestEvalOfJobset(db, m[0], m[1]);
     if (newest === undefined) throw new NotFound(`jobset ${target} is not tracked`);
     if (newest === null) throw new NotFound(`jobset ${target} has no ingested eval yet`);
     base = newest;

@@ -6,6 +6,7 @@ import {
   backlogOpenCount, commitRange, findRoundupJobset, storedRoundup, upsertRoundup, weekBreakages, type WeekBreakageRow,
 } from '@zhf/db/queries';
 import { renderRoundup, type RoundupBreakage, type RoundupSummary } from '../pure/roundup.ts';
+import { splitJobsetRef } from '../pure/jobset-ref.ts';
 import { isoWeekOf, previousWeek, weekRange } from '../pure/week.ts';
 
 export interface RoundupQuery {
@@ -56,11 +57,6 @@ const DAY_MS = 86_400_000;
 /** The burn-down follows the week's breakages for four weeks from its Monday at most. */
 const BURNDOWN_MAX_DAYS = 28;
 
-function splitRef(ref: string): [string, string] | null {
-  const m = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(ref);
-  return m ? [m[1]!, m[2]!] : null;
-}
-
 /** The week's roundup computed now from the breakages; null when the jobset is not in the database. */
 export async function buildRoundup(db: Db, q: RoundupQuery): Promise<Roundup | null> {
   const js = await jobsetOf(db, q.jobset);
@@ -68,7 +64,7 @@ export async function buildRoundup(db: Db, q: RoundupQuery): Promise<Roundup | n
 }
 
 async function jobsetOf(db: Db, jobset: string) {
-  const ref = splitRef(jobset);
+  const ref = splitJobsetRef(jobset);
   return ref && (await findRoundupJobset(db, ref[0], ref[1]));
 }
 

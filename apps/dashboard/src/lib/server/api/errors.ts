@@ -32,7 +32,7 @@ export function onError(err: Error, c: Context): Response {
   if (err instanceof DomainError) return c.json(errorBody(err.code, err.message, err.extra), err.status);
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
-    const code = status === 413 ? 'too_large' : status === 401 ? 'unauthorized' : status === 404 ? 'not_found' : status < 500 ? 'invalid' : 'internal';
+    const code = status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : status === 404 ? 'not_found' : status < 500 ? 'invalid' : 'internal';
     return c.json(errorBody(code, err.message || 'request rejected'), status);
   }
   console.error(`zhf api: ${c.req.method} ${c.req.path} failed:`, err);

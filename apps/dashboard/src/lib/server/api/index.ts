@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { authRoutes, loadSession, meResponse } from './auth.ts';
 import { errorBody, onError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
@@ -10,18 +9,13 @@ import { maintainerFeedRoutes, maintainerRoutes } from './routes/maintainers.ts'
 import { opsRoutes } from './routes/ops.ts';
 import { trendRoutes } from './routes/trends.ts';
 import type { ApiDeps, ApiEnv } from './types.ts';
+import { limitBody, MAX_BODY_BYTES, MAX_UPLOAD_BYTES } from './util.ts';
 
 export { devLoginState, devLoginWarnings, getSessionUser, isMaintainer, requireUser, checkCsrf, SESSION_COOKIE, type SessionUser } from './auth.ts';
 export { Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized, Upstream, errorBody, parseOr400 } from './errors.ts';
 export { openApiDocument } from './openapi.ts';
-export { readBody, v, encodeCursor, decodeCursor, limitSchema, idString } from './util.ts';
+export { readBody, v, encodeCursor, decodeCursor, limitSchema, idString, MAX_BODY_BYTES, MAX_UPLOAD_BYTES } from './util.ts';
 export type { ApiConfig, ApiDeps, ApiEnv, ApiMetrics } from './types.ts';
-
-/** Largest accepted request body. */
-export const MAX_BODY_BYTES = 1024 * 1024;
-
-/** Largest body for uploads of ecosystem files (changed-paths.json, report.json) under `largeBodyPaths`. */
-export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 
 export interface CreateAppOptions {
   /** Mounts more routes on the `/api` sub-app (preflight, roundups, ...), sharing deps, session, errors and the body limit. */
@@ -46,12 +40,8 @@ export function createApp(deps: ApiDeps, opts: CreateAppOptions = {}): Hono<ApiE
     // kept-alive connection: say the connection closes, so clients open a new one.
     if (c.res.status === 413) c.res.headers.set('connection', 'close');
   });
-  const limit = (maxSize: number) => bodyLimit({
-    maxSize,
-    onError: (c) => c.json(errorBody('too_large', `request body over ${maxSize} bytes`), 413),
-  });
-  const small = limit(MAX_BODY_BYTES);
-  const large = limit(MAX_UPLOAD_BYTES);
+  const small = limitBody(MAX_BODY_BYTES);
+  const large = limitBody(MAX_UPLOAD_BYTES);
   app.use('*', (c, next) => ((opts.largeBodyPaths ?? []).some((p) => c.req.path.startsWith(p)) ? large(c, next) : small(c, next)));
   app.use('*', loadSession);
 
@@ -73,6 +63,3 @@ export function createApp(deps: ApiDeps, opts: CreateAppOptions = {}): Hono<ApiE
   app.route('/', opsRoutes());
   return app;
 }
-
-/** The name the issue uses. */
-export const createApi = createApp;

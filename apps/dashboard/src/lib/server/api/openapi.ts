@@ -1,4 +1,5 @@
 import { CATEGORIES } from '@zhf/db/queries';
+import { JOBSET_REF } from '@zhf/collector/pure/jobset-ref';
 
 // The OpenAPI 3.1 document of this API, written by hand. test/api/openapi.test.ts checks that
 // every registered route is listed and that sample answers match the declared schemas.
@@ -22,7 +23,7 @@ const arr = (items: Schema): Schema => ({ type: 'array', items });
 const strs = arr(str);
 const intMap: Schema = { type: 'object', additionalProperties: int };
 /** `project/jobset`, as the feature routes check it. */
-const jobsetRef: Schema = { type: 'string', pattern: '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$' };
+const jobsetRef: Schema = { type: 'string', pattern: JOBSET_REF.source };
 /** An eval id in a query string or JSON body: a positive integer, or its digits. */
 const evalIdIn: Schema = { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^[0-9]+$' }] };
 const isoWeek: Schema = { type: 'string', pattern: '^[0-9]{4}-W[0-9]{2}$', description: 'ISO week, e.g. 2026-W45' };

@@ -1,8 +1,10 @@
 import { zValidator } from '@hono/zod-validator';
 import type { Context } from 'hono';
 import type { ValidationTargets } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { describeIssues, Invalid, parseOr400, UnsupportedMediaType } from './errors.ts';
+import { JOBSET_REF } from '@zhf/collector/pure/jobset-ref';
+import { describeIssues, Invalid, parseOr400, PayloadTooLarge, UnsupportedMediaType } from './errors.ts';
 import type { ApiEnv } from './types.ts';
 
 /** zValidator with the default hook replaced: a failure is our 400 `invalid`, never a raw zod error. */
@@ -96,4 +98,24 @@ export function isCleanText(s: string): boolean {
 export const cleanText = (max: number) => z.string().max(max, `at most ${max} characters`).refine(isCleanText, 'contains control characters or broken unicode');
 
 /** A `project/jobset` reference. */
-export const jobsetRefSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, 'must be project/jobset');
+export const jobsetRefSchema = z.string().regex(JOBSET_REF, 'must be project/jobset');
+
+/** An optional `?jobset=` (empty means absent: the route's default applies). */
+export const jobsetQuery = z.string().optional().transform((s) => s || undefined).pipe(jobsetRefSchema.optional());
+
+/** Largest accepted request body. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Largest body for uploads of ecosystem files (changed-paths.json, report.json). */
+export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
+
+/** Refuses a body over `maxSize` bytes with PayloadTooLarge (413 `payload_too_large`). */
+export const limitBody = (maxSize: number) => bodyLimit({
+  maxSize,
+  onError: () => {
+    throw new PayloadTooLarge(maxSize);
+  },
+});
+
+/** The body limit of the routes that take uploads. */
+export const uploadLimit = limitBody(MAX_UPLOAD_BYTES);

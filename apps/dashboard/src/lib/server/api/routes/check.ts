@@ -6,16 +6,15 @@
 // Errors are `{ error: { code, message } }`; bad input is 4xx, an unreachable GitHub 502.
 
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { Database } from '@zhf/db';
 import { failingFeedHead, failingJobsOfEval } from '@zhf/db/queries';
-import { readBody } from '../util.ts';
-import type { ApiEnv } from '../types.ts';
 import { firstEvalContaining, jobsetForBranch, jobsetOrThrow, oracleFromConfig, resolvePullRequest, type AncestryOracle } from '@zhf/collector/ancestry/index';
 import { brokenBy, parseChangedPathsInput, type BrokenByResult } from '@zhf/collector/check/broken-by';
 import { checkPackages, checkReport } from '@zhf/collector/check/run';
-import { errorBody, Invalid, NotFound, NotMerged, onError, parseOr400, Upstream } from '../errors.ts';
+import { Invalid, NotFound, NotMerged, parseOr400, Upstream } from '../errors.ts';
+import type { ApiEnv } from '../types.ts';
+import { jobsetQuery, jobsetRefSchema, readBody, uploadLimit, v } from '../util.ts';
 import { packageSetOf } from '@zhf/collector/pure/review-report';
 
 export interface CheckRouteDeps {
@@ -35,14 +34,13 @@ export interface CheckRouteDeps {
   githubMaxWaitMs?: number;
 }
 
-/** Uploads (report.json, changed-paths.json) above this are 413. */
-export const CHECK_MAX_BODY = 5 * 1024 * 1024;
-const SHA = /^[0-9a-fA-F]{7,40}$/;
-const JOBSET = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
+const shaParam = z.object({ sha: z.string().regex(/^[0-9a-fA-F]{7,40}$/, 'commit must be 7 to 40 hexadecimal digits').transform((s) => s.toLowerCase()) });
+const prParam = z.object({ number: z.string().regex(/^[1-9][0-9]{0,8}$/, 'pull request number must be a positive integer').transform(Number) });
+const jobsetOnly = z.object({ jobset: jobsetQuery });
 
 const packageSchema = z.object({ attr: z.string().min(1).max(500), system: z.string().min(1).max(100) });
 const checkBody = z.object({
-  jobset: z.string().regex(JOBSET, 'must be project/jobset').optional(),
+  jobset: jobsetRefSchema.optional(),
   packages: z.array(packageSchema).max(50_000).optional(),
   report: z.unknown().optional(),
   system: z.string().max(100).optional(),
@@ -50,7 +48,7 @@ const checkBody = z.object({
 }).refine((b) => (b.packages === undefined) !== (b.report === undefined), 'give either packages ([{attr, system}]) or report (a nixpkgs-review report.json), not both');
 const prBody = z.object({
   changedPaths: z.unknown().optional(),
-  jobset: z.string().regex(JOBSET, 'must be project/jobset').optional(),
+  jobset: jobsetRefSchema.optional(),
 });
 
 /** Top-level keys only a nixpkgs-review report.json has (either form): the body is the report itself. */
@@ -97,14 +95,6 @@ export function checkRoutes(deps: CheckRouteDeps) {
   const oracleName = oracle.name ?? 'custom';
   const github = { apiUrl: deps.config.github.apiUrl, token: deps.config.github.token, fetch: deps.fetch, maxWaitMs: deps.githubMaxWaitMs };
 
-  const jobsetQuery = (c: Context, fallback: string | undefined): string => {
-    const q = c.req.query('jobset');
-    const js = q === undefined || q === '' ? fallback : q;
-    if (!js) throw new Invalid('jobset is required: no jobset is configured');
-    if (!JOBSET.test(js)) throw new Invalid(`jobset must be project/jobset, got ${JSON.stringify(js)}`);
-    return js;
-  };
-
   /** Where `sha` landed in `jobset` and, when it has, what it broke there. */
   const landing = async (jobset: string, sha: string, changedPaths?: unknown) => {
     const js = await jobsetOrThrow(db(), jobset);
@@ -120,48 +110,34 @@ export function checkRoutes(deps: CheckRouteDeps) {
     };
   };
 
-  const pr = async (c: Context, changedPaths: unknown, requested: string | undefined) => {
-    const raw = c.req.param('number') ?? '';
-    if (!/^[1-9][0-9]{0,8}$/.test(raw)) throw new Invalid(`pull request number must be a positive integer, got ${JSON.stringify(raw)}`);
-    const q = c.req.query('jobset') || requested;
-    if (q !== undefined && !JOBSET.test(q)) throw new Invalid(`jobset must be project/jobset, got ${JSON.stringify(q)}`);
+  const pr = async (c: Context, number: number, changedPaths: unknown, requested: string | undefined) => {
     // A malformed upload is 400 before any GitHub traffic.
     if (changedPaths !== undefined && changedPaths !== null) parseChangedPathsInput(changedPaths);
-    const info = await resolvePullRequest(github, Number(raw));
+    const info = await resolvePullRequest(github, number);
     if (!info.merged) throw new NotMerged(info.number);
     if (!info.mergeCommitSha) throw new Upstream(`GitHub did not give the merge commit of PR #${info.number}`);
-    const jobset = jobsetForBranch(info.baseRef, deps.config.jobsets, q);
+    const jobset = jobsetForBranch(info.baseRef, deps.config.jobsets, requested);
     return c.json({ pr: info, ...(await landing(jobset, info.mergeCommitSha, changedPaths)) }, 200);
   };
 
   return new Hono<ApiEnv>()
-    .onError(onError)
-    .post(
-      '/check',
-      bodyLimit({ maxSize: CHECK_MAX_BODY, onError: (c) => c.json(errorBody('too_large', `request body over ${CHECK_MAX_BODY} bytes`), 413) }),
-      async (c) => {
-        const b = await readCheckBody(c);
-        const jobset = b.jobset ?? defaultCheckJobset(deps.config.jobsets);
-        if (!jobset) throw new Invalid('jobset is required: no jobset is configured');
-        if (b.packages) return c.json(await checkPackages(db(), { jobset, packages: b.packages, pkgs: packageSet(b.pkgs), now: now() }), 200);
-        return c.json(await checkReport(db(), { jobset, report: b.report, defaultSystem: b.system || undefined, now: now() }), 200);
-      },
-    )
-    .get('/commits/:sha', async (c) => {
-      const sha = c.req.param('sha');
-      if (!SHA.test(sha)) throw new Invalid(`commit must be 7 to 40 hexadecimal digits, got ${JSON.stringify(sha)}`);
-      const jobset = jobsetQuery(c, deps.config.jobsets[0]);
-      return c.json(await landing(jobset, sha.toLowerCase()), 200);
+    .post('/check', uploadLimit, async (c) => {
+      const b = await readCheckBody(c);
+      const jobset = b.jobset ?? defaultCheckJobset(deps.config.jobsets);
+      if (!jobset) throw new Invalid('jobset is required: no jobset is configured');
+      if (b.packages) return c.json(await checkPackages(db(), { jobset, packages: b.packages, pkgs: packageSet(b.pkgs), now: now() }), 200);
+      return c.json(await checkReport(db(), { jobset, report: b.report, defaultSystem: b.system || undefined, now: now() }), 200);
     })
-    .get('/prs/:number', (c) => pr(c, undefined, undefined))
-    .post(
-      '/prs/:number',
-      bodyLimit({ maxSize: CHECK_MAX_BODY, onError: (c) => c.json(errorBody('too_large', `request body over ${CHECK_MAX_BODY} bytes`), 413) }),
-      async (c) => {
-        const b = await readBody(c, prBody);
-        return pr(c, b.changedPaths, b.jobset);
-      },
-    )
+    .get('/commits/:sha', v('param', shaParam), v('query', jobsetOnly), async (c) => {
+      const jobset = c.req.valid('query').jobset ?? deps.config.jobsets[0];
+      if (!jobset) throw new Invalid('jobset is required: no jobset is configured');
+      return c.json(await landing(jobset, c.req.valid('param').sha), 200);
+    })
+    .get('/prs/:number', v('param', prParam), v('query', jobsetOnly), (c) => pr(c, c.req.valid('param').number, undefined, c.req.valid('query').jobset))
+    .post('/prs/:number', uploadLimit, v('param', prParam), v('query', jobsetOnly), async (c) => {
+      const b = await readBody(c, prBody);
+      return pr(c, c.req.valid('param').number, b.changedPaths, c.req.valid('query').jobset ?? b.jobset);
+    })
     .get('/failing/:project/:file', async (c) => {
       const file = c.req.param('file');
       if (!file.endsWith('.json')) throw new NotFound(`no route for GET ${c.req.path}`);

@@ -2,10 +2,13 @@
 // mount with `.route('/roundups', …)`.
 
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { Database } from '@zhf/db';
 import { getRoundup } from '@zhf/collector/roundup/build';
 import { parseWeek } from '@zhf/collector/pure/week';
-import { Invalid, NotFound, onError } from '../errors.ts';
+import { Invalid, NotFound } from '../errors.ts';
+import type { ApiEnv } from '../types.ts';
+import { jobsetQuery, v } from '../util.ts';
 
 export interface RoundupRouteDeps {
   database: Pick<Database, 'db'>;
@@ -14,29 +17,37 @@ export interface RoundupRouteDeps {
   now?: () => Date;
 }
 
+/** `2026-W48` (JSON) or `2026-W48.md` (Markdown). */
+const weekParam = z.object({
+  week: z.string().transform((raw, ctx) => {
+    const markdown = raw.endsWith('.md');
+    const week = parseWeek(markdown ? raw.slice(0, -3) : raw);
+    if (!week) {
+      ctx.addIssue({ code: 'custom', message: `must be an ISO week such as 2026-W48, got ${JSON.stringify(raw)}` });
+      return z.NEVER;
+    }
+    return { week, markdown };
+  }),
+});
+const roundupQuery = z.object({
+  jobset: jobsetQuery,
+  part: z.string().regex(/^[1-9]\d{0,5}$/, 'must be a positive integer').transform(Number).optional(),
+});
+
 /**
  * `GET /:week?jobset=` answers the roundup as JSON (frozen, or computed live with `frozen: false`);
  * `GET /:week.md?jobset=[&part=N]` answers its Markdown: every part, separated by a
  * `<!-- part break -->` line, or only part N (1-based). The jobset defaults to the first configured.
  */
 export function roundupRoutes(deps: RoundupRouteDeps) {
-  return new Hono()
-    .onError(onError)
-    .get('/:week', async (c) => {
-      const raw = c.req.param('week');
-      const markdown = raw.endsWith('.md');
-      const week = parseWeek(markdown ? raw.slice(0, -3) : raw);
-      if (!week) throw new Invalid(`week must be an ISO week such as 2026-W48, got ${JSON.stringify(raw)}`);
-      const jobset = c.req.query('jobset') || deps.config.jobsets[0];
+  return new Hono<ApiEnv>()
+    .get('/:week', v('param', weekParam), v('query', roundupQuery), async (c) => {
+      const { week, markdown } = c.req.valid('param').week;
+      const q = c.req.valid('query');
+      const jobset = q.jobset ?? deps.config.jobsets[0];
       if (!jobset) throw new Invalid('jobset is required: no jobset is configured');
-      if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(jobset)) throw new Invalid(`jobset must be project/jobset, got ${JSON.stringify(jobset)}`);
-      const partRaw = c.req.query('part');
-      let part: number | null = null;
-      if (partRaw !== undefined) {
-        if (!markdown) throw new Invalid('part applies to the Markdown (.md) form only');
-        if (!/^[1-9]\d{0,5}$/.test(partRaw)) throw new Invalid(`part must be a positive integer, got ${JSON.stringify(partRaw)}`);
-        part = Number(partRaw);
-      }
+      const part = q.part ?? null;
+      if (part !== null && !markdown) throw new Invalid('part applies to the Markdown (.md) form only');
       const r = await getRoundup(deps.database.db, {
         jobset, week, hydraUrl: deps.config.hydraUrl, dashboardUrl: deps.config.publicUrl ?? null, now: deps.now?.() ?? new Date(),
         mentions: deps.config.roundupMentions,
