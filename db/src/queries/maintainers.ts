@@ -149,3 +149,13 @@ export function asMaintainers(v: unknown): MaintainerRef[] {
     github: m.github ?? null, githubId: m.githubId ?? null, name: m.name ?? null,
   }));
 }
+
+/** How many packages `m` maintains (over all jobsets) and the teams those packages belong to. */
+export async function maintainedPackageSummary(db: Db, m: MaintainerIdentity): Promise<{ packages: number; teams: string[] }> {
+  const [pk] = await queryRows<{ n: string | number; teams: string[] | null }>(db, sql`
+    select count(distinct (p.jobset_id, p.attr_path)) as n,
+      (select array_agg(distinct t order by t) from package_maintainers pm, unnest(pm.teams) t
+        where (pm.jobset_id, pm.attr_path) in (${maintainedPackagesSql(m)})) as teams
+    from (${maintainedPackagesSql(m)}) p`);
+  return { packages: Number(pk?.n ?? 0), teams: pk?.teams ?? [] };
+}

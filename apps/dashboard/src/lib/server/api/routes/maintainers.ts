@@ -1,9 +1,8 @@
 import { isoWeekOf } from '@zhf/collector/pure/week';
-import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { queryRows, type Db } from '@zhf/db';
-import { findMaintainer, listBreakages, maintainedPackagesSql, type MaintainerIdentity } from '@zhf/db/queries';
+import type { Db } from '@zhf/db';
+import { findMaintainer, listBreakages, maintainedPackageSummary, type MaintainerIdentity } from '@zhf/db/queries';
 import { ownOrigin } from '../auth.ts';
 import { NotFound } from '../errors.ts';
 import type { ApiEnv } from '../types.ts';
@@ -29,17 +28,13 @@ export function maintainerRoutes() {
       const { database, config, now } = c.get('deps');
       const m = await resolveMaintainer(database.db, c.req.valid('param').login);
       const t = now();
-      const [pk] = await queryRows<{ n: string | number; teams: string[] | null }>(database.db, sql`
-        select count(distinct (p.jobset_id, p.attr_path)) as n,
-          (select array_agg(distinct t order by t) from package_maintainers pm, unnest(pm.teams) t
-            where (pm.jobset_id, pm.attr_path) in (${maintainedPackagesSql(m)})) as teams
-        from (${maintainedPackagesSql(m)}) p`);
+      const pk = await maintainedPackageSummary(database.db, m);
       const open = await listBreakages(database.db, { now: t, hydraUrl: config.hydraUrl }, { maintainer: m, states: ['open'], sort: 'opened' }, null, 1);
       const week = await listBreakages(database.db, { now: t, hydraUrl: config.hydraUrl }, {
         maintainer: m, states: ['open'], week: { kind: 'week', week: isoWeekOf(t) }, sort: 'opened',
       }, null, 1);
       return c.json({
-        login: m.login, githubId: m.githubId, otherLogins: m.fileLogins, packages: Number(pk?.n ?? 0), teams: pk?.teams ?? [],
+        login: m.login, githubId: m.githubId, otherLogins: m.fileLogins, packages: pk.packages, teams: pk.teams,
         openBreakages: open.total, openThisWeek: week.total, week: isoWeekOf(t),
       }, 200);
     });
