@@ -51,7 +51,8 @@ describeEachDriver('claims (SPEC section 4)', (get) => {
     });
     const listed = await call(app, 'GET', '/api/breakages?claimed=true');
     expect(listed.json.items.map((b: { job: string }) => b.job)).toEqual([REQUESTS]);
-    expect((await call(app, 'GET', '/api/breakages?claimed=false')).json.total).toBe(5);
+    // This week's unclaimed breakages; broken.x86_64-linux failed in the oldest eval: preexisting, backlog (SPEC section 3).
+    expect((await call(app, 'GET', '/api/breakages?claimed=false')).json.total).toBe(4);
 
     const pr = 'https://github.com/NixOS/nixpkgs/pull/123456';
     const later = makeApp(get(), { now: () => new Date(NOW.getTime() + DAY) });

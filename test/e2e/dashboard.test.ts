@@ -266,11 +266,11 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
       await screenshot(b.page, `maintainer-${name}`);
     }
     const b = await open({ viewport: LAPTOP });
-    await visit(b.page, `${url}/fix?week=all&maintainer=grace`);
+    await visit(b.page, `${url}/fix?week=all&state=all&maintainer=grace`);
     const jobs = () => b.page.locator('[data-testid=breakage]').evaluateAll((els) => els.map((e) => e.getAttribute('data-job')).sort());
     await expect(jobs()).resolves.toEqual([`curl.${A}`, `libfoo.${X}`]);
     await screenshot(b.page, 'fix-list-maintainer');
-    await visit(b.page, `${url}/fix?week=all&team=python`);
+    await visit(b.page, `${url}/fix?week=all&state=all&team=python`);
     await expect(jobs()).resolves.toEqual([`curl.${A}`]);
     const missing = await b.page.goto(`${url}/maintainers/nobody-here`);
     expect(missing?.status()).toBe(404);
