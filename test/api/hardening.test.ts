@@ -103,6 +103,6 @@ describeEachDriver('hardening', (get) => {
     const res = await app.request('/auth/dev', { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
     expect(res.status).toBe(413);
     expect(res.headers.get('connection')).toBe('close');
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('too_large');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
   });
 });

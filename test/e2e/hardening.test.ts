@@ -68,7 +68,7 @@ describe('HTTP edges of the one-process server', () => {
       });
       expect(big.status).toBe(413);
       expect(big.headers.connection).toBe('close');
-      expect(JSON.parse(big.body).error.code).toBe('too_large');
+      expect(JSON.parse(big.body).error.code).toBe('payload_too_large');
       for (let i = 0; i < 3; i++) expect((await send(app.url, { path: '/healthz', agent })).status).toBe(200);
     } finally {
       agent.destroy();
@@ -79,7 +79,7 @@ describe('HTTP edges of the one-process server', () => {
     const r = await send(app.url, { path: `/api/breakages?q=${'a'.repeat(17 * 1024)}` });
     expect(r.status).toBe(431);
     expect(r.headers['content-type']).toMatch(/^application\/json/);
-    expect(JSON.parse(r.body)).toEqual({ error: { code: 'too_large', message: 'request line and headers over 16 KB' } });
+    expect(JSON.parse(r.body)).toEqual({ error: { code: 'headers_too_large', message: 'request line and headers over 16 KB' } });
     expect(r.headers['x-content-type-options']).toBe('nosniff');
     // The server is fine afterwards.
     expect((await send(app.url, { path: '/healthz' })).status).toBe(200);

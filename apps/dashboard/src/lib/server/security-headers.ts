@@ -38,7 +38,7 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
     return;
   }
   const [status, code, message] = err.code === 'HPE_HEADER_OVERFLOW'
-    ? [431, 'too_large', 'request line and headers over 16 KB']
+    ? [431, 'headers_too_large', 'request line and headers over 16 KB']
     : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? [408, 'timeout', 'the request took too long to arrive']
       : [400, 'invalid', 'malformed HTTP request'];
