@@ -1,0 +1,89 @@
+/**
+ * What a person needs next to a failure, where they look: Hydra's log of the failing build on
+ * the fix list and the job page (of the Hydra zhf follows), and a Claim button on the job page.
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, ensureBuild, openBrowser, screenshot, signIn, startApp, visit, X, type Browser, type Running } from './harness.ts';
+
+const LAPTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+const VIEWPORTS = [[LAPTOP, 'laptop'], [PHONE, 'phone']] as const;
+
+describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('failures where users look', () => {
+  let app: Running;
+  let url: string;
+  const browsers: Browser[] = [];
+  const open = async (vp: { width: number; height: number }) => {
+    const b = await openBrowser({ viewport: vp, isMobile: vp === PHONE });
+    browsers.push(b);
+    return b;
+  };
+  const fits = async (b: Browser, vp: { width: number }) =>
+    expect(await b.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(vp.width + 1);
+  const buildOf = async (job: string) => {
+    const list = (await (await fetch(`${url}/api/breakages?week=all&q=${encodeURIComponent(job)}`)).json()) as { items: { job: string; buildId: number; logUrl: string }[] };
+    return list.items.find((b) => b.job === job)!;
+  };
+
+  beforeAll(async () => {
+    ensureBuild();
+    app = await startApp();
+    url = app.url;
+  }, 300_000);
+  afterAll(async () => {
+    for (const b of browsers) await b.close().catch(() => {});
+    await app?.close();
+  });
+
+  it('the fix list and the job page link the failing build\'s log on the Hydra zhf follows', async () => {
+    const hello = await buildOf(`hello.${X}`);
+    const log = `${app.sim.url}/build/${hello.buildId}/log`;
+    expect(hello.logUrl).toBe(log);
+    for (const [vp, name] of VIEWPORTS) {
+      const b = await open(vp);
+      await visit(b.page, `${url}/fix`);
+      const row = b.page.locator(`[data-testid=breakage][data-job="hello.${X}"]`);
+      await expect(row.locator('[data-testid=log]').getAttribute('href')).resolves.toBe(log);
+      await fits(b, vp);
+      await screenshot(b.page, `failures-fix-${name}`);
+      await visit(b.page, `${url}/jobs/nixpkgs/unstable/hello.${X}`);
+      const hrefs = await b.page.locator('[data-testid=log]').evaluateAll((els) => els.map((e) => e.getAttribute('href')));
+      // The first failure, the breakage row and the failing history rows.
+      expect(hrefs.length).toBeGreaterThanOrEqual(3);
+      expect(new Set(hrefs)).toEqual(new Set([log]));
+      await fits(b, vp);
+      await screenshot(b.page, `failures-job-${name}`);
+    }
+  }, 180_000);
+
+  it('the job page has a Claim button signed in and "sign in to claim" for anonymous readers', async () => {
+    const job = `zlib.${X}`;
+    for (const [vp, name] of VIEWPORTS) {
+      const anon = await open(vp);
+      await visit(anon.page, `${url}/jobs/nixpkgs/unstable/${job}`);
+      const link = anon.page.locator('[data-testid=breakage] [data-testid=claim-cell] a', { hasText: 'sign in to claim' });
+      await expect(link.getAttribute('href')).resolves.toBe(`/signin?next=${encodeURIComponent(`/jobs/nixpkgs/unstable/${job}`)}`);
+      await screenshot(anon.page, `failures-job-anonymous-${name}`);
+    }
+    for (const [vp, name] of VIEWPORTS) {
+      const who = `ivan-${name}`;
+      const b = await open(vp);
+      await signIn(b.page, url, who, `/jobs/nixpkgs/unstable/${job}`);
+      const cell = b.page.locator('[data-testid=breakage] [data-testid=claim-cell]');
+      if (name === 'laptop') {
+        await b.page.click('[data-testid=breakage] [data-testid=claim]');
+        await expect(cell.locator('[data-testid=holder]').textContent()).resolves.toContain(`@${who}`);
+        await b.page.waitForSelector('[data-testid=breakage] form[data-pr-by]:not([hidden])');
+      } else {
+        // Claimed by the laptop reader: this one sees the holder, not their own forms.
+        await expect(cell.locator('[data-testid=holder]').textContent()).resolves.toContain('@ivan-laptop');
+        await expect(b.page.locator('[data-testid=breakage] form[data-pr-by]').isHidden()).resolves.toBe(true);
+      }
+      await fits(b, vp);
+      await screenshot(b.page, `failures-job-signed-in-${name}`);
+    }
+    const claimed = (await (await fetch(`${url}/api/breakages?week=all&q=${encodeURIComponent(job)}`)).json()) as { items: { job: string; claim: { by: string } | null }[] };
+    expect(claimed.items.find((b) => b.job === job)?.claim?.by).toBe('ivan-laptop');
+  }, 180_000);
+});
