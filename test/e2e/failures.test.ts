@@ -4,6 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HydraClient } from '../../apps/collector/src/hydra/client.ts';
+import type { Logger } from '../../apps/collector/src/log.ts';
+import { Collector } from '../../apps/collector/src/sync.ts';
 import { CHROMIUM, ensureBuild, openBrowser, screenshot, signIn, startApp, visit, X, type Browser, type Running } from './harness.ts';
 
 const LAPTOP = { width: 1280, height: 800 };
@@ -85,5 +88,38 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('failures where users 
     }
     const claimed = (await (await fetch(`${url}/api/breakages?week=all&q=${encodeURIComponent(job)}`)).json()) as { items: { job: string; claim: { by: string } | null }[] };
     expect(claimed.items.find((b) => b.job === job)?.claim?.by).toBe('ivan-laptop');
+  }, 180_000);
+
+  it('when Hydra cannot be read, every page shows a banner with the reason and the next retry, and each failed pass logs one line', async () => {
+    const lines: string[] = [];
+    const keep = (level: string) => (msg: string) => void lines.push(`${level} ${msg}`);
+    const log: Logger = { debug() {}, info() {}, warn: keep('warn'), error: keep('error') };
+    // Nothing listens on port 1: every request is refused, and retried as a real outage would be.
+    const client = new HydraClient({ baseUrl: 'http://127.0.0.1:1', userAgent: 'zhf-test', rps: 1000, burst: 1000, retryBaseMs: 1, maxBackoffMs: 2, maxAttempts: 4, logger: log });
+    const collector = new Collector(app.runtime.database, client, { backfillEvals: 3, rps: 1000, packagesJsonUrl: () => null }, log);
+    for (let pass = 1; pass <= 2; pass++) {
+      const [report] = await collector.syncAll(['nixpkgs/unstable']);
+      expect(report?.error).toMatch(/ECONNREFUSED|fetch failed/);
+      expect(lines.filter((l) => l.startsWith('warn') || l.startsWith('error'))).toHaveLength(pass);
+    }
+    expect(lines[0]).toBe('error sync failed');
+    client.close();
+    const next = new Date(Date.now() + 15 * 60_000);
+    next.setUTCSeconds(0, 0);
+    app.runtime.nextSyncAt = () => next;
+    for (const [vp, name] of VIEWPORTS) {
+      const b = await open(vp);
+      for (const path of ['/?outage=1', `/jobs/nixpkgs/unstable/hello.${X}?outage=1`]) {
+        await visit(b.page, `${url}${path}`);
+        const banner = b.page.locator('[data-testid=sync-banner]');
+        await expect(banner.isVisible()).resolves.toBe(true);
+        const text = (await banner.textContent())!;
+        expect(text).toContain('nixpkgs/unstable');
+        expect(text).toMatch(/ECONNREFUSED|fetch failed/);
+        await expect(banner.locator('[data-testid=next-retry]').getAttribute('datetime')).resolves.toBe(next.toISOString());
+        await fits(b, vp);
+      }
+      await screenshot(b.page, `failures-sync-banner-${name}`);
+    }
   }, 180_000);
 });
