@@ -60,6 +60,21 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('failures where users 
     }
   }, 180_000);
 
+  it('check results link the log of a package failing on Hydra', async () => {
+    for (const [vp, name] of VIEWPORTS) {
+      const b = await open(vp);
+      await visit(b.page, `${url}/check`);
+      await b.page.fill('[data-testid=check-form] textarea[name=text]', `hello ${X}\nzlib ${X}`);
+      await b.page.click('[data-testid=check-form] button');
+      await b.page.waitForSelector('[data-testid=check-result]');
+      const hrefs = await b.page.locator('[data-testid=check-result] [data-testid=log]').evaluateAll((els) => els.map((e) => e.getAttribute('href')));
+      expect(hrefs).toHaveLength(2);
+      for (const h of hrefs) expect(h).toMatch(new RegExp(`^${app.sim.url}/build/[0-9]+/log$`));
+      await fits(b, vp);
+      await screenshot(b.page, `failures-check-${name}`);
+    }
+  }, 180_000);
+
   it('the job page has a Claim button signed in and "sign in to claim" for anonymous readers', async () => {
     const job = `zlib.${X}`;
     for (const [vp, name] of VIEWPORTS) {
