@@ -117,6 +117,7 @@ describeEachDriver('read API', (get) => {
       id: await breakageId(get(), REQUESTS), jobset: 'nixpkgs/unstable', job: REQUESTS, system: X, state: 'open', kind: 'direct', status: 1,
       flaky: false, preexisting: false, week: '2026-W45', openedEvalId: s.e2.id, openedAt: new Date(s.e2.timestamp * 1000).toISOString(), closedEvalId: null,
       closedAt: null, buildId: s.e2.buildOf(REQUESTS), buildUrl: `https://hydra.example.org/build/${s.e2.buildOf(REQUESTS)}`,
+      logUrl: `https://hydra.example.org/build/${s.e2.buildOf(REQUESTS)}/log`,
       range: { from: s.e1.revision, to: s.e2.revision, url: expect.stringContaining('/compare/') }, claim: null, fixedBy: null,
       // No packages.json was read in this scenario: nobody is named, nothing is guessed.
       maintainers: [], teams: [],

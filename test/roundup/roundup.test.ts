@@ -99,14 +99,14 @@ describeEachDriver('weekly roundup from a week ingested by the collector', (get)
 
       ### x86_64-linux
 
-      - [x] \`b.x86_64-linux\` · [build 300000007](https://hydra.example.org/build/300000007) · [6d88aed...212b09d](https://github.com/NixOS/nixpkgs/compare/6d88aedbd8df193c5a88f452bba61725ec2503b6...212b09df6c72738775b0b63a2487437426845a2a) · fixed by @bob
-      - [ ] \`c.x86_64-linux\` · [build 300000008](https://hydra.example.org/build/300000008) · [6d88aed...212b09d](https://github.com/NixOS/nixpkgs/compare/6d88aedbd8df193c5a88f452bba61725ec2503b6...212b09df6c72738775b0b63a2487437426845a2a) · claimed by @alice ([NixOS/nixpkgs#400001](https://github.com/NixOS/nixpkgs/pull/400001))
-      - [ ] \`n.x86_64-linux\` · [build 300000013](https://hydra.example.org/build/300000013)
-      - [x] \`k.x86_64-linux\` · dependency failed · [build 300000009](https://hydra.example.org/build/300000009) · [6d88aed...212b09d](https://github.com/NixOS/nixpkgs/compare/6d88aedbd8df193c5a88f452bba61725ec2503b6...212b09df6c72738775b0b63a2487437426845a2a)
+      - [x] \`b.x86_64-linux\` · [build 300000007](https://hydra.example.org/build/300000007) ([log](https://hydra.example.org/build/300000007/log)) · [6d88aed...212b09d](https://github.com/NixOS/nixpkgs/compare/6d88aedbd8df193c5a88f452bba61725ec2503b6...212b09df6c72738775b0b63a2487437426845a2a) · fixed by @bob
+      - [ ] \`c.x86_64-linux\` · [build 300000008](https://hydra.example.org/build/300000008) ([log](https://hydra.example.org/build/300000008/log)) · [6d88aed...212b09d](https://github.com/NixOS/nixpkgs/compare/6d88aedbd8df193c5a88f452bba61725ec2503b6...212b09df6c72738775b0b63a2487437426845a2a) · claimed by @alice ([NixOS/nixpkgs#400001](https://github.com/NixOS/nixpkgs/pull/400001))
+      - [ ] \`n.x86_64-linux\` · [build 300000013](https://hydra.example.org/build/300000013) ([log](https://hydra.example.org/build/300000013/log))
+      - [x] \`k.x86_64-linux\` · dependency failed · [build 300000009](https://hydra.example.org/build/300000009) ([log](https://hydra.example.org/build/300000009/log)) · [6d88aed...212b09d](https://github.com/NixOS/nixpkgs/compare/6d88aedbd8df193c5a88f452bba61725ec2503b6...212b09df6c72738775b0b63a2487437426845a2a)
 
       ### aarch64-darwin
 
-      - [x] \`d.aarch64-darwin\` · [build 300000010](https://hydra.example.org/build/300000010) · [6d88aed...212b09d](https://github.com/NixOS/nixpkgs/compare/6d88aedbd8df193c5a88f452bba61725ec2503b6...212b09df6c72738775b0b63a2487437426845a2a) · gone from the jobset
+      - [x] \`d.aarch64-darwin\` · [build 300000010](https://hydra.example.org/build/300000010) ([log](https://hydra.example.org/build/300000010/log)) · [6d88aed...212b09d](https://github.com/NixOS/nixpkgs/compare/6d88aedbd8df193c5a88f452bba61725ec2503b6...212b09df6c72738775b0b63a2487437426845a2a) · gone from the jobset
 
       _Generated 2026-11-11T06:45:00.000Z by zhf._
       "

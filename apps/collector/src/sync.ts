@@ -5,7 +5,7 @@ import {
   applyShortStates, breakageBuildsToRecheck, buildsSince, buildsWantingDetails, heldUnfinishedIds, jobsLeftAt, jobsOfBuilds, markBulkFailed,
   newPlaceholders, openBreakageCount, rewriteMembers, stalePlaceholders, storeUnresolved, takeResolved, unresolvedIds, type ShortBuild,
 } from '@zhf/db/queries';
-import { HydraFiltered, HydraNotFound, type HydraClient } from './hydra/client.ts';
+import { HydraError, HydraFiltered, HydraNotFound, type HydraClient } from './hydra/client.ts';
 import { evalRevision, toBuildRecord, type HydraEval, type HydraShortBuild } from './hydra/types.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { refreshMaintainers } from './maintainers/refresh.ts';
@@ -213,7 +213,11 @@ export class Collector {
         (list) => new Map(list.map((j) => [j.name, `${j.lastcheckedtime}:${j.starttime}:${j.nrtotal}`])),
         (err) => {
           // A filtered answer was logged once by the client; the evals page then fails the same way.
-          if (!(err instanceof HydraFiltered)) this.log.warn('jobset probe failed; paging evals instead', { project, reason: String(err?.message ?? err) });
+          // Unreachable (no HTTP status): the evals page fails next and the failed sync logs it once.
+          if (!(err instanceof HydraFiltered)) {
+            const level = err instanceof HydraError && err.status === null ? 'debug' : 'warn';
+            this.log[level]('jobset probe failed; paging evals instead', { project, reason: String(err?.message ?? err) });
+          }
           return null;
         },
       );

@@ -106,6 +106,7 @@ async function serveForever(config: Config, opts: { collector: boolean; onReady?
       },
     };
     scheduler.add(syncJob);
+    rt.nextSyncAt = () => scheduler.nextRun('sync');
     const tick = createRoundupTick({ database: rt.database, config });
     scheduler.add({ name: 'roundup', cron: config.roundupCron, run: async () => {
       await tick(new Date());

@@ -12,6 +12,8 @@ export interface Runtime {
   client: HydraClient;
   collector: Collector;
   log: Logger;
+  /** When the scheduler next runs a sync (set by the process that schedules one; unset otherwise). */
+  nextSyncAt?: () => Date | null;
   close(): Promise<void>;
 }
 

@@ -13,6 +13,7 @@ export interface Job {
  */
 export class Scheduler {
   private tasks: ScheduledTask[] = [];
+  private byName = new Map<string, ScheduledTask>();
   private running = new Map<string, Promise<void>>();
   private abort = new AbortController();
 
@@ -21,6 +22,7 @@ export class Scheduler {
   add(job: Job): void {
     const task = cron.schedule(job.cron, () => this.trigger(job), { name: job.name, timezone: 'Etc/UTC', noOverlap: true });
     this.tasks.push(task);
+    this.byName.set(job.name, task);
   }
 
   /** Starts `job` now unless a run of it is in progress; resolves when that run ends. */
@@ -37,6 +39,11 @@ export class Scheduler {
       .finally(() => this.running.delete(job.name));
     this.running.set(job.name, p);
     return p;
+  }
+
+  /** When `name` is next due by its schedule; null when not scheduled here. */
+  nextRun(name: string): Date | null {
+    return this.byName.get(name)?.getNextRun() ?? null;
   }
 
   async stop(): Promise<void> {

@@ -77,6 +77,7 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
     sessionUser: async (cookie) => (cookie ? getSessionUser(rt.database, cookie, rt.config) : null),
     sessionCookieName: SESSION_COOKIE,
     hydraUrl: rt.config.hydraUrl,
+    nextSyncAt: () => rt.nextSyncAt?.() ?? null,
     devLogin: ['on', 'forced'].includes(devLoginState(rt.config)),
     githubLogin: !!rt.config.github.clientId,
     readerTemplate,

@@ -57,6 +57,8 @@ export interface BreakageView {
   closedAt: string | null;
   buildId: number;
   buildUrl: string;
+  /** Hydra's log of the failing build: `<hydra>/build/<id>/log`. */
+  logUrl: string;
   range: { from: string; to: string; url: string } | null;
   claim: ClaimView | null;
   fixedBy: string | null;
@@ -189,6 +191,7 @@ function toView(r: RawBreakage, hydraUrl: string): BreakageView {
     closedAt: r.closed_at === null ? null : isoTime(r.closed_at),
     buildId: Number(r.build_id),
     buildUrl: `${hydraUrl}/build/${Number(r.build_id)}`,
+    logUrl: `${hydraUrl}/build/${Number(r.build_id)}/log`,
     range: r.range_from && r.range_to ? commitRange(r.repo_url, r.range_from, r.range_to) : null,
     claim: r.claim_by === null || claimUpdated === null ? null : {
       by: r.claim_by,

@@ -11,6 +11,7 @@ export async function gatesWithoutConstituents(db: Db, jobsetId: number, evalId:
   const rows = await queryRows<{ id: string }>(db, sql`
     select b.id from memberships m join jobs j on j.id = m.job_id join builds b on b.id = m.build_id
     where ${runInEvalSql('m', jobsetId, evalId)}
+      and m.build_id > 0 -- a placeholder (negative id) awaits its build: Hydra has no constituents for it
       and j.name = any(${`{${GATE_JOBS.join(',')}}`}::text[])
       and not exists (select 1 from gate_constituents g where g.gate_build_id = b.id)`);
   return rows.map((r) => Number(r.id));

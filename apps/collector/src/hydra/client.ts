@@ -364,7 +364,8 @@ export class HydraClient {
           : err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
         const status = err instanceof RetryableError ? err.status : null;
         if (!retryable || attempt >= maxAttempts) {
-          this.log.error('hydra request failed', { url, attempt, reason });
+          // Debug only: the caller decides what a failure means, and a failed sync logs one line.
+          this.log.debug('hydra request failed', { url, attempt, reason });
           throw new HydraError(reason, url, status, attempt);
         }
         if (!(err instanceof RetryableError)) this.count(endpoint, 'error');
@@ -374,7 +375,7 @@ export class HydraClient {
         const backoff = step / 2 + (step / 2) * this.random();
         const wait = Math.max(backoff, err instanceof RetryableError && err.retryAfterMs !== null ? err.retryAfterMs : 0);
         this.stats.retries++;
-        this.log.warn('hydra request will be retried', { url, attempt, reason, waitMs: Math.round(wait) });
+        this.log.debug('hydra request will be retried', { url, attempt, reason, waitMs: Math.round(wait) });
         await this.sleep(wait);
       } finally {
         clearTimeout(timer);

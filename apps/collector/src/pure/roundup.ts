@@ -147,7 +147,11 @@ function tableRow(label: string, c: RoundupCounts): string {
 function itemLine(b: RoundupBreakage, hydra: string, mentions: boolean): string {
   const pieces = [`${b.state === 'open' ? '- [ ]' : '- [x]'} ${codeSpan(b.job)}${b.flaky ? ' (flaky)' : ''}`];
   if (b.kind === 'dependency') pieces.push('dependency failed');
-  if (b.buildId !== null) pieces.push(link(`build ${b.buildId}`, `${hydra}/build/${b.buildId}`) ?? `build ${b.buildId}`);
+  if (b.buildId !== null) {
+    const build = link(`build ${b.buildId}`, `${hydra}/build/${b.buildId}`);
+    const log = link('log', `${hydra}/build/${b.buildId}/log`);
+    pieces.push(build ? `${build}${log ? ` (${log})` : ''}` : `build ${b.buildId}`);
+  }
   if (b.range) {
     const label = `${shortSha(b.range.from)}...${shortSha(b.range.to)}`;
     pieces.push(link(label, b.range.url) ?? label);

@@ -61,6 +61,11 @@ export function buildUrl(hydraUrl: string, id: number): string {
   return `${hydraUrl}/build/${id}`;
 }
 
+/** Hydra's log of a build (HYDRA-API.md "Build logs"). */
+export function logUrl(hydraUrl: string, id: number): string {
+  return `${hydraUrl}/build/${id}/log`;
+}
+
 export function evalUrl(hydraUrl: string, id: number): string {
   return `${hydraUrl}/eval/${id}`;
 }

@@ -91,6 +91,7 @@ export interface Breakage {
   closedAt?: string | null;
   buildId?: number;
   buildUrl?: string;
+  logUrl?: string;
   range: Range | null;
   claim: Claim | null;
   fixedBy?: string | null;

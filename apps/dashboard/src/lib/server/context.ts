@@ -10,6 +10,8 @@ export interface AppContext {
   sessionUser(cookie: string | undefined): Promise<{ id: number; login: string; csrf: string; maintainer: boolean } | null>;
   sessionCookieName: string;
   hydraUrl: string;
+  /** When this process next syncs from Hydra (the retry after a failed sync); null when it does not sync. */
+  nextSyncAt?: () => Date | null;
   devLogin: boolean;
   githubLogin: boolean;
   /** Set when signed-in pages are rendered once for a stand-in reader (reader-template.ts). */

@@ -75,6 +75,7 @@ const schemas: Record<string, Schema> = {
   Breakage: obj({
     id: int, jobset: str, job: str, system: str, state: { enum: ['open', 'fixed', 'gone'] }, kind, status: nint, flaky: bool, preexisting: bool, week: str,
     openedEvalId: int, openedAt: time, closedEvalId: nint, closedAt: ntime, buildId: int, buildUrl: str,
+    logUrl: { ...str, description: 'Hydra\'s log of the failing build (<hydra>/build/<id>/log)' },
     range: nullable(ref('Range')), claim: nullable(ref('Claim')), fixedBy: nstr,
     maintainers: arr(ref('Maintainer')), teams: { ...strs, description: 'team names from packages.json; empty when unknown' },
   }),

@@ -1,3 +1,4 @@
+import { claimActions } from '$lib/server/pages/claims';
 import { apiGet, apiTry, qs } from '$lib/server/pages/api';
 import type { Breakage, JobHistory, Page } from '$lib/types';
 import type { PageServerLoad } from './$types';
@@ -11,3 +12,5 @@ export const load: PageServerLoad = async (event) => {
   ]);
   return { history, breakages: (breakages?.items ?? []).filter((b) => b.job === job) };
 };
+
+export const actions = claimActions;
