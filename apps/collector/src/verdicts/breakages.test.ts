@@ -54,6 +54,8 @@ describe('deriveBreakages (SPEC section 3, breakage)', () => {
       [breakage(2, 1, { flaky: true })]],
     ['flaky: the same derivation succeeded in another run', [run(1, 1, 'success', { drvpath: '/nix/store/x.drv' }), run(2, null, 'failure', { drvpath: '/nix/store/x.drv' })],
       [breakage(2, 1, { flaky: true })]],
+    ['not flaky: builds known only from short records (no derivation yet)', [run(1, 1, 'success', { drvpath: '' }), run(2, null, 'failure', { drvpath: '' })],
+      [breakage(2, 1)]],
     ['flaky: a later failing run of a derivation seen succeeding', [
       run(1, 1, 'success'), run(2, 2, 'failure'), run(3, null, 'failure', { drvpath: '/nix/store/y.drv', seenSuccess: true }),
     ], [breakage(2, 1, { flaky: true })]],

@@ -37,8 +37,9 @@ export function deriveBreakages(runs: RunInput[], evals: EvalRef[]): DerivedBrea
   evals.forEach((e, i) => index.set(e.id, i));
   const newest = evals.length - 1;
   // A derivation seen succeeding anywhere makes its failures flaky.
-  const succeededDrvs = new Set(runs.filter((r) => r.outcome === 'success' || r.seenSuccess).map((r) => r.drvpath));
-  const isFlaky = (r: RunInput) => (r.seenSuccess && r.seenFailure) || (r.outcome === 'failure' && succeededDrvs.has(r.drvpath));
+  // A build known only from a short record (no derivation yet, drvpath '') says nothing about it.
+  const succeededDrvs = new Set(runs.filter((r) => r.drvpath && (r.outcome === 'success' || r.seenSuccess)).map((r) => r.drvpath));
+  const isFlaky = (r: RunInput) => (r.seenSuccess && r.seenFailure) || (r.outcome === 'failure' && !!r.drvpath && succeededDrvs.has(r.drvpath));
 
   const out: DerivedBreakage[] = [];
   let open: DerivedBreakage | null = null;
