@@ -153,6 +153,14 @@ export class PageCache {
         const refreshing = hit.refreshingSince > 0 && now - hit.refreshingSince < this.opts.ttlMs;
         if (fresh || refreshing) {
           const cache = fresh ? 'hit' : 'stale';
+          const etag = hit.headers.etag;
+          if (typeof etag === 'string' && req.headers['if-none-match']?.split(/\s*,\s*/).includes(etag)) {
+            // Revalidated: no body, and no policy of its own (browsers would store it over the page's).
+            const { 'content-security-policy': _csp, 'content-length': _length, 'content-type': _type, ...headers } = hit.headers;
+            res.writeHead(304, { ...headers, 'x-zhf-cache': cache });
+            res.end();
+            return;
+          }
           if (hit.gzipped && acceptsGzip(req.headers['accept-encoding'])) {
             // A validator of the identity body does not name the gzipped one.
             const { etag: _etag, 'content-length': _length, ...headers } = hit.headers;
@@ -252,6 +260,15 @@ function compress(out: Spliced): void {
 
 function writeOut(req: IncomingMessage, res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body: Buffer, gzipped: Buffer | undefined, cache: string): void {
   for (const name of res.getHeaderNames()) if (!(name in headers)) res.removeHeader(name);
+  const etag = headers.etag;
+  if (status === 200 && typeof etag === 'string' && req.headers['if-none-match']?.split(/\s*,\s*/).includes(etag)) {
+    // Revalidated: no body, and no policy of its own (browsers would store it over the page's).
+    const { 'content-security-policy': _csp, 'content-length': _length, 'content-type': _type, ...rest } = headers;
+    for (const name of ['content-security-policy', 'content-length', 'content-type']) res.removeHeader(name);
+    res.writeHead(304, { ...rest, 'x-zhf-cache': cache });
+    res.end();
+    return;
+  }
   if (gzipped && acceptsGzip(req.headers['accept-encoding'])) {
     res.writeHead(status, { ...headers, vary: 'accept-encoding', 'content-encoding': 'gzip', 'content-length': gzipped.length, 'x-zhf-cache': cache });
     res.end(req.method === 'HEAD' ? undefined : gzipped);
