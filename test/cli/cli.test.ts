@@ -120,8 +120,8 @@ describe('the zhf command line, as a user runs it', () => {
   it('a scheduled collector stops promptly on SIGTERM, leaving nothing half-written', async () => {
     const more = script.eval(js, { jobs: { [`hello.${X}`]: 'success', [`late.${X}`]: 'failure' } });
     script.advance(60);
-    // The new eval's build downloads hang: SIGTERM arrives mid-ingest.
-    sim.faults.add({ path: /^\/build\/\d+$/, kind: 'slow', delayMs: 30_000, times: 2 });
+    // What names the new eval's builds hangs (the jobset's latest builds, or single downloads): SIGTERM arrives mid-ingest.
+    sim.faults.add({ path: /^\/(build\/\d+$|api\/latestbuilds\?)/, kind: 'slow', delayMs: 30_000, times: 2 });
     const started = Date.now();
     let sent = false;
     const r = await run(['sync'], env, {

@@ -12,7 +12,7 @@ import { startHydraSim, type RunningHydraSim } from '@zhf/sim';
 import { isoWeekOf, previousWeek } from '../../apps/collector/src/pure/week.ts';
 import { newSim } from '../support/collector.ts';
 
-const zhf = join(import.meta.dirname, '../../apps/collector/bin/zhf.js');
+const zhf = join(import.meta.dirname, '../../apps/zhf/bin/zhf.js');
 const X = 'x86_64-linux';
 
 interface Run { code: number | null; stdout: string; stderr: string }
@@ -123,8 +123,9 @@ describe('one zhf process owns an embedded database directory', () => {
     expect(pRemote.code, pRemote.stderr).toBe(0);
     expect(pRemote.stderr).toContain('asking it');
     const unknown = await run(['roundup', '--week', week, '--jobset', 'cli/nope'], env);
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('unknown jobset cli/nope');
+    // An untracked jobset is a usage error, named before any database is asked.
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--jobset cli/nope is not tracked');
 
     // Commands that would write the directory refuse, each with one line naming the owner.
     for (const args of [['backfill', '--jobset', 'cli/owner', '--evals', '5'], ['sync', '--once'], ['serve'], ['roundup', '--week', previousWeek(week), '--freeze']]) {
