@@ -59,18 +59,18 @@ describe('renderRoundup: a small week', () => {
 
       ### x86_64-linux
 
-      - [x] \`hello.x86_64-linux\` (flaky) · [build 300003](https://hydra.nixos.org/build/300003) · [0123456...fedcba9](https://github.com/NixOS/nixpkgs/compare/0123456789abcdef0123456789abcdef01234567...fedcba9876543210fedcba9876543210fedcba98) · fixed by @bob
+      - [x] \`hello.x86_64-linux\` (flaky) · [build 300003](https://hydra.nixos.org/build/300003) ([log](https://hydra.nixos.org/build/300003/log)) · [0123456...fedcba9](https://github.com/NixOS/nixpkgs/compare/0123456789abcdef0123456789abcdef01234567...fedcba9876543210fedcba9876543210fedcba98) · fixed by @bob
       - [x] \`old-thing.x86_64-linux\` · gone from the jobset
-      - [ ] \`zlib.x86_64-linux\` · [build 300001](https://hydra.nixos.org/build/300001) · [0123456...fedcba9](https://github.com/NixOS/nixpkgs/compare/0123456789abcdef0123456789abcdef01234567...fedcba9876543210fedcba9876543210fedcba98) · claimed by @alice ([NixOS/nixpkgs#400001](https://github.com/NixOS/nixpkgs/pull/400001))
-      - [ ] \`python313Packages.optax.x86_64-linux\` · dependency failed · [build 300002](https://hydra.nixos.org/build/300002) · [0123456...fedcba9](https://github.com/NixOS/nixpkgs/compare/0123456789abcdef0123456789abcdef01234567...fedcba9876543210fedcba9876543210fedcba98)
+      - [ ] \`zlib.x86_64-linux\` · [build 300001](https://hydra.nixos.org/build/300001) ([log](https://hydra.nixos.org/build/300001/log)) · [0123456...fedcba9](https://github.com/NixOS/nixpkgs/compare/0123456789abcdef0123456789abcdef01234567...fedcba9876543210fedcba9876543210fedcba98) · claimed by @alice ([NixOS/nixpkgs#400001](https://github.com/NixOS/nixpkgs/pull/400001))
+      - [ ] \`python313Packages.optax.x86_64-linux\` · dependency failed · [build 300002](https://hydra.nixos.org/build/300002) ([log](https://hydra.nixos.org/build/300002/log)) · [0123456...fedcba9](https://github.com/NixOS/nixpkgs/compare/0123456789abcdef0123456789abcdef01234567...fedcba9876543210fedcba9876543210fedcba98)
 
       ### aarch64-linux
 
-      - [ ] \`\`foo_bar.*[x]\`y\`.aarch64-linux\`\` · [build 300006](https://hydra.nixos.org/build/300006) · [0123456...fedcba9](https://github.com/NixOS/nixpkgs/compare/0123456789abcdef0123456789abcdef01234567...fedcba9876543210fedcba9876543210fedcba98) · claimed by evil \\@everyone\\]\\(x\\)
+      - [ ] \`\`foo_bar.*[x]\`y\`.aarch64-linux\`\` · [build 300006](https://hydra.nixos.org/build/300006) ([log](https://hydra.nixos.org/build/300006/log)) · [0123456...fedcba9](https://github.com/NixOS/nixpkgs/compare/0123456789abcdef0123456789abcdef01234567...fedcba9876543210fedcba9876543210fedcba98) · claimed by evil \\@everyone\\]\\(x\\)
 
       ### aarch64-darwin
 
-      - [ ] \`hello.aarch64-darwin\` · [build 300005](https://hydra.nixos.org/build/300005) · [0123456...fedcba9](https://github.com/NixOS/nixpkgs/compare/0123456789abcdef0123456789abcdef01234567...fedcba9876543210fedcba9876543210fedcba98) · claimed by @carol
+      - [ ] \`hello.aarch64-darwin\` · [build 300005](https://hydra.nixos.org/build/300005) ([log](https://hydra.nixos.org/build/300005/log)) · [0123456...fedcba9](https://github.com/NixOS/nixpkgs/compare/0123456789abcdef0123456789abcdef01234567...fedcba9876543210fedcba9876543210fedcba98) · claimed by @carol
 
       _Generated 2026-11-25T06:45:00Z by zhf._
       "
