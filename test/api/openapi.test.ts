@@ -160,6 +160,8 @@ describeEachDriver('OpenAPI document', (get) => {
       ['get', '/api/jobs/{project}/{jobset}/{job}', `/api/jobs/nixpkgs/unstable/${REQUESTS}`, 200],
       ['get', '/api/jobs/{project}/{jobset}/{job}', `/api/jobs/nixpkgs/unstable/gone.${X}`, 200],
       ['get', '/api/breakages', '/api/breakages?week=all', 200],
+      ['get', '/api/roots', '/api/roots?week=all', 200],
+      ['get', '/api/roots', '/api/roots?cursor=bad', 400],
       ['get', '/api/breakages/{id}', `/api/breakages/${id}`, 200],
       ['post', '/api/breakages/{id}/claim', `/api/breakages/${id}/claim`, 201, { as: alice, body: { note: 'on it' } }],
       ['post', '/api/breakages/{id}/claim', `/api/breakages/${id}/claim`, 409, { as: bob }],

@@ -120,7 +120,7 @@ describeEachDriver('read API', (get) => {
       logUrl: `https://hydra.example.org/build/${s.e2.buildOf(REQUESTS)}/log`,
       range: { from: s.e1.revision, to: s.e2.revision, url: expect.stringContaining('/compare/') }, claim: null, fixedBy: null,
       // No packages.json was read in this scenario: nobody is named, nothing is guessed.
-      maintainers: [], teams: [],
+      maintainers: [], teams: [], rootCause: null, blocks: 0,
     });
     const open = await call(app, 'GET', `/api/breakages?state=open&system=${X}&kind=direct&jobset=nixpkgs/unstable&q=e&sort=job`);
     expect(open.json.items.map((b: { job: string }) => b.job)).toEqual([`newjob.${X}`, REQUESTS]);

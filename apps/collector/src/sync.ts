@@ -8,6 +8,7 @@ import {
 import { HydraError, HydraFiltered, HydraNotFound, type HydraClient } from './hydra/client.ts';
 import { evalRevision, toBuildRecord, type HydraEval, type HydraShortBuild } from './hydra/types.ts';
 import { silentLogger, type Logger } from './log.ts';
+import { resolveCauses, type CauseReport } from './causes/resolve.ts';
 import { refreshMaintainers } from './maintainers/refresh.ts';
 import { recomputeBreakages } from './verdicts/recompute.ts';
 
@@ -47,6 +48,13 @@ export interface CollectorOptions {
   syncsPerDay?: number;
   /** An open breakage's failing build is re-read once it was last read this long ago (default 20 h). */
   recheckAfterHours?: number;
+  /**
+   * Most requests per pass spent on root causes (SPEC section 8): one HTML build page per
+   * dependency failure shown, one `/build/:id` per cause outside the tracked jobs (default 300).
+   */
+  maxCauseFetches?: number;
+  /** The clock for choosing whose causes to read first (this week's, claimed); tests move it. */
+  now?: () => Date;
 }
 
 export interface SyncReport {
@@ -155,7 +163,28 @@ export class Collector {
       report.detailsFetched = polled.detailsFetched;
       report.rechecked = polled.rechecked;
     }
+    if (!signal?.aborted && out.some((r) => !r.skipped && !r.error)) await this.resolveCauses(signal);
     return out;
+  }
+
+  /**
+   * Reads the causes of the dependency failures shown, across jobsets, within the budget; a
+   * failure here never fails the sync (the next pass continues where this one stopped).
+   */
+  async resolveCauses(signal?: AbortSignal): Promise<CauseReport | null> {
+    const budget = this.opts.maxCauseFetches ?? 300;
+    if (budget <= 0) return null;
+    const t0 = Date.now();
+    const r = await this.database.tryWithLock('zhf:causes', async () => {
+      try {
+        return await resolveCauses(this.db, this.client, { now: this.opts.now?.() ?? new Date(), budget, log: this.log, signal });
+      } catch (err) {
+        if (!(err instanceof HydraFiltered)) this.log.warn('root causes not read this pass', { reason: err instanceof Error ? err.message : String(err) });
+        return null;
+      }
+    });
+    if (r && r.pages + r.records > 0) this.log.info('root causes read', { pages: r.pages, records: r.records, causes: r.causes, rooted: r.rooted, failed: r.failed, ms: Date.now() - t0 });
+    return r ?? null;
   }
 
   /** Ingests new evals (`evals`), polls unfinished builds (`builds`), or both, holding the jobset's lock. */

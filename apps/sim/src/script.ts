@@ -42,6 +42,8 @@ export interface JobSpec {
   metrics?: Record<string, SimBuildMetric>;
   /** For status 2: the build whose failure propagated (shown on the HTML build page). */
   depFailedOn?: number;
+  /** The HTML build page's failed steps as given (several rows, no propagated link, …), instead of `depFailedOn`'s. */
+  failedSteps?: SimFailedStep[];
   /** Hydra's scheduling priority (default 100); /api/queue orders by it, highest first. */
   priority?: number;
 }
@@ -99,6 +101,7 @@ interface ScriptBuild {
   evals: number[];
   constituents: number[];
   depFailedOn?: number;
+  failedSteps?: SimFailedStep[];
   priority: number;
 }
 
@@ -362,6 +365,7 @@ export class ScriptedHydra {
 
   failedSteps(buildId: number): SimFailedStep[] {
     const b = this.builds.get(buildId);
+    if (b?.failedSteps) return b.failedSteps;
     if (!b || b.depFailedOn === undefined) return [];
     const dep = this.builds.get(b.depFailedOn);
     // The failing derivation is the one at the end of the chain (dep -> dep -> the build that failed itself).
@@ -423,6 +427,7 @@ export class ScriptedHydra {
       evals: [e.id],
       constituents: [],
       depFailedOn: spec.depFailedOn,
+      failedSteps: spec.failedSteps,
       priority: spec.priority ?? 100,
     };
     this.builds.set(id, b);

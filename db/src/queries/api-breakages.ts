@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
 import { asMaintainers, maintainedPackagesSql, type MaintainerIdentity, type MaintainerRef } from './maintainers.ts';
+import { buildKeySql } from './sql-fragments.ts';
 import { commitRange, pgTextArray, type Page } from './verdicts.ts';
 
 /** A claim counts as active until released or 14 days after its last update (SPEC section 4). */
@@ -65,18 +66,35 @@ export interface BreakageView {
   /** From the channel's packages.json by attribute path; empty when unknown. */
   maintainers: MaintainerRef[];
   teams: string[];
+  /** The direct failure behind a dependency failure (SPEC section 8); null: not resolved yet, or Hydra does not say. */
+  rootCause: RootCauseView | null;
+  /** Distinct open dependency failures, over all tracked jobsets, whose root is this breakage's failing build. */
+  blocks: number;
+}
+
+export interface RootCauseView {
+  buildId: number;
+  job: string;
+  jobset: string;
+  system: string;
+  /** The root's breakage when its job is tracked (open first, newest first). */
+  breakageId: number | null;
+  /** Who holds the active claim on the root's breakage: this dependent is covered by it. */
+  claimedBy: string | null;
 }
 
 /** Keyset position of a row in the chosen order: the values of its sort columns, then its id. */
 export type BreakageCursor = (string | number)[];
 
-interface RawBreakage {
+export interface RawBreakage {
   id: number; project: string; jobset_name: string; repo_url: string; job: string; system: string; state: BreakageState;
   kind: 'direct' | 'dependency' | null; status: number | null; flaky: boolean; preexisting: boolean; week: string; opened_eval_id: string | number;
   opened_at: string | Date; closed_eval_id: string | number | null; closed_at: string | Date | null; build_id: string | number;
   range_from: string | null; range_to: string | null; fixed_by: string | null; claim_by: string | null;
   claimed_at: string | Date | null; claim_updated_at: string | Date | null; pr_url: string | null; note: string | null;
   maintainers: unknown; teams: string[] | null;
+  root_build_id: string | number | null; root_job: string | null; root_jobset: string | null; root_system: string | null;
+  root_breakage_id: number | null; root_claim_by: string | null; blocks: string | number | null;
 }
 
 export function isoTime(v: string | Date): string {
@@ -87,23 +105,44 @@ function likePattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-const activeClaimJoin = (now: Date) => sql`
+export const activeClaimJoin = (now: Date) => sql`
   left join claims c on c.breakage_id = bk.id and c.released_at is null and c.updated_at > ${new Date(now.getTime() - CLAIM_TTL_MS).toISOString()}::timestamptz`;
 
-const breakageColumns = sql`
+export const breakageColumns = sql`
   bk.id, js.project, js.name as jobset_name, js.repo_url, j.name as job, j.system, bk.state, bk.kind, bk.status, bk.flaky, bk.preexisting, bk.week,
   bk.opened_eval_id, bk.opened_at, bk.closed_eval_id, bk.closed_at, bk.build_id, bk.range_from, bk.range_to, bk.fixed_by,
-  c.handle as claim_by, c.claimed_at, c.updated_at as claim_updated_at, c.pr_url, c.note, pm.maintainers, pm.teams`;
+  c.handle as claim_by, c.claimed_at, c.updated_at as claim_updated_at, c.pr_url, c.note, pm.maintainers, pm.teams,
+  rc.root_build_id, rc.root_job, rc.root_jobset, rc.root_system, rc.root_breakage_id, rcl.handle as root_claim_by, blk.n as blocks`;
+
+/**
+ * The root cause of the row's failing build (its breakage preferring an open one) and the
+ * claim on it, and how many open dependency failures have this row's build as their root.
+ */
+export const rootJoins = (now: Date) => sql`
+  left join lateral (
+    select bc.root_build_id, rb.job as root_job, rb.project || '/' || rb.jobset as root_jobset, rb.system as root_system,
+      (select r.id from builds rbb join breakages r on r.job_id = rbb.job_id where rbb.id = bc.root_build_id
+        order by (r.state = 'open') desc, r.opened_eval_id desc limit 1) as root_breakage_id
+    from build_causes bc join cause_builds rb on rb.id = bc.root_build_id
+    where bc.build_id = bk.build_id and bc.root_build_id <> bk.build_id
+  ) rc on true
+  left join claims rcl on rcl.breakage_id = rc.root_breakage_id and rcl.released_at is null
+    and rcl.updated_at > ${new Date(now.getTime() - CLAIM_TTL_MS).toISOString()}::timestamptz
+  left join lateral (
+    select count(distinct (d.jobset_id, d.job_id)) as n from build_causes dc
+    join breakages d on d.build_id = dc.build_id and d.state = 'open' and d.kind = 'dependency'
+    where dc.root_key = ${buildKeySql(sql`bk.build_id`)} and d.id <> bk.id
+  ) blk on true`;
 
 /** A job's attribution is its package's (the job name without the system), read once per package. */
-const attributionJoin = sql`left join package_maintainers pm on pm.jobset_id = bk.jobset_id and pm.attr_path = j.package`;
+export const attributionJoin = sql`left join package_maintainers pm on pm.jobset_id = bk.jobset_id and pm.attr_path = j.package`;
 
 const activeClaimExists = (now: Date) => sql`exists (
   select 1 from claims c where c.breakage_id = bk.id and c.released_at is null
     and c.updated_at > ${new Date(now.getTime() - CLAIM_TTL_MS).toISOString()}::timestamptz)`;
 
 /** The filters on the breakage row itself (claims through `exists`: at most one claim is active). */
-function breakageFilterSql(f: BreakageFilters, now: Date): SQL {
+export function breakageFilterSql(f: BreakageFilters, now: Date): SQL {
   const parts: SQL[] = [sql`true`];
   if (f.jobsetId !== undefined) parts.push(sql`bk.jobset_id = ${f.jobsetId}`);
   if (f.week?.kind === 'week') parts.push(sql`bk.week = ${f.week.week} and not bk.preexisting`);
@@ -119,7 +158,7 @@ function breakageFilterSql(f: BreakageFilters, now: Date): SQL {
 }
 
 /** The filters on the job (`j`), or null when there are none. */
-function jobFilterSql(f: BreakageFilters): SQL | null {
+export function jobFilterSql(f: BreakageFilters): SQL | null {
   const parts: SQL[] = [];
   if (f.systems?.length) parts.push(sql`j.system = any(${pgTextArray(f.systems)}::text[])`);
   if (f.q) parts.push(sql`j.name ilike ${likePattern(f.q)}`);
@@ -172,7 +211,7 @@ export function validBreakageCursor(sort: BreakageSort, c: unknown): c is Breaka
   return c.length === 2 && isId(c[0]) && isId(c[1]) && (c[1] as number) <= 2 ** 31 - 1;
 }
 
-function toView(r: RawBreakage, hydraUrl: string): BreakageView {
+export function toView(r: RawBreakage, hydraUrl: string): BreakageView {
   const claimUpdated = r.claim_updated_at === null ? null : new Date(r.claim_updated_at);
   return {
     id: r.id,
@@ -204,6 +243,15 @@ function toView(r: RawBreakage, hydraUrl: string): BreakageView {
     fixedBy: r.fixed_by,
     maintainers: asMaintainers(r.maintainers),
     teams: r.teams ?? [],
+    rootCause: r.root_build_id === null ? null : {
+      buildId: Number(r.root_build_id),
+      job: r.root_job!,
+      jobset: r.root_jobset!,
+      system: r.root_system!,
+      breakageId: r.root_breakage_id,
+      claimedBy: r.root_claim_by,
+    },
+    blocks: Number(r.blocks ?? 0),
   };
 }
 
@@ -267,7 +315,7 @@ export async function listBreakages(
   const rows = await queryRows<RawBreakage>(db, sql`
     select ${breakageColumns}
     from (${page}) p join breakages bk on bk.id = p.id join jobs j on j.id = bk.job_id join jobsets js on js.id = bk.jobset_id
-    ${activeClaimJoin(ctx.now)} ${attributionJoin}
+    ${activeClaimJoin(ctx.now)} ${attributionJoin} ${rootJoins(ctx.now)}
     order by ${o.order}`);
   const items = rows.slice(0, limit);
   const nextCursorKey = rows.length > limit ? o.cursorOf(items[items.length - 1]!) : null;
@@ -277,7 +325,7 @@ export async function listBreakages(
 export async function getBreakage(db: Db, ctx: BreakageCtx, id: number): Promise<BreakageView | null> {
   const [r] = await queryRows<RawBreakage>(db, sql`
     select ${breakageColumns}
-    from breakages bk join jobs j on j.id = bk.job_id join jobsets js on js.id = bk.jobset_id ${activeClaimJoin(ctx.now)} ${attributionJoin}
+    from breakages bk join jobs j on j.id = bk.job_id join jobsets js on js.id = bk.jobset_id ${activeClaimJoin(ctx.now)} ${attributionJoin} ${rootJoins(ctx.now)}
     where bk.id = ${id}`);
   return r ? toView(r, ctx.hydraUrl) : null;
 }

@@ -14,3 +14,5 @@ export * from './check.ts';
 export * from './gates.ts';
 export * from './maintainers.ts';
 export * from './lean.ts';
+export * from './causes.ts';
+export * from './roots.ts';

@@ -15,3 +15,13 @@ export function idArray(ids: Iterable<number>): SQL {
 export function intArray(ids: Iterable<number>): SQL {
   return sql`${`{${Array.from(ids).join(',')}}`}::int[]`;
 }
+
+/**
+ * What identifies a build as a root across jobsets: its derivation (the tracked record's, else
+ * the one read for the cause), else `build:<id>`. The one definition: keys are stored with it and
+ * breakages are matched to roots with it.
+ */
+export const buildKeySql = (id: SQL) => sql`coalesce(
+  (select nullif(kb.drvpath, '') from builds kb where kb.id = ${id}),
+  (select nullif(kc.drvpath, '') from cause_builds kc where kc.id = ${id}),
+  'build:' || ${id})`;

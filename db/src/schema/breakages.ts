@@ -34,6 +34,8 @@ export const breakages = pgTable('breakages', {
   uniqueIndex('breakages_job_opened').on(t.jobId, t.openedEvalId),
   index('breakages_week').on(t.jobsetId, t.week),
   index('breakages_open').on(t.jobsetId).where(sql`state = 'open'`),
+  // Root causes (SPEC section 8): the open dependency failures behind a root, by their build.
+  index('breakages_open_dependency_build').on(t.buildId).where(sql`state = 'open' and kind = 'dependency'`),
 ]);
 
 /** "I am fixing this". At most one active (unreleased) claim per breakage, enforced by index. */

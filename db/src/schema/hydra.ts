@@ -100,6 +100,8 @@ export const builds = pgTable('builds', {
   index('builds_undetailed').on(t.id).where(sql`detailed = false`),
   // No index on job_id: builds are reached through runs, and it cost a third of bulk-insert time.
   index('builds_unfinished').on(t.id).where(sql`finished = 0`),
+  // A root cause's derivation failing in other tracked jobsets (SPEC section 8): failures only, a few percent of builds.
+  index('builds_failed_drvpath').on(t.drvpath).where(sql`status <> 0`),
 ]);
 
 /**

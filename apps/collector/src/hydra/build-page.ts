@@ -191,6 +191,19 @@ export function parseFailedSteps(html: string): FailedStep[] {
   return steps;
 }
 
+/**
+ * Whether `html` is Hydra's build page of build `id` (its info table's `Build ID:` row), not the
+ * filter's generated text, which also arrives as 200 text/html.
+ */
+export function isHydraBuildPage(html: string, id: number): boolean {
+  const page = stripNonContent(html);
+  const row = /<th\b[^>]*>\s*Build\s+ID:\s*<\/th\s*>\s*<td\b[^>]*>\s*(\d+)\s*<\/td\s*>/i.exec(page);
+  if (row) return Number(row[1]) === id;
+  // Older Hydra has no Build ID row; its title says "Build N of job …".
+  const title = /<title\b[^>]*>[^<]*\bBuild\s+(\d+)\s+of\s+job\b/i.exec(page);
+  return title !== null && Number(title[1]) === id;
+}
+
 /** The `.drv` path in the `Derivation:` row of the step page `/build/{id}/step/{nr}` (newer Hydra); null if absent. */
 export function parseStepDerivation(html: string): string | null {
   const m = /<th\b[^>]*>\s*Derivation:\s*<\/th\s*>\s*<td\b[^>]*>([\s\S]*?)<\/td\s*>/i.exec(stripNonContent(html));

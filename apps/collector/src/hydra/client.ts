@@ -1,4 +1,5 @@
 import { silentLogger, type Logger } from '../log.ts';
+import { isHydraBuildPage } from './build-page.ts';
 import { parseBuildsOffThread } from './build-parser.ts';
 import { HttpTransport, type HttpResponse } from './http.ts';
 import { parseJsonArrayStream, streamArrayField, TruncatedJsonError } from './json-stream.ts';
@@ -58,13 +59,14 @@ export interface HydraClientOptions {
 export const RATE_MARGIN = 0.9;
 export const BURST_MARGIN = 2;
 
-export type Endpoint = 'evals' | 'evalBuilds' | 'build' | 'constituents' | 'jobsets' | 'queue' | 'latestBuilds' | 'packagesJson';
+export type Endpoint = 'evals' | 'evalBuilds' | 'build' | 'buildPage' | 'constituents' | 'jobsets' | 'queue' | 'latestBuilds' | 'packagesJson';
 
 // The bulk builds list for a nixpkgs eval has taken over 300 s on hydra.nixos.org (HYDRA-API.md).
 const defaultTimeouts: Record<Endpoint, { headersMs: number; idleMs: number }> = {
   evals: { headersMs: 300_000, idleMs: 120_000 },
   evalBuilds: { headersMs: 900_000, idleMs: 180_000 },
   build: { headersMs: 30_000, idleMs: 30_000 },
+  buildPage: { headersMs: 60_000, idleMs: 30_000 },
   constituents: { headersMs: 60_000, idleMs: 60_000 },
   jobsets: { headersMs: 30_000, idleMs: 30_000 },
   queue: { headersMs: 60_000, idleMs: 60_000 },
@@ -200,6 +202,24 @@ export class HydraClient {
     return this.json('build', `/build/${id}`, asBuild);
   }
 
+  /**
+   * The HTML build page (for its "Failed build steps": there is no JSON for build steps). A page
+   * that is not Hydra's build page for `id` is the filter's generated HTML.
+   */
+  buildPage(id: number): Promise<string> {
+    return this.request('buildPage', `/build/${id}`, async (res, tick) => {
+      const chunks: Uint8Array[] = [];
+      for await (const c of res.body) {
+        chunks.push(c);
+        this.addBytes('buildPage', c.length);
+        tick();
+      }
+      const html = Buffer.concat(chunks).toString('utf8');
+      if (!isHydraBuildPage(html, id)) throw this.filteredAnswer(this.url(`/build/${id}`), res.headers.get('content-type') ?? '');
+      return html;
+    }, { accept: 'text/html', acceptType: (type) => type.includes('html') });
+  }
+
   constituents(id: number): Promise<HydraBuild[]> {
     return this.json('constituents', `/build/${id}/constituents`, (v) => {
       if (!Array.isArray(v)) throw new Error('constituents: not an array');
@@ -303,7 +323,7 @@ export class HydraClient {
     endpoint: Endpoint,
     path: string,
     handle: (res: HttpResponse, tick: () => void) => Promise<T>,
-    init: { redirect?: 'follow' | 'manual'; acceptType?: (type: string) => boolean; maxAttempts?: number } = {},
+    init: { redirect?: 'follow' | 'manual'; accept?: string; acceptType?: (type: string) => boolean; maxAttempts?: number } = {},
   ): Promise<T> {
     const url = this.url(path);
     const maxAttempts = init.maxAttempts ?? this.opts.maxAttempts ?? 6;
@@ -323,7 +343,7 @@ export class HydraClient {
       };
       try {
         const res = await this.http.get(url, {
-          headers: { accept: 'application/json', 'user-agent': this.opts.userAgent },
+          headers: { accept: init.accept ?? 'application/json', 'user-agent': this.opts.userAgent },
           redirect: init.redirect ?? 'follow',
           signal: ctrl.signal,
         });

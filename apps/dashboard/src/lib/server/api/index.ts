@@ -7,6 +7,7 @@ import { evalRoutes } from './routes/evals.ts';
 import { jobRoutes, jobsetRoutes } from './routes/jobsets.ts';
 import { maintainerFeedRoutes, maintainerRoutes } from './routes/maintainers.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { rootRoutes } from './routes/roots.ts';
 import { trendRoutes } from './routes/trends.ts';
 import type { ApiDeps, ApiEnv } from './types.ts';
 import { limitBody, MAX_BODY_BYTES, MAX_UPLOAD_BYTES } from './util.ts';
@@ -50,6 +51,7 @@ export function createApp(deps: ApiDeps, opts: CreateAppOptions = {}): Hono<ApiE
     .route('/evals', evalRoutes())
     .route('/jobs', jobRoutes())
     .route('/breakages', breakageRoutes())
+    .route('/roots', rootRoutes())
     .route('/maintainers', maintainerRoutes())
     .route('/trends', trendRoutes())
     .get('/me', (c) => c.json(meResponse(c), 200))

@@ -78,6 +78,19 @@ const schemas: Record<string, Schema> = {
     logUrl: { ...str, description: 'Hydra\'s log of the failing build (<hydra>/build/<id>/log)' },
     range: nullable(ref('Range')), claim: nullable(ref('Claim')), fixedBy: nstr,
     maintainers: arr(ref('Maintainer')), teams: { ...strs, description: 'team names from packages.json; empty when unknown' },
+    rootCause: nullable(ref('RootCause')),
+    blocks: { ...int, description: 'distinct open dependency failures, over all tracked jobsets, whose root is this breakage\'s failing build' },
+  }),
+  RootCause: obj({
+    buildId: int, job: str, jobset: str, system: str,
+    breakageId: { ...nint, description: 'the root\'s breakage when its job is tracked' },
+    claimedBy: { ...nstr, description: 'holder of the active claim on the root\'s breakage: this dependent is covered by it' },
+  }),
+  BlockedJob: obj({ job: str, jobset: str, system: str, breakageId: int }),
+  Root: obj({
+    breakage: ref('Breakage'), blocks: int,
+    blocked: { ...arr(ref('BlockedJob')), description: 'the first 50 blocked jobs' },
+    jobsets: { ...strs, description: 'tracked jobsets where this derivation fails or blocks a job' },
   }),
   Maintainer: obj({
     github: { ...nstr, description: 'GitHub login as packages.json spells it; null without a GitHub account' },
@@ -267,6 +280,17 @@ export function openApiDocument(serverUrl = '/') {
             query('team', str, 'team name from packages.json (case-insensitive)'), ...paging,
           ],
           responses: { ...ok(list(ref('Breakage'), { week: str })), ...err(400, 404) },
+        },
+      },
+      '/api/roots': {
+        get: {
+          summary: 'Root causes: the direct failures behind dependency failures, most blocking first',
+          parameters: [
+            query('week', str, 'YYYY-Www (default: the current week), backlog, or all'), query('jobset', str, 'project/jobset'),
+            query('system', str, 'comma-separated'), query('state', str, 'the root breakage\'s state: open (default), fixed, gone'),
+            query('maintainer', str, 'GitHub login'), query('team', str, 'team name from packages.json'), ...paging,
+          ],
+          responses: { ...ok(list(ref('Root'), { week: str })), ...err(400, 404) },
         },
       },
       '/api/breakages/{id}': { get: { summary: 'One breakage', parameters: [path('id', int)], responses: { ...ok(ref('Breakage')), ...err(400, 404) } } },

@@ -7,6 +7,7 @@ import {
 import { requireUser } from '../auth.ts';
 import { Conflict, Forbidden, Invalid, NotFound } from '../errors.ts';
 import type { ApiEnv } from '../types.ts';
+import type { Db } from '@zhf/db';
 import { resolveMaintainer } from './maintainers.ts';
 import { cleanText, decodeCursor, encodeCursor, idString, INT4_MAX, isCleanText, jobsetRefSchema, limitSchema, listOf, readBody, v } from '../util.ts';
 
@@ -42,6 +43,28 @@ async function current(c: Context<ApiEnv>, id: number) {
   return view;
 }
 
+/** The `week` (ISO week, `backlog`, `all`; default this week) and `jobset` filters of the fix list and the roots. */
+export async function weekAndJobset(db: Db, t: Date, weekParam: string | undefined, jobsetParam: string | undefined) {
+  const thisWeek = isoWeekOf(t);
+  let week: BreakageFilters['week'];
+  if (weekParam === undefined || weekParam === '') week = { kind: 'week', week: thisWeek };
+  else if (weekParam === 'backlog') week = { kind: 'backlog', currentWeek: thisWeek };
+  else if (weekParam === 'all') week = undefined;
+  else {
+    const w = parseWeek(weekParam);
+    if (!w) throw new Invalid('week must be YYYY-Www, backlog or all');
+    week = { kind: 'week', week: w };
+  }
+  let jobsetId: number | undefined;
+  if (jobsetParam) {
+    const [p, n] = jobsetParam.split('/') as [string, string];
+    const js = await findJobset(db, p, n);
+    if (!js) throw new NotFound(`jobset ${jobsetParam} is not tracked`);
+    jobsetId = js.id;
+  }
+  return { week, jobsetId };
+}
+
 /** `/api/breakages`: the weekly fix list, the backlog, and claims (SPEC section 4). */
 export function breakageRoutes() {
   return new Hono<ApiEnv>()
@@ -49,23 +72,7 @@ export function breakageRoutes() {
       const { database, config, now } = c.get('deps');
       const q = c.req.valid('query');
       const t = now();
-      const thisWeek = isoWeekOf(t);
-      let week: BreakageFilters['week'];
-      if (q.week === undefined || q.week === '') week = { kind: 'week', week: thisWeek };
-      else if (q.week === 'backlog') week = { kind: 'backlog', currentWeek: thisWeek };
-      else if (q.week === 'all') week = undefined;
-      else {
-        const w = parseWeek(q.week);
-        if (!w) throw new Invalid('week must be YYYY-Www, backlog or all');
-        week = { kind: 'week', week: w };
-      }
-      let jobsetId: number | undefined;
-      if (q.jobset) {
-        const [p, n] = q.jobset.split('/') as [string, string];
-        const js = await findJobset(database.db, p, n);
-        if (!js) throw new NotFound(`jobset ${q.jobset} is not tracked`);
-        jobsetId = js.id;
-      }
+      const { week, jobsetId } = await weekAndJobset(database.db, t, q.week, q.jobset);
       const maintainer = q.maintainer ? await resolveMaintainer(database.db, q.maintainer.trim()) : undefined;
       // Text keys are checked as the eval cursors are: PostgreSQL refuses NUL and broken unicode (a 500, not a 400).
       const cursor = decodeCursor(q.cursor, (x): x is BreakageCursor =>
@@ -75,7 +82,7 @@ export function breakageRoutes() {
         maintainer, team: q.team?.trim() || undefined,
       }, cursor, q.limit);
       return c.json({
-        week: week?.kind === 'week' ? week.week : (q.week ?? thisWeek),
+        week: week?.kind === 'week' ? week.week : (q.week ?? isoWeekOf(t)),
         items: page.items, total: page.total, nextCursor: page.nextCursorKey === null ? null : encodeCursor(page.nextCursorKey),
       }, 200);
     })

@@ -1,0 +1,139 @@
+/**
+ * Roots (SPEC section 8): the direct failures behind dependency failures, most blocking first.
+ * A root is a key (`buildKeySql`: the root build's derivation), so the same derivation failing in
+ * several tracked jobsets is one root; its breakage is the one matching the filters.
+ */
+import { sql } from 'drizzle-orm';
+import { queryRows, type Db } from '../client.ts';
+import {
+  activeClaimJoin, attributionJoin, breakageColumns, breakageFilterSql, jobFilterSql, rootJoins, toView,
+  type BreakageCtx, type BreakageFilters, type BreakageView, type RawBreakage,
+} from './api-breakages.ts';
+import { buildKeySql, intArray } from './sql-fragments.ts';
+import { pgTextArray } from './verdicts.ts';
+
+export interface BlockedJob {
+  job: string;
+  jobset: string;
+  system: string;
+  breakageId: number;
+}
+
+export interface RootView {
+  breakage: BreakageView;
+  blocks: number;
+  /** The first 50 blocked jobs, by jobset and job name. */
+  blocked: BlockedJob[];
+  /** Every tracked jobset where this root fails or blocks a job. */
+  jobsets: string[];
+}
+
+/** Keyset position: blocks (descending), then the root breakage's id. */
+export type RootCursor = [number, number];
+
+export function validRootCursor(c: unknown): c is RootCursor {
+  return Array.isArray(c) && c.length === 2 && c.every((v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0)
+    && (c[1] as number) <= 2 ** 31 - 1;
+}
+
+export type RootFilters = Pick<BreakageFilters, 'jobsetId' | 'week' | 'systems' | 'states' | 'maintainer' | 'team'>;
+
+export const BLOCKED_SHOWN = 50;
+
+/** The open dependency failures with a known root, grouped by root key. */
+const groupsSql = sql`
+  select bc.root_key, count(distinct (d.jobset_id, d.job_id)) as n
+  from build_causes bc join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
+  where bc.root_key is not null
+  group by bc.root_key`;
+
+/**
+ * Roots matching the filters (applied to the root's own breakage), most blocking first. A root's
+ * breakages are the breakages of the root builds' jobs; of several (one per jobset) the open,
+ * newest one in the filter is shown.
+ */
+export async function listRoots(
+  db: Db, ctx: BreakageCtx, f: RootFilters, cursor: RootCursor | null, limit: number,
+): Promise<{ items: RootView[]; total: number; nextCursorKey: RootCursor | null }> {
+  const bkWhere = breakageFilterSql({ ...f, sort: 'job' }, ctx.now);
+  const jWhere = jobFilterSql({ ...f, sort: 'job' }) ?? sql`true`;
+  const candidates = sql`
+    with g as (${groupsSql}),
+    rb as (
+      select distinct bc2.root_key, bc2.root_build_id as build_id from build_causes bc2 where bc2.root_key in (select root_key from g)
+      union
+      select g.root_key, fb.id from g join builds fb on fb.drvpath = g.root_key and fb.status <> 0
+    ),
+    cand as (
+      select distinct on (g.root_key) g.root_key, g.n, bk.id
+      from g
+      join rb on rb.root_key = g.root_key
+      join builds rbb on rbb.id = rb.build_id
+      join breakages bk on bk.job_id = rbb.job_id
+      join jobs j on j.id = bk.job_id
+      where ${bkWhere} and ${jWhere} and ${buildKeySql(sql`bk.build_id`)} = g.root_key
+      order by g.root_key, (bk.state = 'open') desc, bk.opened_eval_id desc, bk.id
+    )`;
+  const [c] = await queryRows<{ n: string | number }>(db, sql`${candidates} select count(*) as n from cand`);
+  const total = Number(c?.n ?? 0);
+  if (total === 0) return { items: [], total, nextCursorKey: null };
+  const after = cursor === null ? sql`true` : sql`(cand.n < ${cursor[0]} or (cand.n = ${cursor[0]} and cand.id > ${cursor[1]}))`;
+  const page = await queryRows<{ root_key: string; n: string | number; id: number }>(db, sql`
+    ${candidates} select root_key, n, id from cand where ${after} order by n desc, id limit ${limit + 1}`);
+  const shown = page.slice(0, limit);
+  if (!shown.length) return { items: [], total, nextCursorKey: null };
+  const ids = shown.map((r) => r.id);
+  const rows = await queryRows<RawBreakage>(db, sql`
+    select ${breakageColumns}
+    from breakages bk join jobs j on j.id = bk.job_id join jobsets js on js.id = bk.jobset_id
+    ${activeClaimJoin(ctx.now)} ${attributionJoin} ${rootJoins(ctx.now)}
+    where bk.id = any(${intArray(ids)})`);
+  const views = new Map(rows.map((r) => [r.id, toView(r, ctx.hydraUrl)]));
+  const keyList = pgTextArray(shown.map((r) => r.root_key));
+  const blocked = await queryRows<{ root_key: string; job: string; jobset: string; system: string; breakage_id: number; rn: string | number }>(db, sql`
+    select root_key, job, jobset, system, breakage_id, rn from (
+      select bc.root_key, j.name as job, js.project || '/' || js.name as jobset, j.system, d.id as breakage_id,
+        row_number() over (partition by bc.root_key order by js.project, js.name, j.name, d.id) as rn
+      from build_causes bc
+      join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
+      join jobs j on j.id = d.job_id join jobsets js on js.id = d.jobset_id
+      where bc.root_key = any(${keyList}::text[])
+    ) x where rn <= ${BLOCKED_SHOWN}`);
+  const jobsets = await queryRows<{ root_key: string; jobset: string }>(db, sql`
+    select distinct bc.root_key, js.project || '/' || js.name as jobset
+    from build_causes bc
+    join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
+    join jobsets js on js.id = d.jobset_id
+    where bc.root_key = any(${keyList}::text[])
+    union
+    select distinct bc.root_key, js.project || '/' || js.name
+    from build_causes bc join builds rbb on rbb.id = bc.root_build_id join jobs j on j.id = rbb.job_id join jobsets js on js.id = j.jobset_id
+    where bc.root_key = any(${keyList}::text[])
+    union
+    select distinct fb.drvpath, js.project || '/' || js.name
+    from builds fb join jobs j on j.id = fb.job_id join jobsets js on js.id = j.jobset_id
+    where fb.drvpath = any(${keyList}::text[]) and fb.status <> 0`);
+  const items: RootView[] = [];
+  for (const r of shown) {
+    const breakage = views.get(r.id);
+    if (!breakage) continue;
+    items.push({
+      breakage,
+      blocks: Number(r.n),
+      blocked: blocked.filter((b) => b.root_key === r.root_key).sort((a, b) => Number(a.rn) - Number(b.rn))
+        .map((b) => ({ job: b.job, jobset: b.jobset, system: b.system, breakageId: b.breakage_id })),
+      jobsets: [...new Set(jobsets.filter((j) => j.root_key === r.root_key).map((j) => j.jobset))].sort(),
+    });
+  }
+  const last = shown[shown.length - 1]!;
+  return { items, total, nextCursorKey: page.length > limit ? [Number(last.n), last.id] : null };
+}
+
+/** How many distinct roots there are among open dependency failures now (trends, overview). */
+export async function countRoots(db: Db, jobsetId?: number): Promise<{ roots: number; blocked: number }> {
+  const [r] = await queryRows<{ roots: string | number; blocked: string | number }>(db, sql`
+    select count(distinct bc.root_key) as roots, count(distinct (d.jobset_id, d.job_id)) as blocked
+    from build_causes bc join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
+    where bc.root_key is not null ${jobsetId === undefined ? sql`` : sql`and d.jobset_id = ${jobsetId}`}`);
+  return { roots: Number(r?.roots ?? 0), blocked: Number(r?.blocked ?? 0) };
+}
