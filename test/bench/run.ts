@@ -23,7 +23,7 @@ import { createLogger } from '../../apps/collector/src/log.ts';
 import { isoWeekOf } from '../../apps/collector/src/pure/week.ts';
 
 const { values: args } = parseArgs({
-  options: { smoke: { type: 'boolean' }, keep: { type: 'boolean' }, jobs: { type: 'string' }, evals: { type: 'string' }, runs: { type: 'string' }, 'load-seconds': { type: 'string' } },
+  options: { smoke: { type: 'boolean' }, keep: { type: 'boolean' }, out: { type: 'string' }, jobs: { type: 'string' }, evals: { type: 'string' }, runs: { type: 'string' }, 'load-seconds': { type: 'string' } },
 });
 const smoke = !!args.smoke;
 const JOBS = Number(args.jobs ?? (smoke ? 10_000 : 250_000));
@@ -398,6 +398,46 @@ async function main() {
       const t = await timeIt(path);
       row(`${label} at ${EVALS} evals`, `p95 ${ms(pct(t, 95))} (median ${ms(median(t))})`, 'p95 <= 50 ms', smoke ? null : pct(t, 95) <= 50);
     }
+    // 6c. Root causes (SPEC section 8): the causes of the newest open dependency failures (up to
+    // 1,500), pass after pass at the default budget, as the cron would; then /api/roots.
+    {
+      const { resolveCauses } = await import('../../apps/collector/src/causes/resolve.ts');
+      const [{ n: openDeps }] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from breakages where state = 'open' and kind = 'dependency'`);
+      const goal = Math.min(1500, openDeps);
+      const budget = 300;
+      const now = new Date(child.main.at(-1)!.timestamp * 1000 + 3600_000);
+      const before = await child.counters();
+      const { client: causeClient } = collectorFor(main.database, child.url, log);
+      let passes = 0;
+      let pages = 0;
+      let records = 0;
+      let resolved = 0;
+      const tCauses = performance.now();
+      while (resolved < goal && passes < 50) {
+        const rep = await resolveCauses(db, causeClient, { now, budget, log });
+        passes++;
+        pages += rep.pages;
+        records += rep.records;
+        [{ n: resolved }] = await queryRows<{ n: number }>(db, sql`
+          select count(*)::int as n from breakages bk join build_causes bc on bc.build_id = bk.build_id where bk.state = 'open' and bk.kind = 'dependency'`);
+        if (rep.pages + rep.records === 0) break;
+      }
+      const causeMs = performance.now() - tCauses;
+      const traffic = diffCounters(before, await child.counters());
+      const [rooted] = await queryRows<{ rooted: number; roots: number }>(db, sql`
+        select count(*) filter (where bc.root_build_id is not null)::int as rooted, count(distinct bc.root_key)::int as roots
+        from breakages bk join build_causes bc on bc.build_id = bk.build_id where bk.state = 'open' and bk.kind = 'dependency'`);
+      const requests = pages + records;
+      row(`causes of ${resolved.toLocaleString('en')} open dependency failures (of ${openDeps.toLocaleString('en')}; newest first), at the default budget of ${budget} requests per pass`,
+        `${requests.toLocaleString('en')} requests (${pages.toLocaleString('en')} build pages, ${records} build records; simulator counted ${traffic.requests.toLocaleString('en')}) in ${passes} passes, ${(causeMs / 1000).toFixed(1)} s of zhf's time; at 1 request/s ${Math.round(requests / 60)} min of rate-limited waiting, i.e. ${passes} syncs (${(passes * 15 / 60).toFixed(1)} h at the default 15-minute cron); ${rooted!.rooted.toLocaleString('en')} rooted in ${rooted!.roots} roots`,
+        'report', null);
+      const rootWeek = await timeIt(`/api/roots?week=${week}`);
+      row(`/api/roots?week=${week} at ${EVALS} evals`, `p95 ${ms(pct(rootWeek, 95))} (median ${ms(median(rootWeek))})`, 'p95 <= 50 ms', smoke ? null : pct(rootWeek, 95) <= 50);
+      const rootAll = await timeIt('/api/roots?week=all');
+      row(`/api/roots?week=all at ${EVALS} evals`, `p95 ${ms(pct(rootAll, 95))} (median ${ms(median(rootAll))})`, 'p95 <= 50 ms', smoke ? null : pct(rootAll, 95) <= 50);
+      const listed = await timeIt(`/api/breakages?week=${week}&kind=dependency&jobset=nixpkgs/unstable`);
+      row(`/api/breakages?kind=dependency (rows with rootCause and blocks) at ${EVALS} evals`, `p95 ${ms(pct(listed, 95))} (median ${ms(median(listed))})`, 'p95 <= 50 ms', smoke ? null : pct(listed, 95) <= 50);
+    }
     const cmp = await timeIt(`/api/evals/${newest}/compare/${older}`, smoke ? 3 : 5);
     row(`/api/evals/:a/compare/:b over ${JOBS.toLocaleString('en')} jobs (10 evals apart)`, `median ${ms(median(cmp))}`, '<= 500 ms', smoke ? null : median(cmp) <= 500);
 
@@ -497,7 +537,7 @@ async function main() {
   } finally {
     child.stop();
   }
-  const file = smoke ? 'test-artifacts/bench-smoke.md' : 'BENCHMARKS.md';
+  const file = args.out ?? (smoke ? 'test-artifacts/bench-smoke.md' : 'BENCHMARKS.md');
   mkdirSync('test-artifacts', { recursive: true });
   writeFileSync(file, out.join('\n') + '\n');
   process.stdout.write(`\nwritten to ${file}\n`);
