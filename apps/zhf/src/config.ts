@@ -83,7 +83,8 @@ export class ConfigError extends Error {}
 
 /** What `zhf demo` changes in the defaults: its own data directory, and ten days of history so
  * trends, the backlog and last week's roundup have something to show. The environment still wins. */
-export const DEMO_DEFAULTS: Env = { ZHF_DATA_DIR: './data/demo', ZHF_BACKFILL_EVALS: '40' };
+/** The demo's simulated Hydra enforces hydra.nixos.org's limits (2/s, burst 7): the client uses them, with its margins. */
+export const DEMO_DEFAULTS: Env = { ZHF_DATA_DIR: './data/demo', ZHF_BACKFILL_EVALS: '40', ZHF_HYDRA_RPS: '2', ZHF_HYDRA_BURST: '7' };
 
 /**
  * Reads and validates the environment once (the only module that reads `process.env`); the

@@ -16,6 +16,10 @@ export async function startDemoHydra(log: Logger, opts: { jobs?: number; evals?:
     // Busier than nixpkgs' real 2%: a demo should show new failures and fixes in every eval.
     churn: 0.05,
     failureRate: 0.05,
+    // As on nixpkgs, most red jobs are dependency failures behind a few broken libraries (roots),
+    // some through a chain (dep -> dep -> direct).
+    dependentFraction: 0.5,
+    depChains: true,
     // The history runs until 12 h from now: later evals appear as the clock reaches them.
     end: now + 12 * 3600,
     now,
