@@ -922,7 +922,7 @@ export function createHydraSimApp(source: DataSource, opts: HydraSimOptions = {}
     const status = text === undefined ? 404 : 200;
     counter.statuses[status] = (counter.statuses[status] ?? 0) + 1;
     if (text === undefined) return c.text('404 Not Found', 404);
-    const body = zlib.brotliCompressSync(Buffer.from(text));
+    const body = zlib.brotliCompressSync(Buffer.from(text), { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } });
     counter.bytes += body.length;
     return c.body(body, 200, { 'content-type': 'text/plain; charset=utf-8', 'content-encoding': 'br' });
   });
