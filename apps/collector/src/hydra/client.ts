@@ -207,8 +207,9 @@ export class HydraClient {
     });
   }
 
-  build(id: number): Promise<HydraBuild> {
-    return this.json('build', `/build/${id}`, asBuild);
+  /** One build; `maxAttempts` lowers the retries when a person is waiting for the answer. */
+  build(id: number, maxAttempts?: number): Promise<HydraBuild> {
+    return this.json('build', `/build/${id}`, asBuild, maxAttempts);
   }
 
   /**
@@ -335,7 +336,7 @@ export class HydraClient {
     this.stats.requests.set(k, (this.stats.requests.get(k) ?? 0) + 1);
   }
 
-  private json<T>(endpoint: Endpoint, path: string, parse: (v: unknown) => T): Promise<T> {
+  private json<T>(endpoint: Endpoint, path: string, parse: (v: unknown) => T, maxAttempts?: number): Promise<T> {
     return this.request(endpoint, path, async (res, tick) => {
       const chunks: Uint8Array[] = [];
       let size = 0;
@@ -353,7 +354,7 @@ export class HydraClient {
         throw new RetryableError(`body is not complete JSON (${size} bytes)`, res.status);
       }
       return parse(value);
-    });
+    }, { maxAttempts });
   }
 
   /** One logical request with politeness, timeouts and retries; `handle` reads a 2xx (or 3xx with redirect off). */

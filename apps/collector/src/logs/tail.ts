@@ -13,6 +13,8 @@ export const MAX_LOG_LINES = 500;
  * again with more, and 200 lines cost Hydra no more than 50 (`tail -n` on one file).
  */
 export const FETCH_LOG_LINES = 200;
+/** Tries per Hydra request: a person is waiting, and a second try covers a dropped connection. */
+const INTERACTIVE_ATTEMPTS = 2;
 /** Longest line kept: a minified bundle or a progress bar can be one line of megabytes. */
 export const MAX_LINE_CHARS = 2000;
 
@@ -87,7 +89,7 @@ export async function logTail(db: Db, hydra: LogSource, buildId: number, lines: 
       if (tailCovers(byBuild, lines)) return view(buildId, byBuild, lines);
       drvPath = byBuild.drvPath;
     } else {
-      const record = await hydra.build(buildId).catch((err) => upstream(err, `build ${buildId}`, `Hydra does not know build ${buildId}`));
+      const record = await hydra.build(buildId, INTERACTIVE_ATTEMPTS).catch((err) => upstream(err, `build ${buildId}`, `Hydra does not know build ${buildId}`));
       if (!record.drvpath) throw new Upstream(`Hydra names no derivation for build ${buildId}`);
       drvPath = record.drvpath;
       finished = record.finished === 1;
@@ -103,7 +105,7 @@ export async function logTail(db: Db, hydra: LogSource, buildId: number, lines: 
   const why = status === 2
     ? `: build ${buildId} failed because a dependency did, so it has no log of its own; the dependency's log says why`
     : '';
-  const got = await hydra.logTail(drvPath, ask).catch((err) => upstream(err, `the log of ${base}`, `Hydra has no log of ${base}${why}`));
+  const got = await hydra.logTail(drvPath, ask, INTERACTIVE_ATTEMPTS).catch((err) => upstream(err, `the log of ${base}`, `Hydra has no log of ${base}${why}`));
   const t: StoredLogTail = { drvPath, lines: got.map(cleanLogLine), tail: ask, fetchedAt: now() };
   // A build still running (or restarted) is writing its log: show what there is, keep nothing.
   if (finished) await storeLogTail(db, { ...t, buildId });
