@@ -102,12 +102,12 @@ describeEachDriver('OpenAPI document', (get) => {
   let doc: Schema;
   beforeAll(async () => {
     s = await ingestScenario(get());
-    await s.h.close();
     gh.revisions = [s.e1.revision, s.e2.revision, s.e3.revision, FUTURE];
     // As the server builds it: with the collector's feature routes and their upload limit.
     const database = get();
     const config = testConfig({ ZHF_GITHUB_API_URL: gh.url });
-    app = createApp({ database, config, now: () => NOW }, {
+    // The simulated Hydra stays up for the log route.
+    app = createApp({ database, config, now: () => NOW, hydra: s.h.client }, {
       extraRoutes: (api) => mountExtraRoutes(api, { database, config }), largeBodyPaths: UPLOAD_PATHS,
     });
     doc = (await call(app, 'GET', '/api/openapi.json')).json;
@@ -163,6 +163,11 @@ describeEachDriver('OpenAPI document', (get) => {
       ['get', '/api/roots', '/api/roots?week=all', 200],
       ['get', '/api/roots', '/api/roots?cursor=bad', 400],
       ['get', '/api/breakages/{id}', `/api/breakages/${id}`, 200],
+      ['get', '/api/breakages/{id}/log', `/api/breakages/${id}/log?lines=3`, 200],
+      ['get', '/api/breakages/{id}/log', `/api/breakages/${id}/log?lines=0`, 400],
+      ['get', '/api/breakages/{id}/log', '/api/breakages/999999/log', 404],
+      // A dependency failure: Hydra has no log of its own build.
+      ['get', '/api/breakages/{id}/log', `/api/breakages/${await breakageId(get(), `depfail.${X}`)}/log`, 502],
       ['post', '/api/breakages/{id}/claim', `/api/breakages/${id}/claim`, 201, { as: alice, body: { note: 'on it' } }],
       ['post', '/api/breakages/{id}/claim', `/api/breakages/${id}/claim`, 409, { as: bob }],
       ['get', '/api/breakages', '/api/breakages?claimed=true', 200],

@@ -265,3 +265,28 @@ test('faults: a hook reveals a new eval while a client pages /evals', async () =
   expect(p2.evals[0].id).toBe(p1.evals[19].id);
   expect(p2.last).toBe('?page=3');
 });
+
+test('build logs as Root.pm `log` serves them: none for builds that never ran; with logs in the binary cache, a redirect that drops tail', async () => {
+  const js = sim.jobset('nixpkgs', 'unstable');
+  const e = sim.eval(js, { jobs: { 'lib.x86_64-linux': 'failure', 'app.x86_64-linux': 'dep', 'odd.x86_64-linux': { status: 9 } } });
+  const base = (job: string) => sim.getBuild(e.buildOf(job))!.drvpath.slice('/nix/store/'.length);
+  const lib = await fetch(`${srv.url}/log/${base('lib.x86_64-linux')}?tail=2`);
+  expect(lib.status).toBe(200);
+  expect((await lib.text()).trimEnd().split('\n')).toHaveLength(2);
+  // Dependency failed and unsupported system: the derivation was never built, so no log.
+  for (const job of ['app.x86_64-linux', 'odd.x86_64-linux']) expect((await fetch(`${srv.url}/log/${base(job)}`)).status).toBe(404);
+  sim.setLog(e.buildOf('app.x86_64-linux'), 'a log the model gives\n');
+  expect(await (await fetch(`${srv.url}/log/${base('app.x86_64-linux')}`)).text()).toBe('a log the model gives\n');
+
+  srv.config.logsInCache = true;
+  const moved = await fetch(`${srv.url}/log/${base('lib.x86_64-linux')}?tail=2`, { redirect: 'manual' });
+  expect(moved.status).toBe(302);
+  expect(moved.headers.get('location')).toBe(`${srv.url}/cache/log/${base('lib.x86_64-linux')}`);
+  const whole = await fetch(moved.headers.get('location')!);
+  expect(whole.headers.get('content-encoding')).toBe('br');
+  expect((await whole.text()).trimEnd().split('\n').length).toBeGreaterThan(2);
+  expect((await fetch(`${srv.url}/cache/log/${base('odd.x86_64-linux')}`)).status).toBe(404);
+  // A bad tail is still refused before the redirect (`die` in Root.pm: 500).
+  expect((await fetch(`${srv.url}/log/${base('lib.x86_64-linux')}?tail=x`, { redirect: 'manual' })).status).toBe(500);
+  expect(srv.counters.get('/cache/log/:drv').requests).toBe(2);
+});

@@ -133,6 +133,7 @@ export class ScriptedHydra {
   private readonly evals = new Map<number, ScriptEval>();
   private readonly builds = new Map<number, ScriptBuild>();
   private readonly lastEvalOf = new Map<string, ScriptEval>();
+  private readonly logs = new Map<number, string>();
 
   constructor(opts: ScriptedHydraOptions) {
     this.clock = opts.start;
@@ -153,6 +154,7 @@ export class ScriptedHydra {
       unfinishedBuildIds: () => [...this.builds.values()].filter((b) => this.getBuild(b.id)?.finished === 0).map((b) => b.id),
       buildIdsDescending: () => [...this.builds.keys()].sort((a, b) => b - a),
       buildOfDrv: (drv) => this.buildOfDrv(drv),
+      buildLog: (id) => this.logs.get(id),
     };
   }
 
@@ -373,6 +375,11 @@ export class ScriptedHydra {
     for (let n = 0; root?.depFailedOn !== undefined && n < 100; n++) root = this.builds.get(root.depFailedOn);
     const drv = root ? this.phaseAt(root, this.clock).drv : undefined;
     return [{ nr: 1, outputs: root ? Object.values(root.outputs) : [], status: 'Cached failure', propagatedFrom: b.depFailedOn, drvpath: drv, stepBuildId: root?.id }];
+  }
+
+  /** Gives a build its own log text (otherwise the server writes one from the build). */
+  setLog(buildId: number, text: string): void {
+    this.logs.set(buildId, text);
   }
 
   /** The build whose derivation (now) is `drv`. */

@@ -10,6 +10,7 @@
  *   await sim.close();
  */
 import type { ServerResponse } from 'node:http';
+import zlib from 'node:zlib';
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { mountChannelFiles } from './packages-json.ts';
@@ -76,12 +77,20 @@ export interface HydraSimOptions {
   otherJobsets?: OtherJobsetsOptions;
   /** Queries per request the cost model charges; defaults are `DEFAULT_COSTS` (read from Hydra's controllers). */
   costs?: Partial<QueryCosts>;
+  /** Build logs only in the binary cache, as on hydra.nixos.org (off by default); changeable later through `config.logsInCache`. */
+  logsInCache?: boolean;
 }
 
 /** Options that can be changed while the simulator runs. */
 export interface HydraSimConfig {
   bulkList: BulkListFaults | undefined;
   filter: FilterOptions | undefined;
+  /**
+   * Hydra has no log files of its own and redirects `/log/{drv}` to its `log_prefix`
+   * (hydra.nixos.org: `upload_logs_to_binary_cache`, `log_prefix = https://cache.nixos.org/`),
+   * here `/cache/log/{drv}` of the simulator: the whole log, brotli-encoded, `tail` ignored.
+   */
+  logsInCache?: boolean;
 }
 
 /** Something that is, or carries, the data (ScriptedHydra exposes `.data`). */
@@ -520,6 +529,9 @@ const OWN_STEP_STATUS: Record<number, StepStatusText> = {
   11: 'Output limit exceeded', 12: 'Non-determinism detected',
 };
 
+/** Build statuses of builds that never ran their own derivation, so have no log. */
+const NEVER_RAN = new Set([2, 4, 9]);
+
 function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
@@ -591,7 +603,7 @@ export function createHydraSimApp(source: DataSource, opts: HydraSimOptions = {}
   const faults = new Faults(prng(seed ^ 0xfa17));
   const limiter = new RateLimiter(opts.rateLimit === undefined ? { rps: 2, burst: 7 } : opts.rateLimit);
   const chunkBuilds = opts.streamChunkBuilds ?? 200;
-  const config: HydraSimConfig = { bulkList: opts.bulkList, filter: opts.filter };
+  const config: HydraSimConfig = { bulkList: opts.bulkList, filter: opts.filter, logsInCache: opts.logsInCache };
   const costs: QueryCosts = { ...DEFAULT_COSTS, ...opts.costs };
   let bulkFailures = 0;
   let bulkConfigSeen: BulkListFaults | undefined;
@@ -890,14 +902,29 @@ export function createHydraSimApp(source: DataSource, opts: HydraSimOptions = {}
     logRoute(`/build/:id/nixlog/:nr${suffix}`, (b, c) => stepsOf(b).find((s) => String(s.nr) === c.req.param('nr'))?.drvpath);
   }
 
+  // Root.pm `log`: the local log file, tailed; without one, a redirect to `log_prefix` (tail dropped).
   route('/log/:drv', (c, x) => {
     const drv = `/nix/store/${c.req.param('drv')}`;
     const tail = c.req.query('tail');
     if (tail !== undefined && !/^[0-9]+$/.test(tail)) return jsonOut({ error: `Invalid tail ‘${tail}’.` }, 500);
     x.charge(costs.log);
+    if (config.logsInCache) return { status: 302, headers: { location: `${x.origin}/cache/log/${encodeURIComponent(basename(drv))}` }, body: '' };
     const text = logOf(drv);
     if (text === undefined) return notFound(x.json, `The build log of ${drv} is not available.`);
     return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: tail === undefined ? text : tailLines(text, Number(tail)) };
+  });
+
+  // The binary cache's copy of the logs (not Hydra: no filter, no rate limit). Whole, brotli.
+  app.get('/cache/log/:drv', (c) => {
+    const counter = counters.get('/cache/log/:drv');
+    counter.requests++;
+    const text = logOf(`/nix/store/${c.req.param('drv')}`);
+    const status = text === undefined ? 404 : 200;
+    counter.statuses[status] = (counter.statuses[status] ?? 0) + 1;
+    if (text === undefined) return c.text('404 Not Found', 404);
+    const body = zlib.brotliCompressSync(Buffer.from(text), { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } });
+    counter.bytes += body.length;
+    return c.body(body, 200, { 'content-type': 'text/plain; charset=utf-8', 'content-encoding': 'br' });
   });
 
   route('/api/jobsets', (c, x) => {
@@ -1063,11 +1090,17 @@ export function createHydraSimApp(source: DataSource, opts: HydraSimOptions = {}
     return b && b.drvpath === drv ? b : undefined;
   }
 
-  /** The build's log (plain text), if the build owning `drv` has finished. */
+  /**
+   * The build's log (plain text), if the build owning `drv` has run. A build whose dependency
+   * failed (2), cancelled before it started (4) or with no machine for its system (9) never
+   * ran its derivation: Hydra has no log of it.
+   */
   function logOf(drv: string): string | undefined {
     const b = buildOfDrv(drv);
     if (!b || (!b.finished && b.buildstatus === null)) return undefined;
-    return data.buildLog?.(b.id) ?? defaultLog(b);
+    const own = data.buildLog?.(b.id);
+    if (own !== undefined) return own;
+    return b.buildstatus !== null && NEVER_RAN.has(b.buildstatus) ? undefined : defaultLog(b);
   }
 
   /** The failed steps the build page shows: the model's, else the build's own step when it failed itself. */

@@ -48,6 +48,7 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
     {
       database: rt.database,
       config: rt.config,
+      hydra: rt.client,
       metrics: {
         hydraRequests: () => rt.client.stats.requests,
       },

@@ -16,3 +16,4 @@ export * from './maintainers.ts';
 export * from './lean.ts';
 export * from './causes.ts';
 export * from './roots.ts';
+export * from './logs.ts';

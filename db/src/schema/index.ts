@@ -3,3 +3,4 @@ export * from './breakages.ts';
 export * from './users.ts';
 export * from './maintainers.ts';
 export * from './causes.ts';
+export * from './logs.ts';

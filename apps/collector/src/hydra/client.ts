@@ -1,5 +1,5 @@
 import { silentLogger, type Logger } from '../log.ts';
-import { isHydraBuildPage } from './build-page.ts';
+import { isHydraBuildPage, tailLines } from './build-page.ts';
 import { parseBuildsOffThread } from './build-parser.ts';
 import { HttpTransport, type HttpResponse } from './http.ts';
 import { parseJsonArrayStream, streamArrayField, TruncatedJsonError } from './json-stream.ts';
@@ -59,7 +59,7 @@ export interface HydraClientOptions {
 export const RATE_MARGIN = 0.9;
 export const BURST_MARGIN = 2;
 
-export type Endpoint = 'evals' | 'evalBuilds' | 'build' | 'buildPage' | 'constituents' | 'jobsets' | 'queue' | 'latestBuilds' | 'packagesJson';
+export type Endpoint = 'evals' | 'evalBuilds' | 'build' | 'buildPage' | 'constituents' | 'jobsets' | 'queue' | 'latestBuilds' | 'packagesJson' | 'log';
 
 // The bulk builds list for a nixpkgs eval has taken over 300 s on hydra.nixos.org (HYDRA-API.md).
 const defaultTimeouts: Record<Endpoint, { headersMs: number; idleMs: number }> = {
@@ -73,7 +73,16 @@ const defaultTimeouts: Record<Endpoint, { headersMs: number; idleMs: number }> =
   latestBuilds: { headersMs: 300_000, idleMs: 120_000 },
   // The channel's packages.json comes from the channels' CDN, not Hydra.
   packagesJson: { headersMs: 60_000, idleMs: 60_000 },
+  // A person is waiting for it. Hydra tails a local file (bzip2 -dc first when compressed), or
+  // redirects to the binary cache, which sends the whole log.
+  log: { headersMs: 30_000, idleMs: 30_000 },
 };
+
+/**
+ * Bytes of a log body kept while reading it: the end of the log, enough for 500 lines of
+ * 8 KiB. A log from the binary cache comes whole (up to Hydra's log limit, 64 MiB and more).
+ */
+export const LOG_TAIL_BYTES = 4 * 1024 * 1024;
 
 export interface HydraStats {
   /** Requests by `endpoint status` (status `error` for network failures). */
@@ -198,8 +207,9 @@ export class HydraClient {
     });
   }
 
-  build(id: number): Promise<HydraBuild> {
-    return this.json('build', `/build/${id}`, asBuild);
+  /** One build; `maxAttempts` lowers the retries when a person is waiting for the answer. */
+  build(id: number, maxAttempts?: number): Promise<HydraBuild> {
+    return this.json('build', `/build/${id}`, asBuild, maxAttempts);
   }
 
   /**
@@ -239,6 +249,35 @@ export class HydraClient {
     return this.json('latestBuilds', `/api/latestbuilds?project=${enc(project)}&jobset=${enc(jobset)}&nr=${nr}`, asLatestBuilds);
   }
 
+  /**
+   * The last `n` lines of a derivation's build log: `/log/{basename}?tail=n`, plain text
+   * (Controller/Root.pm `log`). Hydra without the log file redirects to its `log_prefix`
+   * (hydra.nixos.org: the binary cache), which ignores `tail` and sends the whole log, so the
+   * lines are counted here, from the end, keeping only the last LOG_TAIL_BYTES of the body.
+   * A person is waiting: one retry by default, not the collector's six.
+   */
+  logTail(drvPath: string, n: number, maxAttempts = 2): Promise<string[]> {
+    const base = drvPath.slice(drvPath.lastIndexOf('/') + 1);
+    return this.request('log', `/log/${enc(base)}?tail=${Math.max(1, Math.floor(n))}`, async (res, tick) => {
+      const kept: Uint8Array[] = [];
+      let keptBytes = 0;
+      let cut = false;
+      for await (const c of res.body) {
+        this.addBytes('log', c.length);
+        tick();
+        kept.push(c);
+        keptBytes += c.length;
+        while (kept.length > 1 && keptBytes - kept[0]!.length >= LOG_TAIL_BYTES) {
+          keptBytes -= kept.shift()!.length;
+          cut = true;
+        }
+      }
+      let text = Buffer.concat(kept).toString('utf8');
+      // Reading started inside a line (maybe inside a character): that line is not whole.
+      if (cut) text = text.slice(text.indexOf('\n') + 1);
+      return tailLines(text, n);
+    }, { accept: 'text/plain', acceptType: (type) => !type.includes('html'), maxAttempts });
+  }
 
   /**
    * Streams every member build of an eval, in batches. On a failure mid-stream the whole
@@ -297,7 +336,7 @@ export class HydraClient {
     this.stats.requests.set(k, (this.stats.requests.get(k) ?? 0) + 1);
   }
 
-  private json<T>(endpoint: Endpoint, path: string, parse: (v: unknown) => T): Promise<T> {
+  private json<T>(endpoint: Endpoint, path: string, parse: (v: unknown) => T, maxAttempts?: number): Promise<T> {
     return this.request(endpoint, path, async (res, tick) => {
       const chunks: Uint8Array[] = [];
       let size = 0;
@@ -315,7 +354,7 @@ export class HydraClient {
         throw new RetryableError(`body is not complete JSON (${size} bytes)`, res.status);
       }
       return parse(value);
-    });
+    }, { maxAttempts });
   }
 
   /** One logical request with politeness, timeouts and retries; `handle` reads a 2xx (or 3xx with redirect off). */

@@ -221,6 +221,12 @@ const schemas: Record<string, Schema> = {
       job: str, system: str, kind: { enum: ['direct', 'dependency'] }, status: nint, buildId: int, since: nullable(obj({ evalId: int })), breakageId: nint,
     })),
   }),
+  LogTail: obj({
+    buildId: { ...int, description: 'the build whose log this is: the breakage\'s failing build' },
+    drvPath: { ...str, description: 'its derivation; the tail is cached by it' },
+    lines: { ...strs, description: 'the last lines, oldest first, without terminal escapes; lines over 2000 characters are cut' },
+    fetchedAt: { ...time, description: 'when Hydra was asked' },
+  }),
   ClaimBody: { type: 'object', properties: { prUrl: { type: ['string', 'null'], pattern: '^https://github\\.com/[^/]+/[^/]+/pull/[1-9][0-9]*$' }, note: { type: ['string', 'null'], maxLength: 2000 } }, additionalProperties: false },
 };
 
@@ -294,6 +300,13 @@ export function openApiDocument(serverUrl = '/') {
         },
       },
       '/api/breakages/{id}': { get: { summary: 'One breakage', parameters: [path('id', int)], responses: { ...ok(ref('Breakage')), ...err(400, 404) } } },
+      '/api/breakages/{id}/log': {
+        get: {
+          summary: 'The last lines of the failing build\'s log (SPEC section 10): from Hydra on first request, then cached by derivation',
+          parameters: [path('id', int), query('lines', { type: 'integer', minimum: 1, maximum: 500, default: 50 })],
+          responses: { ...ok(ref('LogTail')), ...err(400, 404, 502) },
+        },
+      },
       '/api/breakages/{id}/claim': {
         post: {
           summary: 'Claim an open breakage', ...claimWrite, requestBody: { required: false, ...json(ref('ClaimBody')) },

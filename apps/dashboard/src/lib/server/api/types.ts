@@ -1,4 +1,5 @@
 import type { Database } from '@zhf/db';
+import type { LogSource } from '@zhf/collector/logs/tail';
 import type { SessionUser } from './auth.ts';
 
 /** The configuration the API reads (zhf's whole configuration fits). */
@@ -28,6 +29,8 @@ export interface ApiDeps {
   metrics?: ApiMetrics;
   /** For the GitHub token exchange and /user; tests may inject it. */
   fetch?: typeof fetch;
+  /** The one Hydra client (the collector's, so one request budget): build logs are read on demand. */
+  hydra?: LogSource;
 }
 
 export type ResolvedDeps = ApiDeps & { now: () => Date };

@@ -1,11 +1,12 @@
+import { DEFAULT_LOG_LINES, logTail, MAX_LOG_LINES } from '@zhf/collector/logs/tail';
 import { isoWeekOf, parseWeek } from '@zhf/collector/pure/week';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import {
-  claimBreakage, findJobset, getBreakage, listBreakages, releaseClaim, updateClaim, validBreakageCursor, type BreakageCursor, type BreakageFilters,
+  breakageBuildId, claimBreakage, findJobset, getBreakage, listBreakages, releaseClaim, updateClaim, validBreakageCursor, type BreakageCursor, type BreakageFilters,
 } from '@zhf/db/queries';
 import { requireUser } from '../auth.ts';
-import { Conflict, Forbidden, Invalid, NotFound } from '../errors.ts';
+import { Conflict, Forbidden, Invalid, NotFound, Upstream } from '../errors.ts';
 import type { ApiEnv } from '../types.ts';
 import type { Db } from '@zhf/db';
 import { resolveMaintainer } from './maintainers.ts';
@@ -35,6 +36,11 @@ const note = cleanText(2000).nullable().optional().transform((s) => (s === '' ? 
 const claimBody = z.object({ prUrl, note }).strict();
 
 const idParam = v('param', z.object({ id: idString(INT4_MAX) }));
+
+const logQuery = z.object({
+  lines: z.string().regex(/^[0-9]{1,4}$/, 'must be an integer').transform(Number).pipe(z.number().int().min(1).max(MAX_LOG_LINES))
+    .optional().transform((n) => n ?? DEFAULT_LOG_LINES),
+});
 
 async function current(c: Context<ApiEnv>, id: number) {
   const { database, config, now } = c.get('deps');
@@ -87,6 +93,15 @@ export function breakageRoutes() {
       }, 200);
     })
     .get('/:id', idParam, async (c) => c.json(await current(c, c.req.valid('param').id), 200))
+    // SPEC section 10: the failing build's last log lines, from Hydra on first request, then cached.
+    .get('/:id/log', idParam, v('query', logQuery), async (c) => {
+      const { id } = c.req.valid('param');
+      const { database, hydra, now } = c.get('deps');
+      const buildId = await breakageBuildId(database.db, id);
+      if (buildId === null) throw new NotFound(`breakage ${id} does not exist`);
+      if (!hydra) throw new Upstream('this server has no Hydra client to read build logs with');
+      return c.json(await logTail(database.db, hydra, buildId, c.req.valid('query').lines, now), 200);
+    })
     .post('/:id/claim', idParam, requireUser, async (c) => {
       const { id } = c.req.valid('param');
       const body = await readBody(c, claimBody);
