@@ -56,6 +56,12 @@ describeEachDriver('GET /api/roots and root causes on breakages (SPEC section 8)
         expect([bad, b.status, b.json?.error?.code]).toEqual([bad, 400, 'invalid']);
       }
       expect((await call(app, 'GET', '/api/roots?jobset=nope/nope')).status).toBe(404);
+
+      // Why a dependent failed is in its root's log: the tail is the root build's.
+      sim.setLog(e2.buildOf(`openssl.${X}`), 'configure\nmake\nerror: openssl test suite failed\n');
+      const withHydra = makeApp(get(), { hydra: h.client });
+      const log = await call(withHydra, 'GET', `/api/breakages/${curl.id}/log?lines=2`);
+      expect([log.status, log.json.buildId, log.json.lines]).toEqual([200, e2.buildOf(`openssl.${X}`), ['make', 'error: openssl test suite failed']]);
     } finally {
       await h.close();
     }

@@ -3,7 +3,7 @@ import { isoWeekOf, parseWeek } from '@zhf/collector/pure/week';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import {
-  breakageBuildId, claimBreakage, findJobset, getBreakage, listBreakages, releaseClaim, updateClaim, validBreakageCursor, type BreakageCursor, type BreakageFilters,
+  breakageBuildId, causeRows, claimBreakage, findJobset, getBreakage, listBreakages, releaseClaim, updateClaim, validBreakageCursor, type BreakageCursor, type BreakageFilters,
 } from '@zhf/db/queries';
 import { requireUser } from '../auth.ts';
 import { Conflict, Forbidden, Invalid, NotFound, Upstream } from '../errors.ts';
@@ -100,7 +100,9 @@ export function breakageRoutes() {
       const buildId = await breakageBuildId(database.db, id);
       if (buildId === null) throw new NotFound(`breakage ${id} does not exist`);
       if (!hydra) throw new Upstream('this server has no Hydra client to read build logs with');
-      return c.json(await logTail(database.db, hydra, buildId, c.req.valid('query').lines, now), 200);
+      // A dependency failure never ran: why it failed is in its root's log (SPEC section 8), once known.
+      const root = (await causeRows(database.db, [buildId])).get(buildId)?.rootBuildId ?? null;
+      return c.json(await logTail(database.db, hydra, root ?? buildId, c.req.valid('query').lines, now), 200);
     })
     .post('/:id/claim', idParam, requireUser, async (c) => {
       const { id } = c.req.valid('param');
