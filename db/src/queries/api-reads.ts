@@ -101,13 +101,39 @@ export interface JobsetSummary {
   openBreakages: number;
 }
 
-export async function jobsetSummaries(db: Db, jobsetIds: number[]): Promise<Map<number, { latestEvalId: number | null; openBreakages: number }>> {
+/** A jobset's breakage counts as the overview shows them: `open` is always `weekOpen + backlog`. */
+export interface JobsetBreakageCounts {
+  latestEvalId: number | null;
+  /** Every open breakage. */
+  openBreakages: number;
+  /** Opened in `week` (preexisting ones excluded, as the fix list's week does), any state. */
+  weekTotal: number;
+  weekOpen: number;
+  /** Open, opened before `week` or preexisting: the backlog. */
+  backlog: number;
+}
+
+/**
+ * The counts of each jobset in one statement, so they come from one snapshot: read one by one,
+ * a sync committing in between (a backfill commits an eval every few seconds) made "open" and
+ * "this week + backlog" disagree. Week strings are zero-padded: text order is time order.
+ */
+export async function jobsetSummaries(db: Db, jobsetIds: number[], week: string): Promise<Map<number, JobsetBreakageCounts>> {
   if (!jobsetIds.length) return new Map();
-  const rows = await queryRows<{ id: number; latest: string | number | null; open: string | number }>(db, sql`
-    select js.id, (select max(e.id) from evals e where e.jobset_id = js.id) as latest,
-      (select count(*) from breakages bk where bk.jobset_id = js.id and bk.state = 'open') as open
-    from jobsets js where js.id = any(${`{${jobsetIds.join(',')}}`}::int[])`);
-  return new Map(rows.map((r) => [r.id, { latestEvalId: r.latest === null ? null : Number(r.latest), openBreakages: Number(r.open) }]));
+  const rows = await queryRows<{ id: number; latest: string | number | null; open: string | number; backlog: string | number; week_total: string | number; week_open: string | number }>(db, sql`
+    select js.id, (select max(e.id) from evals e where e.jobset_id = js.id) as latest, o.open, o.backlog, w.week_total, w.week_open
+    from jobsets js
+    cross join lateral (
+      select count(*) as open, count(*) filter (where bk.week < ${week} or bk.preexisting) as backlog
+      from breakages bk where bk.jobset_id = js.id and bk.state = 'open') o
+    cross join lateral (
+      select count(*) as week_total, count(*) filter (where bk.state = 'open') as week_open
+      from breakages bk where bk.jobset_id = js.id and bk.week = ${week} and not bk.preexisting) w
+    where js.id = any(${`{${jobsetIds.join(',')}}`}::int[])`);
+  return new Map(rows.map((r) => [r.id, {
+    latestEvalId: r.latest === null ? null : Number(r.latest),
+    openBreakages: Number(r.open), backlog: Number(r.backlog), weekTotal: Number(r.week_total), weekOpen: Number(r.week_open),
+  }]));
 }
 
 export interface JobHistoryEntry {

@@ -57,6 +57,11 @@ export function num(n: number | null | undefined): string {
   return n === null || n === undefined ? '—' : n.toLocaleString('en-US');
 }
 
+/** `breakage` or `breakages` for `n` (English: only 1 is singular). */
+export function plural(n: number | null | undefined, word: string, many = `${word}s`): string {
+  return n === 1 ? word : many;
+}
+
 export function buildUrl(hydraUrl: string, id: number): string {
   return `${hydraUrl}/build/${id}`;
 }

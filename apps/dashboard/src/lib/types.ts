@@ -47,7 +47,12 @@ export interface GateItem {
 export interface JobsetItem {
   jobset: string;
   latestEval: EvalView | null;
+  /** Every open breakage: `week.open + backlog`, counted in one statement. */
   openBreakages: number;
+  /** The current ISO week's breakages (any state) and how many of them are open. */
+  week: { week: string; breakages: number; open: number };
+  /** Open breakages from earlier weeks, and preexisting ones. */
+  backlog: number;
   lastSyncOkAt: string | null;
   lastSyncError: string | null;
   gates: GateItem[];

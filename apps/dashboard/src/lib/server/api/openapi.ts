@@ -100,7 +100,8 @@ const schemas: Record<string, Schema> = {
     login: str, githubId: nint, otherLogins: { ...strs, description: 'logins packages.json gives the same GitHub id (renamed accounts)' },
     packages: int, teams: strs, openBreakages: int, openThisWeek: int, week: str,
   }),
-  JobsetSummary: obj({ jobset: str, latestEval: nullable(ref('Eval')), openBreakages: int, lastSyncOkAt: ntime, lastSyncError: nstr, gates: arr(ref('Gate')) }),
+  JobsetSummary: obj({ jobset: str, latestEval: nullable(ref('Eval')), openBreakages: int,
+    week: obj({ week: str, breakages: int, open: int }), backlog: int, lastSyncOkAt: ntime, lastSyncError: nstr, gates: arr(ref('Gate')) }),
   Gate: obj({
     job: str, buildId: int, buildUrl: str, outcome, status: nint,
     constituents: { type: 'integer', description: 'constituents read from Hydra (0 until read)' },

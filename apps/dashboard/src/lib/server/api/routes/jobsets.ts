@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { allJobsets, attributionOf, evalViews, findJobset, gatesOfEvals, jobHistory, jobsetEvalPage, jobsetSummaries } from '@zhf/db/queries';
+import { isoWeekOf } from '@zhf/collector/pure/week';
 import { NotFound } from '../errors.ts';
 import type { ApiEnv } from '../types.ts';
 import { cleanText, decodeCursor, encodeCursor, idString, isId, limitSchema, v } from '../util.ts';
@@ -11,11 +12,12 @@ const nameParam = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'not a project or 
 export function jobsetRoutes() {
   return new Hono<ApiEnv>()
     .get('/', async (c) => {
-      const { database, config } = c.get('deps');
+      const { database, config, now } = c.get('deps');
+      const week = isoWeekOf(now());
       const rows = await allJobsets(database.db);
       const byRef = new Map(rows.map((r) => [`${r.project}/${r.name}`, r]));
       const tracked = config.jobsets.map((ref) => ({ ref, row: byRef.get(ref) ?? null }));
-      const summaries = await jobsetSummaries(database.db, tracked.flatMap((t) => (t.row ? [t.row.id] : [])));
+      const summaries = await jobsetSummaries(database.db, tracked.flatMap((t) => (t.row ? [t.row.id] : [])), week);
       const latestIds = [...summaries.values()].flatMap((s) => (s.latestEvalId === null ? [] : [s.latestEvalId]));
       const evals = new Map((await evalViews(database.db, latestIds)).map((e) => [e.id, e]));
       const gates = await gatesOfEvals(database.db, latestIds);
@@ -25,6 +27,9 @@ export function jobsetRoutes() {
           jobset: ref,
           latestEval: s?.latestEvalId ? evals.get(s.latestEvalId) ?? null : null,
           openBreakages: s?.openBreakages ?? 0,
+          // From the same statement as openBreakages: open = week.open + backlog, always.
+          week: { week, breakages: s?.weekTotal ?? 0, open: s?.weekOpen ?? 0 },
+          backlog: s?.backlog ?? 0,
           lastSyncOkAt: row?.lastSyncOkAt?.toISOString() ?? null,
           lastSyncError: row?.lastSyncError ?? null,
           // The channel gates of the latest eval, with the constituents that block them.
