@@ -226,6 +226,9 @@ describeEachDriver('check: pre-existing or new', (get) => {
       ['a report with a bad list', post(JSON.stringify({ report: { systems: [X], result: { [X]: { failed: 'hello' } } } })), 400, /result\.x86_64-linux\.failed/],
       ['a report as a string that is not JSON', post(JSON.stringify({ report: '{nope' })), 400, /report\.json is not valid JSON/],
       ['a bad system', post(JSON.stringify({ packages: [{ attr: 'hello', system: 'linux' }] })), 400, /system must be/],
+      // Positions as people count them: the third package is "package 3", not "packages[2]".
+      ['a bad third package', post(JSON.stringify({ packages: [{ attr: 'a', system: X }, { attr: 'b', system: X }, { attr: 'c', system: 'linux' }] })), 400,
+        /^package 3 of 3: system must be a system such as x86_64-linux, got "linux"$/],
       ['an attr with spaces', post(JSON.stringify({ packages: [{ attr: 'rm -rf', system: X }] })), 400, /attr must be/],
       ['an untracked jobset', post(JSON.stringify({ jobset: 'nixpkgs/nope', packages: [] })), 404, /not tracked/],
       ['a malformed jobset', post(JSON.stringify({ jobset: 'nixpkgs', packages: [] })), 400, /project\/jobset/],

@@ -67,18 +67,30 @@ export interface CheckResult {
 export const MAX_CHECK_PACKAGES = 50_000;
 const SYSTEM = /^[A-Za-z0-9_]+-[A-Za-z0-9_]+$/;
 
-function validatePackages(packages: CheckPackage[]): void {
-  if (packages.length > MAX_CHECK_PACKAGES) throw new Invalid(`at most ${MAX_CHECK_PACKAGES} packages per check, got ${packages.length}`);
-  for (const [i, p] of packages.entries()) {
+/**
+ * The first package that cannot be a job, as its position in the list (from 0) and what is wrong
+ * with it; null when every package is well formed. Callers say where it is as their reader counts:
+ * the API as "package 3", the check page as the line of the text box.
+ */
+export function packageProblem(packages: readonly CheckPackage[]): { index: number; message: string } | null {
+  for (const [index, p] of packages.entries()) {
     for (const name of [p.attr, ...(p.aliases ?? [])]) {
       if (typeof name !== 'string' || name === '' || name.length > 500 || /[\s\u0000-\u001f]/.test(name)) {
-        throw new Invalid(`packages[${i}]: attr must be a nixpkgs attribute path such as python3Packages.requests, got ${JSON.stringify(name)}`);
+        return { index, message: `attr must be a nixpkgs attribute path such as python3Packages.requests, got ${JSON.stringify(name)}` };
       }
     }
-    if (typeof p.system !== 'string' || !SYSTEM.test(p.system)) {
-      throw new Invalid(`packages[${i}]: system must be a system such as x86_64-linux, got ${JSON.stringify(p.system)}`);
+    if (typeof p.system !== 'string' || p.system.length > 100 || !SYSTEM.test(p.system)) {
+      return { index, message: `system must be a system such as x86_64-linux, got ${JSON.stringify(p.system)}` };
     }
   }
+  return null;
+}
+
+function validatePackages(packages: CheckPackage[]): void {
+  if (packages.length > MAX_CHECK_PACKAGES) throw new Invalid(`at most ${MAX_CHECK_PACKAGES} packages per check, got ${packages.length}`);
+  const problem = packageProblem(packages);
+  // Counted from 1, as people count: "packages[2]" read as the third line is one off.
+  if (problem) throw new Invalid(`package ${problem.index + 1} of ${packages.length}: ${problem.message}`);
 }
 
 /** Each package against the newest eval of `jobset` (a tracked `project/jobset`). */

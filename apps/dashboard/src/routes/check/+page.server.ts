@@ -1,6 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { apiGet, apiSend, qs } from '$lib/server/pages/api';
 import type { JobsetItem, Page } from '$lib/types';
+import { packageProblem } from '@zhf/collector/check/run';
 import type { CheckResult } from './types';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -40,12 +41,15 @@ export const actions: Actions = {
       }
       body = { jobset: jobset || undefined, report, system: system || undefined };
     } else {
-      // One package per line: `attr` or `attr system`.
-      const packages = text.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
-        const [attr, sys] = l.split(/\s+/);
-        return { attr: attr ?? '', system: sys ?? system };
-      });
-      if (packages.some((p) => !p.system)) return fail(400, { jobset, message: 'Give a system for every package (a column, or the system field).' });
+      // One package per line: `attr` or `attr system`. Problems are told by line, as the box numbers them.
+      const lines = text.split('\n').map((l, i) => ({ line: i + 1, words: l.trim().split(/\s+/).filter(Boolean) })).filter((l) => l.words.length);
+      const packages = lines.map(({ words: [attr, sys] }) => ({ attr: attr ?? '', system: sys ?? system }));
+      const missing = packages.findIndex((p) => !p.system);
+      if (missing >= 0) return fail(400, { jobset, message: `Line ${lines[missing]!.line} (${packages[missing]!.attr}) has no system: add one after the name, or fill in the system field.` });
+      const extra = lines.find((l) => l.words.length > 2);
+      if (extra) return fail(400, { jobset, message: `Line ${extra.line} has more than a package and a system: ${JSON.stringify(extra.words.join(' '))}.` });
+      const problem = packageProblem(packages);
+      if (problem) return fail(400, { jobset, message: `Line ${lines[problem.index]!.line}: ${problem.message}.` });
       body = { jobset: jobset || undefined, packages };
     }
     const r = await apiSend<CheckResult>(event, 'POST', '/api/check', body);
