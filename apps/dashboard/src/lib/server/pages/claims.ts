@@ -2,7 +2,18 @@
 // claim endpoints with the visitor's session; success redirects back (post/redirect/get),
 // so the same forms work without JavaScript and with `use:enhance`.
 import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
+import { PR_URL } from '../api/routes/breakages.ts';
 import { apiSend } from './api.ts';
+
+/** The API names its JSON fields; the reader of a form knows them by their labels. */
+function inFormTerms(message: string): string {
+  return message.replace(/\bprUrl\b/g, 'PR link').replace(/^note:/, 'Note:');
+}
+
+/** Checked here so the reader is told in the form's terms, before the API is asked. */
+function prUrlProblem(prUrl: string): string | null {
+  return prUrl && !PR_URL.test(prUrl) ? 'PR link: must be a GitHub pull request URL, like https://github.com/NixOS/nixpkgs/pull/123456' : null;
+}
 
 function backTo(url: URL): string {
   const p = new URLSearchParams(url.search);
@@ -29,8 +40,10 @@ export const claimActions = {
     const bad = needUser(event, id);
     if (bad) return bad;
     const prUrl = String(form.get('prUrl') ?? '').trim();
+    const problem = prUrlProblem(prUrl);
+    if (problem) return fail(400, { id, message: problem });
     const r = await apiSend(event, 'POST', `/api/breakages/${id}/claim`, prUrl ? { prUrl } : {});
-    if (!r.ok) return fail(r.status, { id, message: r.message });
+    if (!r.ok) return fail(r.status, { id, message: inFormTerms(r.message) });
     redirect(303, backTo(event.url));
   },
   release: async (event: RequestEvent) => {
@@ -38,7 +51,7 @@ export const claimActions = {
     const bad = needUser(event, id);
     if (bad) return bad;
     const r = await apiSend(event, 'DELETE', `/api/breakages/${id}/claim`);
-    if (!r.ok) return fail(r.status, { id, message: r.message });
+    if (!r.ok) return fail(r.status, { id, message: inFormTerms(r.message) });
     redirect(303, backTo(event.url));
   },
   pr: async (event: RequestEvent) => {
@@ -46,11 +59,13 @@ export const claimActions = {
     const bad = needUser(event, id);
     if (bad) return bad;
     const prUrl = String(form.get('prUrl') ?? '').trim();
+    const problem = prUrlProblem(prUrl);
+    if (problem) return fail(400, { id, message: problem });
     const note = form.get('note');
     const body: Record<string, string | null> = { prUrl: prUrl || null };
     if (typeof note === 'string') body.note = note.trim() || null;
     const r = await apiSend(event, 'PATCH', `/api/breakages/${id}/claim`, body);
-    if (!r.ok) return fail(r.status, { id, message: r.message });
+    if (!r.ok) return fail(r.status, { id, message: inFormTerms(r.message) });
     redirect(303, backTo(event.url));
   },
 };
