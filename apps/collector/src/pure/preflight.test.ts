@@ -238,6 +238,27 @@ describe('computePreflightFromChangedPaths', () => {
     expect(r.notes.some((n) => n.startsWith('1 rebuilt attributes exist on none'))).toBe(true);
   });
 
+  it('carries the stdenv and NixOS-test labels the file sets, and says when its counts differ', () => {
+    const labels = {
+      '10.rebuild-linux: 1-10': true, '10.rebuild-linux: 11-100': false, '10.rebuild-darwin: 0': false, '10.rebuild-darwin: 1-10': true,
+      '10.rebuild-linux-stdenv': true, '10.rebuild-darwin-stdenv': false, '10.rebuild-nixos-tests': true,
+    };
+    const set = Object.entries(labels).filter(([, on]) => on).map(([l]) => l);
+    const r = computePreflightFromChangedPaths({ base, changed: changed({ rebuildsByPlatform: { [X]: ['hello', 'stdenv'] }, labels: set }) });
+    expect(r.labels).toEqual(['10.rebuild-linux: 1-10', '10.rebuild-darwin: 0', '10.rebuild-linux-stdenv', '10.rebuild-nixos-tests']);
+    expect(r.byKernel.linux.labels).toEqual(['10.rebuild-linux: 1-10', '10.rebuild-linux-stdenv']);
+    expect(r.byKernel.darwin.labels).toEqual(['10.rebuild-darwin: 0']);
+    // The file says darwin rebuilds 1-10 packages; its lists name none.
+    expect(r.notes).toContain('changed-paths.json sets 10.rebuild-darwin: 1-10; counted from its lists: 10.rebuild-darwin: 0.');
+    expect(r.notes.some((n) => n.includes('10.rebuild-linux:'))).toBe(false);
+    // The old form (a list of set labels) and a file without labels.
+    const old = computePreflightFromChangedPaths({ base, changed: changed({ rebuildsByKernel: { linux: ['hello'], darwin: [] }, labels: ['10.rebuild-darwin-stdenv'] }) });
+    expect(old.labels).toEqual(['10.rebuild-linux: 1', '10.rebuild-linux: 1-10', '10.rebuild-darwin: 0', '10.rebuild-darwin-stdenv']);
+    expect(old.byKernel.darwin.labels).toEqual(['10.rebuild-darwin: 0', '10.rebuild-darwin-stdenv']);
+    const none = computePreflightFromChangedPaths({ base, changed: changed({ rebuildsByPlatform: { [X]: ['hello'] } }) });
+    expect(none.labels).toEqual(['10.rebuild-linux: 1', '10.rebuild-linux: 1-10', '10.rebuild-darwin: 0']);
+  });
+
   it('falls back to attrdiff changed + added when the file has no rebuild lists', () => {
     const r = computePreflightFromChangedPaths({
       base,

@@ -57,7 +57,10 @@ export interface PreflightReport {
   /** Every system of either side (sorted), with its number of rebuilt jobs. */
   rebuildsBySystem: Record<string, number>;
   byKernel: Record<Kernel, KernelReport>;
-  /** Linux labels then darwin labels. */
+  /**
+   * Linux labels then darwin labels, then (for a changed-paths.json) the labels the file sets
+   * beyond the counts: `10.rebuild-<kernel>-stdenv`, `10.rebuild-nixos-tests`.
+   */
   labels: string[];
   /** Whether any candidate job has a success or failure, i.e. newlyBroken/newlyFixed/stillFailing mean something. */
   candidateResults: boolean;
@@ -206,7 +209,7 @@ export function computePreflightFromChangedPaths(input: { base: PreflightJob[]; 
   if (missing.length > 0) {
     notes.push(`The base jobset does not build ${missing.join(', ')}: those rebuilds are counted but have no impact listed.`);
   }
-  return report({
+  const r = report({
     mode: 'changed-paths',
     baseJobs: baseByJob.size,
     rebuilt,
@@ -217,6 +220,7 @@ export function computePreflightFromChangedPaths(input: { base: PreflightJob[]; 
     kernelPackages,
     impactSystems: baseSystems,
   });
+  return withFileLabels(r, changed.labels ?? []);
 
   function rebuiltAttr(attr: string, system: string): Rebuilt {
     const job = `${attr}.${system}`;
@@ -235,6 +239,33 @@ export function computePreflightFromChangedPaths(input: { base: PreflightJob[]; 
     }
     return found;
   }
+}
+
+/** A rebuild-count label (`10.rebuild-linux: 11-100`): zhf counts these itself. */
+const COUNT_LABEL = /^10\.rebuild-(linux|darwin): /;
+
+/**
+ * The labels the file sets that no count gives: `10.rebuild-<kernel>-stdenv` (the PR rebuilds
+ * stdenv) and `10.rebuild-nixos-tests` (it rebuilds NixOS tests), which nixpkgs CI decides from
+ * what it evaluated. They join the report's labels (and their kernel's); when the file's own
+ * count labels differ from the counted ones, a note says so.
+ */
+function withFileLabels(r: PreflightReport, fileLabels: string[]): PreflightReport {
+  const flags = [...new Set(fileLabels.filter((l) => l.startsWith('10.rebuild-') && !COUNT_LABEL.test(l)))].sort();
+  const notes = [...r.notes];
+  for (const kernel of ['linux', 'darwin'] as const) {
+    const theirs = fileLabels.filter((l) => l.startsWith(`10.rebuild-${kernel}: `)).sort();
+    const ours = [...r.byKernel[kernel].labels].sort();
+    if (theirs.length && theirs.join() !== ours.join()) {
+      notes.push(`changed-paths.json sets ${theirs.join(', ')}; counted from its lists: ${ours.join(', ')}.`);
+    }
+  }
+  const byKernel = { ...r.byKernel };
+  for (const kernel of ['linux', 'darwin'] as const) {
+    const own = flags.filter((l) => l.startsWith(`10.rebuild-${kernel}-`));
+    if (own.length) byKernel[kernel] = { ...byKernel[kernel], labels: [...byKernel[kernel].labels, ...own] };
+  }
+  return { ...r, byKernel, labels: [...r.labels, ...flags], notes };
 }
 
 function report(args: {
