@@ -165,7 +165,8 @@ describeEachDriver('mass-rebuild preflight against the simulated Hydra', (get) =
     expect(text).toContain(report.labels[0]);
     expect(text).toMatch(/^ {2}x86_64-linux +\d+$/m);
     expect(text).toContain(`At risk (rebuilt, green in the base now): ${report.totals.atRisk}`);
-    expect(text).toContain(`… ${report.totals.atRisk - 5} more`);
+    // How many more, and where to find them all.
+    expect(text).toContain(`  … ${report.totals.atRisk - 5} more (--json lists all ${report.totals.atRisk})`);
     const lines = text.split('\n');
     const atRisk = lines.findIndex((l) => l.startsWith('At risk'));
     expect(lines.slice(atRisk + 1, atRisk + 7).filter((l) => l.startsWith('  ') && !l.includes('more'))).toHaveLength(5);
@@ -180,6 +181,25 @@ describeEachDriver('mass-rebuild preflight against the simulated Hydra', (get) =
     expect(body.labels).toEqual(direct.labels);
     expect(body.impact.atRisk).toHaveLength(10);
     expect(body.truncated).toContain('atRisk');
+
+    // Paging through one list: its slices from 0 join up to the whole list, and only it carries items.
+    const all = direct.impact.atRisk.map((i) => i.job);
+    expect(all.length).toBeGreaterThan(25);
+    const paged: string[] = [];
+    for (let offset = 0; offset < all.length; offset += 25) {
+      const page = await (await app.request(`/api/preflight?base=${base}&candidate=${candidate}&list=atRisk&offset=${offset}&limit=25`)).json();
+      expect(page).toMatchObject({ offset, list: 'atRisk' });
+      expect(page.totals).toEqual(direct.totals);
+      expect(page.impact.mayFix).toEqual([]);
+      expect(page.truncated).toEqual(offset + 25 < all.length ? ['atRisk'] : []);
+      paged.push(...page.impact.atRisk.map((i: { job: string }) => i.job));
+    }
+    expect(paged).toEqual(all);
+    const badList = await app.request(`/api/preflight?base=${base}&candidate=${candidate}&list=everything`);
+    expect(badList.status).toBe(400);
+    expect((await badList.json()).error.message).toContain('newlyBroken');
+    const past = await (await app.request(`/api/preflight?base=${base}&candidate=${candidate}&list=atRisk&offset=${all.length}`)).json();
+    expect(past.impact.atRisk).toEqual([]);
 
     const bad = await app.request('/api/preflight?base=abc&candidate=1');
     expect(bad.status).toBe(400);
@@ -201,6 +221,11 @@ describeEachDriver('mass-rebuild preflight against the simulated Hydra', (get) =
     expect(cp.status).toBe(200);
     const cpBody = await cp.json();
     expect(cpBody.totals.rebuilt).toBe(1);
+    // A changed-paths.json's report pages the same way, from the query string.
+    const cpPage = await (await app.request('/api/preflight?list=new&offset=1&limit=1', { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jobset: 'nixpkgs/unstable', changedPaths: { rebuildsByPlatform: { 'x86_64-linux': ['zz-a', 'zz-b', 'zz-c'] } } }) })).json();
+    expect(cpPage).toMatchObject({ offset: 1, list: 'new', truncated: ['new'] });
+    expect(cpPage.impact.new.map((i: { job: string }) => i.job)).toEqual(['zz-b.x86_64-linux']);
     expect(cpBody.impact.atRisk.concat(cpBody.impact.mayFix, cpBody.impact.pending, cpBody.impact.infra).map((i: { job: string }) => i.job))
       .toEqual(['hello.x86_64-linux']);
 

@@ -201,7 +201,7 @@ async function preflight(config: Config, rest: string[]): Promise<number> {
   const pf = await import('@zhf/collector/preflight/index');
   type Report = Awaited<ReturnType<typeof pf.preflightEvals>>;
   let ask: (db: Runtime['database']['db']) => Promise<Report>;
-  let remote: (api: OwnerApi) => Promise<Report & { truncated?: string[] }>;
+  let remote: (api: OwnerApi) => Promise<Report & { truncated?: string[]; offset?: number; list?: string | null }>;
   // The API cuts its lists to ?limit= items; the command line lists all.
   const all = `limit=1000000`;
   if (values['changed-paths']) {
@@ -219,7 +219,10 @@ async function preflight(config: Config, rest: string[]): Promise<number> {
   }
   const report = await throughOwner(config, async (api) => {
     const r = await remote(api);
+    // The slice the API answers with is the whole report here: the same output as without a server.
     if (r.truncated?.length === 0) delete r.truncated;
+    if (r.offset === 0) delete r.offset;
+    if (r.list === null) delete r.list;
     return r;
   }, () => withRuntime(config, (rt) => ask(rt.database.db)));
   process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : pf.formatPreflightText(report));

@@ -1,5 +1,6 @@
 // The preflight report as a terminal reads it: what is compared, the labels, counts per system
-// and kernel, the impact counts, then each non-empty list cut to a screenful.
+// and kernel, the impact counts, then each non-empty list cut to a screenful, saying how many
+// more there are and that --json lists them all.
 
 import type { PreflightItem } from '../pure/preflight.ts';
 import type { PreflightEvalRef, PreflightResult } from './run.ts';
@@ -60,11 +61,14 @@ export function formatPreflightText(report: PreflightResult, opts: { maxLines?: 
 
   for (const [key, title] of LIST_TITLES) {
     const list = report.impact[key];
-    if (list.length === 0) continue;
+    // The total, not the list's length: a report from the API may carry a slice of the list.
+    const total = Math.max(t[key], list.length);
+    if (total === 0) continue;
     out.push('');
-    out.push(`${title}: ${list.length}`);
-    for (const item of list.slice(0, maxLines)) out.push(`  ${itemLine(item)}`);
-    if (list.length > maxLines) out.push(`  … ${list.length - maxLines} more`);
+    out.push(`${title}: ${total}`);
+    const shown = list.slice(0, maxLines);
+    for (const item of shown) out.push(`  ${itemLine(item)}`);
+    if (total > shown.length) out.push(`  … ${total - shown.length} more (--json lists all ${total})`);
   }
   return out.join('\n') + '\n';
 }

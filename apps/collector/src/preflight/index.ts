@@ -7,6 +7,8 @@ export {
   truncatePreflightLists,
   PREFLIGHT_LISTS,
   type PreflightEvalRef,
+  type PreflightList,
   type PreflightResult,
+  type PreflightSlice,
 } from './run.ts';
 export { formatPreflightText } from './format.ts';

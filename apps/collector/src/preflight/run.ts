@@ -86,18 +86,32 @@ async function evalRefOrThrow(db: Db, id: number, which: string): Promise<Prefli
 
 export const PREFLIGHT_LISTS = ['newlyBroken', 'newlyFixed', 'stillFailing', 'atRisk', 'mayFix', 'pending', 'infra', 'new'] as const;
 
+export type PreflightList = (typeof PREFLIGHT_LISTS)[number];
+
+/** Which slice of the impact lists to hand out: `limit` items from `offset`, of one list or of each. */
+export interface PreflightSlice {
+  limit: number;
+  offset?: number;
+  /** Only this list carries items (the others are empty; `totals` still counts them all). */
+  list?: PreflightList;
+}
+
 /**
- * The result with every impact list cut to `limit` items (a mass rebuild lists 100k+ jobs);
- * `totals` keeps the full counts, and `truncated` says which lists were cut.
+ * The result with every impact list cut to `limit` items from `offset` (a mass rebuild lists
+ * 100k+ jobs), or with only `list` kept, so a reader pages through one list; `totals` keeps the
+ * full counts, and `truncated` names the lists that have items past the slice.
  */
-export function truncatePreflightLists(result: PreflightResult, limit: number): PreflightResult & { truncated: string[] } {
+export function truncatePreflightLists(result: PreflightResult, slice: number | PreflightSlice): PreflightResult & { truncated: string[]; offset: number; list: PreflightList | null } {
+  const { limit, offset = 0, list } = typeof slice === 'number' ? { limit: slice } : slice;
   const impact = { ...result.impact };
   const truncated: string[] = [];
   for (const key of PREFLIGHT_LISTS) {
-    if (impact[key].length > limit) {
-      impact[key] = impact[key].slice(0, limit);
-      truncated.push(key);
+    if (list !== undefined && key !== list) {
+      impact[key] = [];
+      continue;
     }
+    if (impact[key].length > offset + limit) truncated.push(key);
+    impact[key] = impact[key].slice(offset, offset + limit);
   }
-  return { ...result, impact, truncated };
+  return { ...result, impact, truncated, offset, list: list ?? null };
 }

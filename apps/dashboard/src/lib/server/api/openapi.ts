@@ -146,7 +146,9 @@ const schemas: Record<string, Schema> = {
     impact: obj(Object.fromEntries(PREFLIGHT_LISTS.map((k) => [k, arr(ref('PreflightItem'))]))),
     totals: obj({ baseJobs: int, candidateJobs: nint, rebuilt: int, ...Object.fromEntries(PREFLIGHT_LISTS.map((k) => [k, int])) }),
     notes: strs,
-    truncated: { ...arr({ enum: PREFLIGHT_LISTS }), description: 'impact lists cut to `limit` items (totals keep the full counts)' },
+    truncated: { ...arr({ enum: PREFLIGHT_LISTS }), description: 'impact lists with items past this slice (totals keep the full counts)' },
+    offset: { ...int, description: 'the first item of each list in this slice, from 0' },
+    list: { ...nullable({ enum: PREFLIGHT_LISTS }), description: 'the one list that carries items, when asked for with `list`' },
   }),
   PreflightBody: {
     description: 'Two evals, or a pull request\'s changed-paths.json against a base eval or the newest eval of a jobset',
@@ -243,6 +245,11 @@ const rowFilters = [
 ];
 const markdown = (description: string) => ({ 200: { description, content: { 'text/markdown': { schema: str } } } });
 const listLimit = query('limit', { type: 'integer', minimum: 0, maximum: 1_000_000, default: 1000 }, 'items per impact list');
+const listSlice = [
+  listLimit,
+  query('offset', { type: 'integer', minimum: 0, default: 0 }, 'first item of each list, from 0: page with limit'),
+  query('list', { enum: PREFLIGHT_LISTS }, 'only this impact list carries items (the others are empty; totals count all)'),
+];
 const claimWrite = { security: [{ session: [] }], parameters: [path('id', int), { name: 'x-csrf-token', in: 'header', required: false, schema: str }] };
 
 export function openApiDocument(serverUrl = '/') {
@@ -329,12 +336,12 @@ export function openApiDocument(serverUrl = '/') {
       '/api/preflight': {
         get: {
           summary: 'Mass-rebuild preflight of a candidate eval against a base eval (any tracked jobsets)',
-          parameters: [{ ...query('base', { type: 'integer', minimum: 1 }, 'eval id'), required: true }, { ...query('candidate', { type: 'integer', minimum: 1 }, 'eval id'), required: true }, listLimit],
+          parameters: [{ ...query('base', { type: 'integer', minimum: 1 }, 'eval id'), required: true }, { ...query('candidate', { type: 'integer', minimum: 1 }, 'eval id'), required: true }, ...listSlice],
           responses: { ...ok(ref('PreflightReport')), ...err(400, 404) },
         },
         post: {
           summary: 'Mass-rebuild preflight of two evals, or of a changed-paths.json (up to 5 MB)',
-          parameters: [listLimit], requestBody: { required: true, ...json(ref('PreflightBody')) },
+          parameters: listSlice, requestBody: { required: true, ...json(ref('PreflightBody')) },
           responses: { ...ok(ref('PreflightReport')), ...err(400, 404, 413) },
         },
       },

@@ -3,7 +3,7 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { Database } from '@zhf/db';
-import { preflightChangedPaths, preflightEvals, truncatePreflightLists, type PreflightResult } from '@zhf/collector/preflight/run';
+import { PREFLIGHT_LISTS, preflightChangedPaths, preflightEvals, truncatePreflightLists, type PreflightResult } from '@zhf/collector/preflight/run';
 import { Invalid } from '../errors.ts';
 import type { ApiEnv } from '../types.ts';
 import { jobsetRefSchema, readBody, uploadLimit, v } from '../util.ts';
@@ -25,12 +25,17 @@ const required = { error: (i: { input: unknown }) => (i.input === undefined ? 'a
 const listLimit = z.string().regex(/^\d+$/, `must be an integer from 0 to ${MAX_LIST_LIMIT}`).transform(Number)
   .pipe(z.number().max(MAX_LIST_LIMIT, `must be an integer from 0 to ${MAX_LIST_LIMIT}`)).optional();
 
+const listOffset = z.string().regex(/^\d{1,9}$/, 'must be an integer from 0').transform(Number).optional();
+const oneList = z.enum(PREFLIGHT_LISTS, { error: `must be one of ${PREFLIGHT_LISTS.join(', ')}` }).optional();
+/** `limit` items per list from `offset`; `list` keeps only that list's items (paging through one). */
+const sliceQuery = { limit: listLimit, offset: listOffset, list: oneList };
+
 const getQuery = z.object({
   base: z.string(required).min(1, 'an eval id is required').pipe(evalIdDigits),
   candidate: z.string(required).min(1, 'an eval id is required').pipe(evalIdDigits),
-  limit: listLimit,
+  ...sliceQuery,
 });
-const limitQuery = z.object({ limit: listLimit });
+const limitQuery = z.object(sliceQuery);
 
 const postBody = z.object({
   base: evalId.optional(),
@@ -42,29 +47,30 @@ const postBody = z.object({
 /**
  * `GET /?base=&candidate=[&limit=]` and `POST /[?limit=]` with a JSON body, either
  * `{ base, candidate }` (eval ids) or `{ changedPaths, base?: evalId, jobset?: "p/j" }` (exactly one
- * of base and jobset). Answers the report with its lists cut to `limit` items each (`truncated`
- * names the cut lists); errors are `{ error: { code, message } }` with 400, 404 or 413.
+ * of base and jobset). Answers the report with its lists cut to `limit` items each from `offset`
+ * (`truncated` names the lists with more), or only `list`'s items; errors are
+ * `{ error: { code, message } }` with 400, 404 or 413.
  */
 export function preflightRoutes(deps: PreflightRouteDeps) {
   const db = () => deps.database.db;
   return new Hono<ApiEnv>()
     .get('/', v('query', getQuery), async (c) => {
       const q = c.req.valid('query');
-      return respond(c, q.limit, await preflightEvals(db(), q.base, q.candidate));
+      return respond(c, q, await preflightEvals(db(), q.base, q.candidate));
     })
     .post('/', uploadLimit, v('query', limitQuery), async (c) => {
       const b = await readBody(c, postBody);
-      const { limit } = c.req.valid('query');
+      const q = c.req.valid('query');
       if (b.changedPaths !== undefined) {
         if (b.candidate !== undefined) throw new Invalid('give either candidate or changedPaths, not both');
         if ((b.base === undefined) === (b.jobset === undefined)) throw new Invalid('with changedPaths, give exactly one of base (eval id) and jobset');
-        return respond(c, limit, await preflightChangedPaths(db(), b.jobset ?? b.base!, b.changedPaths));
+        return respond(c, q, await preflightChangedPaths(db(), b.jobset ?? b.base!, b.changedPaths));
       }
       if (b.base === undefined || b.candidate === undefined) throw new Invalid('give base and candidate eval ids, or changedPaths');
-      return respond(c, limit, await preflightEvals(db(), b.base, b.candidate));
+      return respond(c, q, await preflightEvals(db(), b.base, b.candidate));
     });
 }
 
-function respond(c: Context, limit: number | undefined, result: PreflightResult) {
-  return c.json(truncatePreflightLists(result, limit ?? PREFLIGHT_DEFAULT_LIST_LIMIT), 200);
+function respond(c: Context, q: z.output<typeof limitQuery>, result: PreflightResult) {
+  return c.json(truncatePreflightLists(result, { limit: q.limit ?? PREFLIGHT_DEFAULT_LIST_LIMIT, offset: q.offset, list: q.list }), 200);
 }
