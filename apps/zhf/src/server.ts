@@ -38,6 +38,8 @@ const PROTOCOL_HEADER = 'x-zhf-protocol';
 const API_PATHS = /^\/(api(\/|$)|healthz$|metrics$|feeds\/|auth\/)/;
 /** API reads whose answer does not depend on who asks. */
 const PUBLIC_READS = /^\/(api\/(breakages|jobsets|evals|jobs|trends)(\/|$)|feeds\/)/;
+/** POSTs that only compute an answer from what is stored (a preflight, a check): no write to forget. */
+const COMPUTING_POSTS = /^\/api\/(preflight|check)\/?$/;
 
 /**
  * One HTTP server: the Hono app answers the API, auth, health and feeds; SvelteKit's
@@ -70,7 +72,7 @@ export async function startServer(rt: Runtime, opts: { port?: number; host?: str
   // Every successful write through the API (claims, sign-in) empties the page cache.
   const appFetch = async (req: Request) => {
     const res = await app.fetch(req);
-    if (req.method !== 'GET' && req.method !== 'HEAD' && res.status < 400) invalidate();
+    if (req.method !== 'GET' && req.method !== 'HEAD' && res.status < 400 && !COMPUTING_POSTS.test(new URL(req.url).pathname)) invalidate();
     return res;
   };
   setContext({
