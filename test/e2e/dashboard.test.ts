@@ -219,8 +219,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
     const b = await open({ viewport: LAPTOP });
     await b.page.goto(`${url}/preflight`);
     await screenshot(b.page, 'preflight-empty');
-    await b.page.locator('[data-testid=preflight-evals] select[name=base]').selectOption(String(e1.id));
-    await b.page.locator('[data-testid=preflight-evals] select[name=candidate]').selectOption(String(e3.id));
+    await b.page.fill('[data-testid=preflight-evals] input[name=base]', String(e1.id));
+    await b.page.fill('[data-testid=preflight-evals] input[name=candidate]', String(e3.id));
     await b.page.locator('[data-testid=preflight-evals] button').click();
     await b.page.waitForSelector('[data-testid=preflight-report]');
     await expect(b.page.locator('[data-testid=preflight-report] .labels').textContent()).resolves.toContain('10.rebuild-linux');

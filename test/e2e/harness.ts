@@ -12,7 +12,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { loadConfig } from '../../apps/zhf/src/config.ts';
 import { silentLogger } from '../../apps/collector/src/log.ts';
 import { createRuntime, type Runtime } from '../../apps/zhf/src/runtime.ts';
-import { startHydraSim, type RunningHydraSim } from '@zhf/sim';
+import { startHydraSim, type RunningHydraSim, type ScriptedHydra } from '@zhf/sim';
 import { scenario } from './scenario.ts';
 
 export { A, X, scenario } from './scenario.ts';
@@ -50,16 +50,17 @@ export function ensureBuild(): void {
   if (r.status !== 0) throw new Error(`dashboard build failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
 }
 
-export interface Running {
+export interface Running<F = ReturnType<typeof scenario>> {
   url: string;
   runtime: Runtime;
   sim: RunningHydraSim;
-  facts: ReturnType<typeof scenario>;
+  facts: F;
   close(): Promise<void>;
 }
 
-export async function startApp(): Promise<Running> {
-  const facts = scenario();
+/** The app on the standard scenario, or on another history `make` writes (its `sim`, and facts for the test). */
+export async function startApp<F extends { sim: ScriptedHydra } = ReturnType<typeof scenario>>(make?: () => F, env: Record<string, string> = {}): Promise<Running<F>> {
+  const facts = (make ?? scenario)() as F;
   // Imported here so a missing server module fails this suite with its own message.
   const { startServer } = await import('../../apps/zhf/src/server.ts');
   const sim = await startHydraSim(facts.sim, { rateLimit: false });
@@ -69,6 +70,7 @@ export async function startApp(): Promise<Running> {
     ZHF_HYDRA_RPS: '1000', ZHF_HYDRA_BURST: '1000', ZHF_MAINTAINERS: 'maint',
     // The simulated channel's file: its maintainers are simMaintainersOf(attribute path).
     ZHF_PACKAGES_JSON: `${sim.url}/channel/nixpkgs-unstable/packages.json.br`,
+    ...env,
   });
   const runtime = await createRuntime(config, silentLogger);
   const [report] = await runtime.collector.syncAll(config.jobsets);
