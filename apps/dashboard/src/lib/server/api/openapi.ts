@@ -160,7 +160,17 @@ const schemas: Record<string, Schema> = {
     id: int, job: str, system: str, kind, state, flaky: bool, openedEvalId: int, openedAt: time, closedEvalId: nint, closedAt: ntime,
     buildId: nint, range: nullable(ref('Range')), claim: nullable(obj({ by: str, at: time, prUrl: nstr, note: nstr })), fixedBy: nstr,
     maintainers: { ...strs, description: 'GitHub logins of the package maintainers (absent in roundups frozen before maintainers were read)' },
-  }, ['maintainers']),
+    rootKey: { ...nstr, description: 'a dependency failure\'s root (`roots[].key`) once its cause is resolved; such a breakage is counted under its root in the Markdown, not listed (absent in roundups frozen before roots were listed)' },
+  }, ['maintainers', 'rootKey']),
+  RoundupRoot: obj({
+    key: { ...str, description: 'the root build\'s derivation, else `build:<id>`: one root across jobsets' },
+    job: str, jobset: str, system: str,
+    breakageId: { ...nint, description: 'its breakage, preferably in the roundup\'s jobset; null when zhf tracks none' },
+    state: nullable({ enum: ['open', 'fixed', 'gone'] }), buildId: nint,
+    blocks: { ...int, description: 'distinct failing jobs over all tracked jobsets that it blocks (as `blocks` on breakages)' },
+    folded: { ...int, description: 'the week\'s dependency failures of this jobset listed under it instead of one by one' },
+    range: nullable(ref('Range')), claim: nullable(obj({ by: str, prUrl: nstr })), fixedBy: nstr, maintainers: strs,
+  }),
   Roundup: obj({
     jobset: str, week: str,
     summary: obj({
@@ -170,8 +180,12 @@ const schemas: Record<string, Schema> = {
     markdown: { ...str, description: 'the parts joined by `<!-- part break -->` lines' },
     burndown: arr(obj({ date: { type: 'string', format: 'date' }, open: int })),
     breakages: arr(ref('RoundupItem')),
+    roots: {
+      ...arr(ref('RoundupRoot')),
+      description: 'the roots behind the week\'s dependency failures (and the week\'s failures that block others), most blocking first, listed first in the Markdown (absent in roundups frozen before roots were listed)',
+    },
     generatedAt: time, frozen: bool, frozenAt: ntime,
-  }),
+  }, ['roots']),
   CheckBody: {
     ...obj({
       jobset: { ...jobsetRef, description: 'default: nixpkgs/unstable when tracked, else the first nixpkgs/ jobset, else the first' },
