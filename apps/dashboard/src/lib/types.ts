@@ -157,6 +157,8 @@ export interface Roundup {
     parts: number;
   };
   burndown: { date: string; open: number }[];
+  /** Absent in roundups frozen before roots were listed. */
+  roots?: { key: string; job: string; jobset: string; blocks: number; folded: number }[];
   generatedAt?: string;
   frozen: boolean;
   frozenAt?: string | null;
