@@ -115,6 +115,13 @@ const schemas: Record<string, Schema> = {
   TrendEval: obj({
     evalId: int, timestamp: time, failing: int, failingBySystem: { type: 'object', additionalProperties: int },
     failingByKind: obj({ direct: int, dependency: int }),
+    roots: {
+      ...int,
+      description: 'distinct roots (SPEC section 8) behind the dependency failures open in this eval whose cause zhf has read from Hydra: '
+        + 'the things to fix behind its failing jobs. Causes are read only for the failures zhf shows (this week\'s, open, claimed), '
+        + 'so evals before zhf read them count fewer; 0 everywhere while no cause is known',
+    },
+    blockedByRoots: { ...int, description: 'the dependency failures open in this eval whose root is known: those `roots` stand for' },
   }),
   TrendWeek: obj({
     week: str, opened: int, fixed: { ...int, description: 'same as fixedInWeek' },
@@ -321,7 +328,7 @@ export function openApiDocument(serverUrl = '/') {
       },
       '/api/trends': {
         get: {
-          summary: 'Failing counts per eval; opened, fixed, open and median time to fix per week',
+          summary: 'Failing counts and the roots behind them per eval; opened, fixed, open and median time to fix per week',
           parameters: [{ ...query('jobset', str, 'project/jobset'), required: true }, query('from', str, 'YYYY-Www, date or date-time'), query('to', str)],
           responses: { ...ok(ref('Trends')), ...err(400, 404) },
         },
