@@ -141,7 +141,7 @@ export interface Trends {
   jobset: string;
   from: string;
   to: string;
-  evals: { evalId: number; timestamp: string; failing: number; failingBySystem: Record<string, number>; failingByKind: { direct: number; dependency: number } }[];
+  evals: { evalId: number; timestamp: string; failing: number; failingBySystem: Record<string, number>; failingByKind: { direct: number; dependency: number }; roots: number; blockedByRoots: number }[];
   weeks: { week: string; opened: number; fixed: number; fixedInWeek?: number; open: number; medianHoursToFix: number | null }[];
 }
 
