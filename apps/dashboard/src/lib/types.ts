@@ -141,7 +141,7 @@ export interface Trends {
   jobset: string;
   from: string;
   to: string;
-  evals: { evalId: number; timestamp: string; failing: number; failingBySystem: Record<string, number>; failingByKind: { direct: number; dependency: number } }[];
+  evals: { evalId: number; timestamp: string; failing: number; failingBySystem: Record<string, number>; failingByKind: { direct: number; dependency: number }; roots: number; blockedByRoots: number }[];
   weeks: { week: string; opened: number; fixed: number; fixedInWeek?: number; open: number; medianHoursToFix: number | null }[];
 }
 
@@ -157,6 +157,8 @@ export interface Roundup {
     parts: number;
   };
   burndown: { date: string; open: number }[];
+  /** Absent in roundups frozen before roots were listed. */
+  roots?: { key: string; job: string; jobset: string; blocks: number; folded: number }[];
   generatedAt?: string;
   frozen: boolean;
   frozenAt?: string | null;

@@ -115,6 +115,13 @@ const schemas: Record<string, Schema> = {
   TrendEval: obj({
     evalId: int, timestamp: time, failing: int, failingBySystem: { type: 'object', additionalProperties: int },
     failingByKind: obj({ direct: int, dependency: int }),
+    roots: {
+      ...int,
+      description: 'distinct roots (SPEC section 8) behind the dependency failures open in this eval whose cause zhf has read from Hydra: '
+        + 'the things to fix behind its failing jobs. Causes are read only for the failures zhf shows (this week\'s, open, claimed), '
+        + 'so evals before zhf read them count fewer; 0 everywhere while no cause is known',
+    },
+    blockedByRoots: { ...int, description: 'the dependency failures open in this eval whose root is known: those `roots` stand for' },
   }),
   TrendWeek: obj({
     week: str, opened: int, fixed: { ...int, description: 'same as fixedInWeek' },
@@ -160,7 +167,17 @@ const schemas: Record<string, Schema> = {
     id: int, job: str, system: str, kind, state, flaky: bool, openedEvalId: int, openedAt: time, closedEvalId: nint, closedAt: ntime,
     buildId: nint, range: nullable(ref('Range')), claim: nullable(obj({ by: str, at: time, prUrl: nstr, note: nstr })), fixedBy: nstr,
     maintainers: { ...strs, description: 'GitHub logins of the package maintainers (absent in roundups frozen before maintainers were read)' },
-  }, ['maintainers']),
+    rootKey: { ...nstr, description: 'a dependency failure\'s root (`roots[].key`) once its cause is resolved; such a breakage is counted under its root in the Markdown, not listed (absent in roundups frozen before roots were listed)' },
+  }, ['maintainers', 'rootKey']),
+  RoundupRoot: obj({
+    key: { ...str, description: 'the root build\'s derivation, else `build:<id>`: one root across jobsets' },
+    job: str, jobset: str, system: str,
+    breakageId: { ...nint, description: 'its breakage, preferably in the roundup\'s jobset; null when zhf tracks none' },
+    state: nullable({ enum: ['open', 'fixed', 'gone'] }), buildId: nint,
+    blocks: { ...int, description: 'distinct failing jobs over all tracked jobsets that it blocks (as `blocks` on breakages)' },
+    folded: { ...int, description: 'the week\'s dependency failures of this jobset listed under it instead of one by one' },
+    range: nullable(ref('Range')), claim: nullable(obj({ by: str, prUrl: nstr })), fixedBy: nstr, maintainers: strs,
+  }),
   Roundup: obj({
     jobset: str, week: str,
     summary: obj({
@@ -170,8 +187,12 @@ const schemas: Record<string, Schema> = {
     markdown: { ...str, description: 'the parts joined by `<!-- part break -->` lines' },
     burndown: arr(obj({ date: { type: 'string', format: 'date' }, open: int })),
     breakages: arr(ref('RoundupItem')),
+    roots: {
+      ...arr(ref('RoundupRoot')),
+      description: 'the roots behind the week\'s dependency failures (and the week\'s failures that block others), most blocking first, listed first in the Markdown (absent in roundups frozen before roots were listed)',
+    },
     generatedAt: time, frozen: bool, frozenAt: ntime,
-  }),
+  }, ['roots']),
   CheckBody: {
     ...obj({
       jobset: { ...jobsetRef, description: 'default: nixpkgs/unstable when tracked, else the first nixpkgs/ jobset, else the first' },
@@ -320,7 +341,7 @@ export function openApiDocument(serverUrl = '/') {
       },
       '/api/trends': {
         get: {
-          summary: 'Failing counts per eval; opened, fixed, open and median time to fix per week',
+          summary: 'Failing counts and the roots behind them per eval; opened, fixed, open and median time to fix per week',
           parameters: [{ ...query('jobset', str, 'project/jobset'), required: true }, query('from', str, 'YYYY-Www, date or date-time'), query('to', str)],
           responses: { ...ok(ref('Trends')), ...err(400, 404) },
         },
