@@ -58,8 +58,8 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export async function startApp(): Promise<Running> {
-  const facts = scenario();
+/** Starts the app on `facts` (the shared e2e history unless a suite extends it). */
+export async function startApp(facts: ReturnType<typeof scenario> = scenario()): Promise<Running> {
   // Imported here so a missing server module fails this suite with its own message.
   const { startServer } = await import('../../apps/zhf/src/server.ts');
   const sim = await startHydraSim(facts.sim, { rateLimit: false });
