@@ -202,6 +202,23 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('pages fit a phone and
     }
   }, 120_000);
 
+  it('build statuses are words, and the job history strip has a legend, at both widths', async () => {
+    for (const [vp, size] of [[PHONE, 'phone'], [LAPTOP, 'laptop']] as const) {
+      const b = await open({ viewport: vp, isMobile: vp === PHONE });
+      await visit(b.page, `${url}/jobs/nixpkgs/unstable/libfoo.${X}`);
+      // libfoo: green in e1, then its dependency failed (Hydra's status 2) in e2 and later.
+      const statuses = await b.page.locator('[data-testid=job-history] tbody [data-label=status]').allTextContents();
+      expect(statuses.map((t) => t.replace(/\s+/g, ' ').trim())).toEqual(['dependency failed 2', 'dependency failed 2', 'dependency failed 2', 'succeeded 0']);
+      const legend = (await b.page.locator('[data-testid=timeline-legend]').textContent())!.replace(/\s+/g, ' ');
+      for (const word of ['oldest left', 'success', 'failure', 'pending', 'infra', 'timed out']) expect(legend).toContain(word);
+      expect(await offScreen(b.page, '[data-testid=timeline-legend] > span')).toEqual([]);
+      expect(await pageWidth(b.page)).toBeLessThanOrEqual(vp.width);
+      await screenshot(b.page, `job-history-${size}`);
+      await visit(b.page, `${url}/evals/${app.facts.e4.id}?q=hello`);
+      await expect(b.page.locator('[data-testid=eval-rows] tbody [data-label=status]').first().textContent()).resolves.toMatch(/^\s*failed\s+1\s*$/);
+    }
+  }, 120_000);
+
   it('overview gate pills stay inside their card on a phone', async () => {
     const b = await phone();
     await visit(b.page, url);
