@@ -12,7 +12,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { loadConfig } from '../../apps/zhf/src/config.ts';
 import { silentLogger } from '../../apps/collector/src/log.ts';
 import { createRuntime, type Runtime } from '../../apps/zhf/src/runtime.ts';
-import { startHydraSim, type RunningHydraSim } from '@zhf/sim';
+import { startHydraSim, type DataSource, type RunningHydraSim } from '@zhf/sim';
 import { scenario } from './scenario.ts';
 
 export { A, X, scenario } from './scenario.ts';
@@ -50,16 +50,19 @@ export function ensureBuild(): void {
   if (r.status !== 0) throw new Error(`dashboard build failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
 }
 
-export interface Running {
+export interface Running<F = ReturnType<typeof scenario>> {
   url: string;
   runtime: Runtime;
   sim: RunningHydraSim;
-  facts: ReturnType<typeof scenario>;
+  facts: F;
   close(): Promise<void>;
 }
 
-/** Starts the app on `facts` (the shared e2e history unless a suite extends it). */
-export async function startApp(facts: ReturnType<typeof scenario> = scenario()): Promise<Running> {
+/** The app on `make()`'s history (the shared scenario unless a suite needs its own). */
+export async function startApp<F extends { sim: DataSource } = ReturnType<typeof scenario>>(
+  make: () => F = scenario as unknown as () => F,
+): Promise<Running<F>> {
+  const facts = make();
   // Imported here so a missing server module fails this suite with its own message.
   const { startServer } = await import('../../apps/zhf/src/server.ts');
   const sim = await startHydraSim(facts.sim, { rateLimit: false });

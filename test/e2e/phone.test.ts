@@ -66,7 +66,7 @@ const cutTables = (page: Page) => page.$$eval('.table-wrap', (wraps) => wraps.fl
 
 // Skipped only on a developer machine without Debian's chromium; in CI (CI=true) a missing browser fails.
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('pages fit a phone and a laptop', () => {
-  let app: Running & { facts: ReturnType<typeof history> };
+  let app: Running<ReturnType<typeof history>>;
   let url: string;
   const browsers: Browser[] = [];
   const open = async (opts: Parameters<typeof openBrowser>[0] = {}) => {
@@ -78,8 +78,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('pages fit a phone and
 
   beforeAll(async () => {
     ensureBuild();
-    const facts = history();
-    app = (await startApp(facts)) as typeof app;
+    app = await startApp(history);
     url = app.url;
   }, 300_000);
 
