@@ -218,6 +218,27 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('pages fit a phone and
     }
   }, 120_000);
 
+  it('trends leave the weeks before the record blank, not zero, and say when it begins', async () => {
+    for (const [vp, size] of [[PHONE, 'phone'], [LAPTOP, 'laptop']] as const) {
+      const b = await open({ viewport: vp, isMobile: vp === PHONE });
+      await visit(b.page, `${url}/trends?range=26w`);
+      await expect(b.page.locator('[data-testid=trends-since]').textContent()).resolves.toContain("zhf's record of nixpkgs/unstable begins");
+      // The oldest eval (e1) is in the week before this one: every earlier week is a gap.
+      const rows = await b.page.locator('[data-testid=chart-open] [data-testid=chart-numbers] tbody tr').evaluateAll((trs) =>
+        trs.map((tr) => [...tr.children].map((c) => (c.textContent ?? '').trim())));
+      expect(rows.length).toBeGreaterThan(20);
+      expect(rows.slice(0, -2).every(([, v]) => v === '—'), JSON.stringify(rows)).toBe(true);
+      expect(rows.slice(-2).map(([, v]) => v)).toEqual(['1', expect.stringMatching(/^\d+$/)]);
+      const opened = await b.page.locator('[data-testid=chart-opened-fixed] [data-testid=chart-numbers] tbody tr').last().locator('td').allTextContents();
+      expect(opened[0]).toBe(String(app.facts.weekJobs.length + 2));
+      expect(await b.page.locator('[data-testid=chart-empty]').count()).toBe(0);
+      expect(await pageWidth(b.page)).toBeLessThanOrEqual(vp.width);
+      await b.page.locator('[data-testid=chart-open] details.chart-numbers summary').click();
+      expect(await cutTables(b.page)).toEqual([]);
+      await screenshot(b.page, `trends-gaps-${size}`);
+    }
+  }, 120_000);
+
   it('overview gate pills stay inside their card on a phone', async () => {
     const b = await phone();
     await visit(b.page, url);

@@ -195,6 +195,15 @@ export interface TrendWeek {
   medianHoursToFix: number | null;
 }
 
+/**
+ * When zhf's record of a jobset begins: the timestamp of its oldest ingested eval (null before
+ * the first). Weeks that ended before it have no data, which is not the same as zero.
+ */
+export async function trackedSince(db: Db, jobsetId: number): Promise<string | null> {
+  const [r] = await queryRows<{ t: string | Date }>(db, sql`select timestamp as t from evals where jobset_id = ${jobsetId} order by id limit 1`);
+  return r ? new Date(r.t).toISOString() : null;
+}
+
 /** Per-eval failing counts (by system and by kind, both from eval_stats) of the evals in [from, to). */
 export async function trendEvals(db: Db, jobsetId: number, from: Date, to: Date, max: number): Promise<TrendEval[]> {
   const idRows = await queryRows<{ id: string | number }>(db, sql`

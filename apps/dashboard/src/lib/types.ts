@@ -141,6 +141,8 @@ export interface Trends {
   jobset: string;
   from: string;
   to: string;
+  /** The oldest ingested eval's timestamp: weeks that ended before it have no data. */
+  since?: string | null;
   evals: { evalId: number; timestamp: string; failing: number; failingBySystem: Record<string, number>; failingByKind: { direct: number; dependency: number }; roots: number; blockedByRoots: number }[];
   weeks: { week: string; opened: number; fixed: number; fixedInWeek?: number; open: number; medianHoursToFix: number | null }[];
 }

@@ -127,7 +127,8 @@ const schemas: Record<string, Schema> = {
     week: str, opened: int, fixed: { ...int, description: 'same as fixedInWeek' },
     fixedInWeek: { ...int, description: 'breakages closed as fixed during the week, whenever they opened (not the roundup\'s fixedOfWeek)' },
     open: int, medianHoursToFix: { type: ['number', 'null'] } }),
-  Trends: obj({ jobset: str, from: time, to: time, evals: { type: 'array', items: ref('TrendEval') }, weeks: { type: 'array', items: ref('TrendWeek') } }),
+  Trends: obj({ jobset: str, from: time, to: time,
+    since: { ...ntime, description: 'timestamp of the oldest ingested eval: weeks that ended before it have no data (null: none yet)' }, evals: { type: 'array', items: ref('TrendEval') }, weeks: { type: 'array', items: ref('TrendWeek') } }),
   Health: obj({
     status: { enum: ['ok', 'degraded'] },
     jobsets: { type: 'array', items: obj({ jobset: str, lastSyncOkAt: ntime, ageSeconds: nint, lastError: nstr }) },
