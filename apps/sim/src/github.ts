@@ -37,7 +37,10 @@ export interface GithubSimOptions {
   /** The eval input whose revision is the commit (default `nixpkgs`). */
   input?: string;
   seed?: number;
-  /** Number of the first pull request (default 400 000). */
+  /**
+   * Number of the first pull request (default 900 000: above every real nixpkgs pull request yet,
+   * so a link to github.com never opens an unrelated real one).
+   */
   firstPullNumber?: number;
   /**
    * GitHub's primary rate limit per client and hour: `{ anonymous: 60, token: 5000 }` as on
@@ -116,7 +119,7 @@ export class SimulatedGithub {
       prsPerGap: Math.max(1, Math.floor(opts.prsPerGap ?? 3)),
       input: opts.input ?? 'nixpkgs',
       seed: opts.seed ?? 0x617,
-      firstPullNumber: opts.firstPullNumber ?? 400_000,
+      firstPullNumber: opts.firstPullNumber ?? 900_000,
     };
     this.specs = opts.branches ?? this.defaultBranches();
   }
