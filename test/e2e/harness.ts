@@ -61,6 +61,8 @@ export interface Running<F = ReturnType<typeof scenario>> {
 /** The app on `make()`'s history (the shared scenario unless a suite needs its own). */
 export async function startApp<F extends { sim: DataSource } = ReturnType<typeof scenario>>(
   make: () => F = scenario as unknown as () => F,
+  /** Settings beside the harness's own (they win): other jobsets, ZHF_GITHUB_API_URL. */
+  env: Record<string, string> = {},
 ): Promise<Running<F>> {
   const facts = make();
   // Imported here so a missing server module fails this suite with its own message.
@@ -72,6 +74,7 @@ export async function startApp<F extends { sim: DataSource } = ReturnType<typeof
     ZHF_HYDRA_RPS: '1000', ZHF_HYDRA_BURST: '1000', ZHF_MAINTAINERS: 'maint',
     // The simulated channel's file: its maintainers are simMaintainersOf(attribute path).
     ZHF_PACKAGES_JSON: `${sim.url}/channel/nixpkgs-unstable/packages.json.br`,
+    ...env,
   });
   const runtime = await createRuntime(config, silentLogger);
   const [report] = await runtime.collector.syncAll(config.jobsets);

@@ -51,7 +51,7 @@ const counts: Schema = { type: 'object', additionalProperties: int, propertyName
 function landing(extra: Record<string, Schema> = {}): Schema {
   return obj({
     ...extra,
-    sha: str, jobset: str, oracle: { ...str, description: 'github, git' }, newestEvalId: nint,
+    sha: str, jobset: str, oracle: { ...str, description: "what answered the ancestry questions: evals (the jobset's own eval revisions, in order: the commit is one of them), git (ZHF_NIXPKGS_GIT), github" }, newestEvalId: nint,
     landed: { ...nullable(obj({ evalId: int, revision: str, timestamp: time, oracleCalls: int })), description: 'null: no ingested eval contains the commit yet' },
     brokenBy: nullable(ref('BrokenBy')),
   });
