@@ -65,7 +65,11 @@ const schemas: Record<string, Schema> = {
     counts, countsBySystem: { type: 'object', additionalProperties: counts },
     // One eval's answer only: members stored with their full record ("N of M builds known").
     builds: obj({ known: int, total: int, unresolved: int }),
-  }, ['builds']),
+    roots: {
+      ...obj({ dependency: int, traced: int, roots: int }),
+      description: 'one eval\'s answer only: its dependency failures, those whose root is known, and the distinct roots they trace back to',
+    },
+  }, ['builds', 'roots']),
   Baseline: obj({ evalId: int, buildId: int, outcome, revision: nstr }),
   JobRow: obj({
     job: str, system: str, category: { enum: [...CATEGORIES] }, buildId: nint, status: nint, outcome, kind,
@@ -305,7 +309,9 @@ export function openApiDocument(serverUrl = '/') {
             query('system', str, 'comma-separated'), query('state', str, 'open, fixed, gone'), query('kind', str, 'direct, dependency'),
             query('claimed', { enum: ['true', 'false'] }), query('q', str), query('sort', { enum: ['job', 'opened', 'system', 'kind'] }, 'kind: direct failures first, then by system and job'),
             query('maintainer', str, 'GitHub login (case-insensitive; renamed logins by GitHub id); unknown: 404'),
-            query('team', str, 'team name from packages.json (case-insensitive)'), ...paging,
+            query('team', str, 'team name from packages.json (case-insensitive)'),
+            query('folded', { enum: ['true', 'false'] }, 'false: not folded under a root /api/roots lists with the same filters (the root\'s breakages, its open unclaimed dependents)'),
+            ...paging,
           ],
           responses: { ...ok(list(ref('Breakage'), { week: str })), ...err(400, 404) },
         },
@@ -316,7 +322,8 @@ export function openApiDocument(serverUrl = '/') {
           parameters: [
             query('week', str, 'YYYY-Www (default: the current week), backlog, or all'), query('jobset', str, 'project/jobset'),
             query('system', str, 'comma-separated'), query('state', str, 'the root breakage\'s state: open (default), fixed, gone'),
-            query('maintainer', str, 'GitHub login'), query('team', str, 'team name from packages.json'), ...paging,
+            query('maintainer', str, 'GitHub login'), query('team', str, 'team name from packages.json'),
+            query('claimed', { enum: ['true', 'false'] }, 'the root breakage\'s own claim'), query('q', str, 'substring of the root\'s job name'), ...paging,
           ],
           responses: { ...ok(list(ref('Root'), { week: str })), ...err(400, 404) },
         },
