@@ -135,11 +135,11 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('pages fit a phone and
 
   it('on a phone each fix-list row is a card: job, kind, state and Claim are on screen; on a laptop it stays a table', async () => {
     const b = await phone();
-    await signIn(b.page, url, 'erin', '/fix?state=all&claimed=all');
+    await signIn(b.page, url, 'erin', '/fix?view=all&state=all&claimed=all');
     const rows = b.page.locator('[data-testid=breakage]');
     expect(await rows.count()).toBe(app.facts.weekJobs.length + 2);
     expect(await rows.locator('[data-testid=claim]').count()).toBeGreaterThan(2);
-    for (const sel of ['td.job a', '[data-label=kind] .pill', '[data-label=state] .pill', '[data-testid=claim]', '[data-testid=log]', '[data-testid=maintainers]']) {
+    for (const sel of ['td.job > a', '[data-label=kind] .pill', '[data-label=state] .pill', '[data-testid=claim]', '[data-testid=log]', '[data-testid=maintainers]']) {
       expect(await offScreen(b.page, `[data-testid=breakage] ${sel}`), sel).toEqual([]);
     }
     // Each cell says what it is: the column's name travels with it.
@@ -150,7 +150,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('pages fit a phone and
     await screenshot(b.page, 'fix-list-cards-phone');
 
     const l = await open({ viewport: LAPTOP });
-    await signIn(l.page, url, 'erin', '/fix?state=all&claimed=all');
+    await signIn(l.page, url, 'erin', '/fix?view=all&state=all&claimed=all');
     await expect(l.page.locator('[data-testid=fix-list] thead').evaluate((e) => getComputedStyle(e).display)).resolves.toBe('table-header-group');
     await expect(l.page.locator('[data-testid=breakage]').first().evaluate((e) => getComputedStyle(e).display)).resolves.toBe('table-row');
     expect(await offScreen(l.page, '[data-testid=breakage] [data-testid=claim]')).toEqual([]);
