@@ -153,6 +153,8 @@ describeEachDriver('read API', (get) => {
     expect(r.json.evals.map((e: { evalId: number; failing: number }) => [e.evalId, e.failing])).toEqual([[s.e1.id, 1], [s.e2.id, 6], [s.e3.id, 4]]);
     expect(r.json.evals[1].failingBySystem).toEqual({ [X]: 5, [A]: 1 });
     expect(r.json.evals[1].failingByKind).toEqual({ direct: 5, dependency: 1 });
+    // depfail's page names no cause: no root is known, so none is counted.
+    expect(r.json.evals.map((e: { roots: number; blockedByRoots: number }) => [e.roots, e.blockedByRoots])).toEqual([[0, 0], [0, 0], [0, 0]]);
     expect(r.json.weeks).toEqual([
       { week: '2026-W44', opened: 0, fixed: 0, fixedInWeek: 0, open: 0, medianHoursToFix: null },
       // broken.x86_64-linux, preexisting, is not opened in W45 and has no known time to fix, but its fix is counted.

@@ -437,6 +437,11 @@ async function main() {
       row(`/api/roots?week=all at ${EVALS} evals`, `p95 ${ms(pct(rootAll, 95))} (median ${ms(median(rootAll))})`, 'p95 <= 50 ms', smoke ? null : pct(rootAll, 95) <= 50);
       const listed = await timeIt(`/api/breakages?week=${week}&kind=dependency&jobset=nixpkgs/unstable`);
       row(`/api/breakages?kind=dependency (rows with rootCause and blocks) at ${EVALS} evals`, `p95 ${ms(pct(listed, 95))} (median ${ms(median(listed))})`, 'p95 <= 50 ms', smoke ? null : pct(listed, 95) <= 50);
+      // The fix list's default view: its roots, then the rows no root folds (each row tested against the roots).
+      const rest = await timeIt(`/api/breakages?week=${week}&jobset=nixpkgs/unstable&state=open&claimed=false&folded=false&sort=kind&limit=200`);
+      row(`/api/breakages?folded=false (the roots view's rows below the roots) at ${EVALS} evals`, `p95 ${ms(pct(rest, 95))} (median ${ms(median(rest))})`, 'p95 <= 50 ms', smoke ? null : pct(rest, 95) <= 50);
+      const evalRoots = await timeIt(`/api/evals/${newest}`);
+      row(`/api/evals/:id (with its dependency failures traced to roots) at ${EVALS} evals`, `p95 ${ms(pct(evalRoots, 95))} (median ${ms(median(evalRoots))})`, 'p95 <= 50 ms', smoke ? null : pct(evalRoots, 95) <= 50);
     }
     const cmp = await timeIt(`/api/evals/${newest}/compare/${older}`, smoke ? 3 : 5);
     row(`/api/evals/:a/compare/:b over ${JOBS.toLocaleString('en')} jobs (10 evals apart)`, `median ${ms(median(cmp))}`, '<= 500 ms', smoke ? null : median(cmp) <= 500);

@@ -12,7 +12,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { loadConfig } from '../../apps/zhf/src/config.ts';
 import { silentLogger } from '../../apps/collector/src/log.ts';
 import { createRuntime, type Runtime } from '../../apps/zhf/src/runtime.ts';
-import { startHydraSim, type RunningHydraSim, type ScriptedHydra } from '@zhf/sim';
+import { startHydraSim, type DataSource, type RunningHydraSim } from '@zhf/sim';
 import { scenario } from './scenario.ts';
 
 export { A, X, scenario } from './scenario.ts';
@@ -58,9 +58,13 @@ export interface Running<F = ReturnType<typeof scenario>> {
   close(): Promise<void>;
 }
 
-/** The app on the standard scenario, or on another history `make` writes (its `sim`, and facts for the test). */
-export async function startApp<F extends { sim: ScriptedHydra } = ReturnType<typeof scenario>>(make?: () => F, env: Record<string, string> = {}): Promise<Running<F>> {
-  const facts = (make ?? scenario)() as F;
+/** The app on `make()`'s history (the shared scenario unless a suite needs its own). */
+export async function startApp<F extends { sim: DataSource } = ReturnType<typeof scenario>>(
+  make: () => F = scenario as unknown as () => F,
+  /** Settings beside the harness's own (they win): other jobsets, ZHF_GITHUB_API_URL. */
+  env: Record<string, string> = {},
+): Promise<Running<F>> {
+  const facts = make();
   // Imported here so a missing server module fails this suite with its own message.
   const { startServer } = await import('../../apps/zhf/src/server.ts');
   const sim = await startHydraSim(facts.sim, { rateLimit: false });

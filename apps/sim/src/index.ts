@@ -7,3 +7,4 @@ export * from './serve-local.ts';
 export * from './build-page-html.ts';
 export * from './instance.ts';
 export * from './packages-json.ts';
+export * from './github.ts';

@@ -135,9 +135,13 @@ async function demo(base: Config, log: Logger): Promise<number> {
   if (!base.databaseUrl) clearDataDir(base.dataDir);
   const config: Config = {
     ...base, hydraUrl: hydra.url, jobsets: hydra.jobsets, devLogin: true,
+    // The demo's commits exist only in its simulated GitHub: ask it, never github.com or a local clone.
+    github: { ...base.github, apiUrl: hydra.githubApiUrl, token: null }, nixpkgsGit: null,
     packagesJson: base.packagesJson?.length ? base.packagesJson : [{ project: '*', jobset: '*', url: `${hydra.url}/channel/nixpkgs-unstable/packages.json.br` }],
   };
-  log.info('demo: simulated Hydra running', { url: hydra.url, jobsets: hydra.jobsets.join(',') });
+  log.info('demo: simulated Hydra running', { url: hydra.url, jobsets: hydra.jobsets.join(','), github: hydra.githubApiUrl });
+  const example = hydra.lookupExample();
+  if (example) log.info('demo: commit and PR lookups answer from the simulated GitHub', { try: `/prs/${example.pr} or /commits/${example.commit}` });
   const code = await serveForever(config, { collector: true });
   await hydra.close();
   return code;

@@ -28,6 +28,12 @@ export interface BreakageFilters {
   maintainer?: MaintainerIdentity;
   /** Packages of this team (case-insensitive name). */
   team?: string;
+  /**
+   * Whether the breakage is folded under a root that `/api/roots` lists with the same filters
+   * (whatever its claim): the root's own breakages, and its open, unclaimed dependents. false:
+   * what the roots view lists below the roots, so nothing is hidden (SPEC section 8).
+   */
+  folded?: boolean;
   sort: BreakageSort;
 }
 
@@ -154,7 +160,57 @@ export function breakageFilterSql(f: BreakageFilters, now: Date): SQL {
   if (f.claimed === true) parts.push(activeClaimExists(now));
   if (f.claimed === false) parts.push(sql`not ${activeClaimExists(now)}`);
   if (f.jobId !== undefined) parts.push(sql`bk.job_id = ${f.jobId}`);
+  if (f.folded !== undefined) parts.push(f.folded ? foldedSql(f, now) : sql`not ${foldedSql(f, now)}`);
   return sql.join(parts, sql` and `);
+}
+
+/** The open dependency failures with a known root, grouped by root key. */
+const rootGroupsSql = sql`
+  select bc.root_key, count(distinct (d.jobset_id, d.job_id)) as n
+  from build_causes bc join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
+  where bc.root_key is not null
+  group by bc.root_key`;
+
+/**
+ * The roots under filters `f`, as a `with` clause defining `rb` (each root key's builds) and
+ * `cand` (per root key: how many jobs it blocks, `n`, and the breakage shown for it, `id`). A root
+ * is a key (`buildKeySql`: the root build's derivation), so the same derivation failing in several
+ * tracked jobsets is one root; of its breakages the open, newest one matching `f` is shown.
+ * Its own aliases (bk, j) shadow an outer query's, so it can sit in a filter on `bk`.
+ */
+export function rootCandidatesSql(f: BreakageFilters, now: Date): SQL {
+  const own = { ...f, folded: undefined };
+  const bkWhere = breakageFilterSql(own, now);
+  const jWhere = jobFilterSql(own) ?? sql`true`;
+  return sql`
+    with g as (${rootGroupsSql}),
+    rb as (
+      select distinct bc2.root_key, bc2.root_build_id as build_id from build_causes bc2 where bc2.root_key in (select root_key from g)
+      union
+      select g.root_key, fb.id from g join builds fb on fb.drvpath = g.root_key and fb.status <> 0
+    ),
+    cand as (
+      select distinct on (g.root_key) g.root_key, g.n, bk.id
+      from g
+      join rb on rb.root_key = g.root_key
+      join builds rbb on rbb.id = rb.build_id
+      join breakages bk on bk.job_id = rbb.job_id
+      join jobs j on j.id = bk.job_id
+      where ${bkWhere} and ${jWhere} and ${buildKeySql(sql`bk.build_id`)} = g.root_key
+      order by g.root_key, (bk.state = 'open') desc, bk.opened_eval_id desc, bk.id
+    )`;
+}
+
+/**
+ * Folded under a listed root (`BreakageFilters.folded`): a build of a root the same filters
+ * list, claimed or not (a claimed root covers its dependents), or an open dependency failure
+ * behind one that has no claim of its own (a claimed dependent stays in sight).
+ */
+function foldedSql(f: BreakageFilters, now: Date): SQL {
+  const roots = rootCandidatesSql({ ...f, claimed: undefined, kinds: undefined }, now);
+  return sql`(bk.build_id in (${roots} select rb.build_id from rb where rb.root_key in (select root_key from cand))
+    or (bk.state = 'open' and bk.kind = 'dependency' and not ${activeClaimExists(now)}
+      and bk.build_id in (${roots} select bc.build_id from build_causes bc where bc.root_key in (select root_key from cand))))`;
 }
 
 /** The filters on the job (`j`), or null when there are none. */

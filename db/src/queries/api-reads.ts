@@ -197,6 +197,14 @@ export interface TrendEval {
   failing: number;
   failingBySystem: Record<string, number>;
   failingByKind: { direct: number; dependency: number };
+  /**
+   * Distinct roots (SPEC section 8) behind the dependency failures open in this eval whose cause
+   * zhf has read: what to fix instead of `failing` red jobs. Causes are read only for the failures
+   * zhf shows (this week's, open, claimed), so evals from before that count fewer.
+   */
+  roots: number;
+  /** The dependency failures open in this eval whose root is known: those `roots` stand for. */
+  blockedByRoots: number;
 }
 
 export interface TrendWeek {
@@ -213,6 +221,15 @@ export interface TrendWeek {
   medianHoursToFix: number | null;
 }
 
+/**
+ * When zhf's record of a jobset begins: the timestamp of its oldest ingested eval (null before
+ * the first). Weeks that ended before it have no data, which is not the same as zero.
+ */
+export async function trackedSince(db: Db, jobsetId: number): Promise<string | null> {
+  const [r] = await queryRows<{ t: string | Date }>(db, sql`select timestamp as t from evals where jobset_id = ${jobsetId} order by id limit 1`);
+  return r ? new Date(r.t).toISOString() : null;
+}
+
 /** Per-eval failing counts (by system and by kind, both from eval_stats) of the evals in [from, to). */
 export async function trendEvals(db: Db, jobsetId: number, from: Date, to: Date, max: number): Promise<TrendEval[]> {
   const idRows = await queryRows<{ id: string | number }>(db, sql`
@@ -220,7 +237,7 @@ export async function trendEvals(db: Db, jobsetId: number, from: Date, to: Date,
       and timestamp < ${to.toISOString()}::timestamptz order by id desc limit ${max}`);
   const ids = idRows.map((r) => Number(r.id)).reverse();
   if (!ids.length) return [];
-  const views = await evalViews(db, ids);
+  const [views, roots] = await Promise.all([evalViews(db, ids), rootsPerEval(db, jobsetId, ids)]);
   // Counted with the category counts when the eval's stats were computed: no member scan here.
   const kinds = await queryRows<{ eval_id: string | number; k: { direct?: number; dependency?: number } | string }>(db, sql`
     select eval_id, failing_by_kind as k from eval_stats where eval_id = any(${`{${ids.join(',')}}`}::bigint[])`);
@@ -235,8 +252,81 @@ export async function trendEvals(db: Db, jobsetId: number, from: Date, to: Date,
     return {
       evalId: v.id, timestamp: v.timestamp, failing: FAILING.reduce((s, c) => s + (v.counts[c] ?? 0), 0),
       failingBySystem: bySystem, failingByKind: byKind.get(v.id) ?? { direct: 0, dependency: 0 },
+      roots: roots.get(v.id)?.roots ?? 0, blockedByRoots: roots.get(v.id)?.blocked ?? 0,
     };
   });
+}
+
+/**
+ * Per eval of `ids` (ascending): the distinct root keys, and the number, of the jobset's
+ * dependency breakages open in it (opened at or before it, not closed by it) with a known root.
+ * Causes are keyed by the breakage's opening build, the one zhf resolves. The breakages come
+ * grouped by (root, opened, closed), a few hundred rows since a root's dependents open and
+ * close together, and are swept over the evals here: no eval-by-breakage join.
+ */
+export async function rootsPerEval(db: Db, jobsetId: number, ids: number[]): Promise<Map<number, { roots: number; blocked: number }>> {
+  if (!ids.length) return new Map();
+  const rows = await queryRows<{ key: string; o: string | number; c: string | number | null; n: string | number }>(db, sql`
+    select bc.root_key as key, bk.opened_eval_id as o, bk.closed_eval_id as c, count(*) as n
+    from breakages bk join build_causes bc on bc.build_id = bk.build_id
+    where bk.jobset_id = ${jobsetId} and bk.kind = 'dependency' and bc.root_key is not null
+      and bk.opened_eval_id <= ${ids[ids.length - 1]!} and (bk.closed_eval_id is null or bk.closed_eval_id > ${ids[0]!})
+    group by 1, 2, 3`);
+  return sweepRoots(ids, rows.map((r) => ({ key: r.key, opened: Number(r.o), closed: r.c === null ? null : Number(r.c), n: Number(r.n) })));
+}
+
+/**
+ * Per eval of `ids` (ascending): distinct keys and summed `n` of the groups open in it
+ * (opened <= id, and closed null or > id). A key open through several groups counts once.
+ */
+export function sweepRoots(ids: number[], groups: { key: string; opened: number; closed: number | null; n: number }[]): Map<number, { roots: number; blocked: number }> {
+  const out = new Map<number, { roots: number; blocked: number }>();
+  // Index of the first eval id >= x (ids.length when none).
+  const lowerBound = (x: number) => {
+    let lo = 0;
+    let hi = ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ids[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const blocked = new Array<number>(ids.length + 1).fill(0);
+  const roots = new Array<number>(ids.length + 1).fill(0);
+  const spans = new Map<string, [number, number][]>();
+  for (const r of groups) {
+    const from = lowerBound(r.opened);
+    const to = r.closed === null ? ids.length : lowerBound(r.closed);
+    if (from >= to) continue;
+    blocked[from]! += r.n;
+    blocked[to]! -= r.n;
+    const list = spans.get(r.key) ?? spans.set(r.key, []).get(r.key)!;
+    list.push([from, to]);
+  }
+  // A root counts once in an eval however many of its dependents are open there: merge its spans.
+  for (const list of spans.values()) {
+    list.sort((a, b) => a[0] - b[0]);
+    let [from, to] = list[0]!;
+    for (const [f, t] of list.slice(1)) {
+      if (f <= to) to = Math.max(to, t);
+      else {
+        roots[from]!++;
+        roots[to]!--;
+        [from, to] = [f, t];
+      }
+    }
+    roots[from]!++;
+    roots[to]!--;
+  }
+  let b = 0;
+  let k = 0;
+  ids.forEach((id, i) => {
+    b += blocked[i]!;
+    k += roots[i]!;
+    out.set(id, { roots: k, blocked: b });
+  });
+  return out;
 }
 
 /** Per ISO week: breakages opened, fixed (closed as fixed within it), open at its end, median hours to fix. */

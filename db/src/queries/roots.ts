@@ -6,10 +6,11 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
 import {
-  activeClaimJoin, attributionJoin, breakageColumns, breakageFilterSql, jobFilterSql, rootJoins, toView,
+  activeClaimJoin, attributionJoin, breakageColumns, rootCandidatesSql, rootJoins, toView,
   type BreakageCtx, type BreakageFilters, type BreakageView, type RawBreakage,
 } from './api-breakages.ts';
-import { buildKeySql, intArray } from './sql-fragments.ts';
+import { kindSql } from '../verdict/index.ts';
+import { intArray } from './sql-fragments.ts';
 import { pgTextArray } from './verdicts.ts';
 
 export interface BlockedJob {
@@ -36,16 +37,10 @@ export function validRootCursor(c: unknown): c is RootCursor {
     && (c[1] as number) <= 2 ** 31 - 1;
 }
 
-export type RootFilters = Pick<BreakageFilters, 'jobsetId' | 'week' | 'systems' | 'states' | 'maintainer' | 'team'>;
+/** The root breakage's filters; `claimed` and `q` apply to the root itself, not to what it blocks. */
+export type RootFilters = Pick<BreakageFilters, 'jobsetId' | 'week' | 'systems' | 'states' | 'maintainer' | 'team' | 'claimed' | 'q'>;
 
 export const BLOCKED_SHOWN = 50;
-
-/** The open dependency failures with a known root, grouped by root key. */
-const groupsSql = sql`
-  select bc.root_key, count(distinct (d.jobset_id, d.job_id)) as n
-  from build_causes bc join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
-  where bc.root_key is not null
-  group by bc.root_key`;
 
 /**
  * Roots matching the filters (applied to the root's own breakage), most blocking first. A root's
@@ -55,25 +50,7 @@ const groupsSql = sql`
 export async function listRoots(
   db: Db, ctx: BreakageCtx, f: RootFilters, cursor: RootCursor | null, limit: number,
 ): Promise<{ items: RootView[]; total: number; nextCursorKey: RootCursor | null }> {
-  const bkWhere = breakageFilterSql({ ...f, sort: 'job' }, ctx.now);
-  const jWhere = jobFilterSql({ ...f, sort: 'job' }) ?? sql`true`;
-  const candidates = sql`
-    with g as (${groupsSql}),
-    rb as (
-      select distinct bc2.root_key, bc2.root_build_id as build_id from build_causes bc2 where bc2.root_key in (select root_key from g)
-      union
-      select g.root_key, fb.id from g join builds fb on fb.drvpath = g.root_key and fb.status <> 0
-    ),
-    cand as (
-      select distinct on (g.root_key) g.root_key, g.n, bk.id
-      from g
-      join rb on rb.root_key = g.root_key
-      join builds rbb on rbb.id = rb.build_id
-      join breakages bk on bk.job_id = rbb.job_id
-      join jobs j on j.id = bk.job_id
-      where ${bkWhere} and ${jWhere} and ${buildKeySql(sql`bk.build_id`)} = g.root_key
-      order by g.root_key, (bk.state = 'open') desc, bk.opened_eval_id desc, bk.id
-    )`;
+  const candidates = rootCandidatesSql({ ...f, sort: 'job' }, ctx.now);
   const [c] = await queryRows<{ n: string | number }>(db, sql`${candidates} select count(*) as n from cand`);
   const total = Number(c?.n ?? 0);
   if (total === 0) return { items: [], total, nextCursorKey: null };
@@ -136,4 +113,28 @@ export async function countRoots(db: Db, jobsetId?: number): Promise<{ roots: nu
     from build_causes bc join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
     where bc.root_key is not null ${jobsetId === undefined ? sql`` : sql`and d.jobset_id = ${jobsetId}`}`);
   return { roots: Number(r?.roots ?? 0), blocked: Number(r?.blocked ?? 0) };
+}
+
+export interface EvalRootCounts {
+  /** The eval's members that are dependency failures now. */
+  dependency: number;
+  /** Of those, the ones whose root is known. */
+  traced: number;
+  /** Distinct roots they trace back to. */
+  roots: number;
+}
+
+/** How an eval's dependency failures trace back to roots (the eval page's line, SPEC section 8). */
+export async function evalRootCounts(db: Db, evalId: number): Promise<EvalRootCounts> {
+  const [d] = await queryRows<{ n: string | number | null }>(db, sql`
+    select sum(n) as n from eval_outcomes where eval_id = ${evalId} and outcome = 'failure' and kind = 'dependency'`);
+  // From the causes (a few thousand) to their memberships: not a scan of the eval's members.
+  const [r] = await queryRows<{ traced: string | number; roots: string | number }>(db, sql`
+    select count(*) as traced, count(distinct bc.root_key) as roots
+    from build_causes bc
+    join builds b on b.id = bc.build_id and ${kindSql('b')} = 'dependency'
+    join memberships m on m.build_id = bc.build_id and m.jobset_id = (select jobset_id from evals where id = ${evalId})
+      and m.first_eval_id <= ${evalId} and (m.last_eval_id is null or m.last_eval_id >= ${evalId})
+    where bc.root_key is not null`);
+  return { dependency: Number(d?.n ?? 0), traced: Number(r?.traced ?? 0), roots: Number(r?.roots ?? 0) };
 }

@@ -4,6 +4,7 @@ import type { Db } from '@zhf/db';
 import { checkJobset, jobsetEvalRevisions, type CheckJobset, type EvalRevision } from '@zhf/db/queries';
 import { Invalid, NotFound, UnknownCommit } from '../errors.ts';
 import { splitJobsetRef } from '../pure/jobset-ref.ts';
+import { evalOrderOracle, type EvalOrderOracle } from './eval-order.ts';
 import type { AncestryOracle } from './oracle.ts';
 
 export interface FirstEval extends EvalRevision {
@@ -28,9 +29,11 @@ export async function jobsetOrThrow(db: Db, ref: string): Promise<CheckJobset> {
  */
 export async function firstEvalContaining(
   db: Db, oracle: AncestryOracle, jobset: string | CheckJobset, sha: string,
+  /** The jobset's eval revisions, when the caller has read them already. */
+  known?: EvalRevision[],
 ): Promise<FirstEval | null> {
   const js = typeof jobset === 'string' ? await jobsetOrThrow(db, jobset) : jobset;
-  const evals = await jobsetEvalRevisions(db, js.id);
+  const evals = known ?? (await jobsetEvalRevisions(db, js.id));
   if (!evals.length) return null;
   let calls = 0;
   const contains = async (i: number) => {
@@ -48,4 +51,15 @@ export async function firstEvalContaining(
     else lo = mid + 1;
   }
   return { ...evals[hi]!, oracleCalls: calls };
+}
+
+/**
+ * Where `sha` landed in the jobset, asking `oracle` only what the jobset's own eval revisions
+ * cannot answer: a commit that is an eval's revision needs no GitHub (offline, or in a demo).
+ * The returned oracle keeps doing so for the follow-up questions (what the commit broke).
+ */
+export async function landingOf(db: Db, oracle: AncestryOracle, js: CheckJobset, sha: string): Promise<{ first: FirstEval | null; oracle: EvalOrderOracle }> {
+  const evals = await jobsetEvalRevisions(db, js.id);
+  const local = evalOrderOracle(evals, oracle);
+  return { first: await firstEvalContaining(db, local, js, sha, evals), oracle: local };
 }

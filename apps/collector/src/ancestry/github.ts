@@ -34,7 +34,7 @@ interface GithubAnswer {
  * GET `path` on the GitHub API. Answers 2xx, 404 and 422 to the caller (they carry meaning);
  * waits out short rate limits and retries 5xx; everything else is Upstream with context.
  */
-export async function githubGet(opts: GithubOptions, path: string, what: string): Promise<GithubAnswer> {
+export async function githubGet(opts: GithubOptions, path: string, what: string, unreachableHint?: string): Promise<GithubAnswer> {
   const doFetch = opts.fetch ?? fetch;
   const sleep = opts.sleep ?? defaultSleep;
   const now = opts.now ?? Date.now;
@@ -55,7 +55,7 @@ export async function githubGet(opts: GithubOptions, path: string, what: string)
         await sleep(250 * 2 ** attempt);
         continue;
       }
-      throw new Upstream(`GitHub API unreachable for ${what} (${url}): ${(err as Error).message}`);
+      throw new Upstream(`GitHub API unreachable for ${what} (${url}): ${(err as Error).message}${unreachableHint ? `. ${unreachableHint}` : ''}`);
     }
     const body = await readJson(res);
     if (res.ok || res.status === 404 || res.status === 422) return { status: res.status, body };
@@ -136,7 +136,7 @@ export function githubOracle(opts: GithubOracleOptions): AncestryOracle & { stat
       }
       const answer = (async () => {
         stats.requests++;
-        const r = await githubGet(opts, `/repos/${repo}/compare/${of}...${commit}`, `compare ${short(of)}...${short(commit)} in ${repo}`);
+        const r = await githubGet(opts, `/repos/${repo}/compare/${of}...${commit}`, `compare ${short(of)}...${short(commit)} in ${repo}`, COMPARE_UNREACHABLE);
         if (r.status === 404 || r.status === 422) return null;
         const status = (r.body as { status?: unknown } | null)?.status;
         if (status === 'behind' || status === 'identical') return true;
@@ -154,6 +154,10 @@ export function githubOracle(opts: GithubOracleOptions): AncestryOracle & { stat
 
 const short = (sha: string) => sha.slice(0, 12);
 
+/** What to configure when GitHub cannot be reached (zhf offline, or behind a firewall). */
+export const COMPARE_UNREACHABLE = 'A commit that is one of the jobset\'s eval revisions is answered without GitHub; for any other commit set ZHF_NIXPKGS_GIT to a local nixpkgs clone, or make the GitHub API reachable (ZHF_GITHUB_API_URL; a ZHF_GITHUB_TOKEN raises its limit from 60 to 5000 requests an hour)';
+export const PULLS_UNREACHABLE = 'Pull requests are known only to GitHub: make its API reachable (ZHF_GITHUB_API_URL; a ZHF_GITHUB_TOKEN raises its limit from 60 to 5000 requests an hour), or look up its merge commit at /commits/<sha>, which needs no GitHub when it is an eval\'s revision or ZHF_NIXPKGS_GIT is set';
+
 export interface PullRequestInfo {
   number: number;
   title: string | null;
@@ -167,7 +171,7 @@ export interface PullRequestInfo {
 /** `GET /repos/{repo}/pulls/{n}`: 404 is NotFound; an answer from another repository is 422. */
 export async function resolvePullRequest(opts: GithubOptions & { repo?: string }, n: number): Promise<PullRequestInfo> {
   const repo = opts.repo ?? 'NixOS/nixpkgs';
-  const r = await githubGet(opts, `/repos/${repo}/pulls/${n}`, `pull request #${n} of ${repo}`);
+  const r = await githubGet(opts, `/repos/${repo}/pulls/${n}`, `pull request #${n} of ${repo}`, PULLS_UNREACHABLE);
   if (r.status === 404) throw new NotFound(`PR #${n} not found in ${repo}`);
   if (r.status === 422) throw new Unprocessable(`PR #${n} is not a pull request of ${repo}`);
   const b = r.body as {

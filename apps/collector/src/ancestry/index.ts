@@ -3,7 +3,8 @@
 export type { AncestryOracle } from './oracle.ts';
 export { githubOracle, githubGet, resolvePullRequest, type GithubOptions, type GithubOracleOptions, type PullRequestInfo } from './github.ts';
 export { gitOracle } from './git.ts';
-export { firstEvalContaining, jobsetOrThrow, type FirstEval } from './first-eval.ts';
+export { evalOrderOracle, type EvalOrderOracle } from './eval-order.ts';
+export { firstEvalContaining, jobsetOrThrow, landingOf, type FirstEval } from './first-eval.ts';
 export { jobsetsFollowing, jobsetForBranch } from './branches.ts';
 export { NotMerged, UnknownCommit, Unprocessable } from '../errors.ts';
 

@@ -23,6 +23,8 @@ export interface CauseOptions {
   concurrency?: number;
   /** Longest chain followed (dep -> dep -> … -> direct). */
   maxDepth?: number;
+  /** Build pages read before what they say is stored and counted (default 25). */
+  batch?: number;
   log?: Logger;
   signal?: AbortSignal;
 }
@@ -210,17 +212,26 @@ export async function resolveCauses(db: Db, client: HydraClient, opts: CauseOpti
   let frontier = await assignRoots();
   const targets = await causeTargets(db, { now: opts.now, currentWeek: isoWeekOf(opts.now), limit: Math.max(0, budget - frontier.length) });
   frontier = [...new Set([...frontier, ...targets])];
+  // Batches of pages, each stored with the roots it completes before the next is read: at 1 request
+  // per second a batch is a few seconds, and the dashboard shows roots as they come in.
+  const batch = opts.batch ?? 25;
   for (let depth = 0; depth < maxDepth && frontier.length && budget > 0 && !aborted(); depth++) {
-    const named = await readPages(frontier);
-    const info = await describe(named);
-    const known = await causeRows(db, named);
-    // Causes that failed by a dependency themselves (or are still unfinished) are followed next.
-    frontier = named.filter((id) => {
-      const b = info.get(id);
-      return b !== undefined && (b.status === 2 || !b.finished) && b.drvpath !== '' && !known.has(id);
-    });
-    // Roots not reachable without more pages wait for the next level (or pass).
-    frontier = [...new Set([...frontier, ...(await assignRoots())])].filter((id) => !known.has(id));
+    const next: number[] = [];
+    for (let i = 0; i < frontier.length && budget > 0 && !aborted(); i += batch) {
+      const named = await readPages(frontier.slice(i, i + batch));
+      const info = await describe(named);
+      const known = await causeRows(db, named);
+      // Causes that failed by a dependency themselves (or are still unfinished) are followed next.
+      next.push(...named.filter((id) => {
+        const b = info.get(id);
+        return b !== undefined && (b.status === 2 || !b.finished) && b.drvpath !== '' && !known.has(id);
+      }));
+      // Roots not reachable without more pages wait for the next level (or pass).
+      next.push(...(await assignRoots()));
+      await refreshRootKeys(db);
+    }
+    const stored = await causeRows(db, [...new Set(next)]);
+    frontier = [...new Set(next)].filter((id) => !stored.has(id));
   }
   await assignRoots();
   await refreshRootKeys(db);

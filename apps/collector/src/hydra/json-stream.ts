@@ -104,6 +104,81 @@ export async function* parseJsonArrayStream(chunks: AsyncIterable<Uint8Array>): 
 }
 
 /**
+ * The bytes of a top-level JSON object outside its one big field: tracks strings, depth and the
+ * current depth-1 key, and keeps those bytes (a few hundred) for one JSON.parse at the end. The
+ * readers below scan the field's own bytes themselves, each in its own way, and hand back here
+ * when the field closes.
+ */
+class OuterScanner {
+  private readonly rest: number[] = [];
+  private readonly decoder = new TextDecoder();
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private stringStart = -1; // index in `rest` of a string opened at depth 1 (a key or a value)
+  private lastString: string | null = null; // the last complete depth-1 string, a key once `:` follows
+  private key: string | null = null;
+  ended = false;
+
+  /** `opener`: the bracket the field's value starts with (`[` or `{`). */
+  constructor(private readonly field: string, private readonly opener: number) {}
+
+  /** Feeds one byte outside the field; true when it opened the field's value. */
+  push(c: number): boolean {
+    if (this.ended) {
+      if (!isSpace(c)) throw new SyntaxError('unexpected data after the JSON object');
+      return false;
+    }
+    this.rest.push(c);
+    if (this.inString) {
+      if (this.escaped) this.escaped = false;
+      else if (c === BACKSLASH) this.escaped = true;
+      else if (c === QUOTE) {
+        this.inString = false;
+        if (this.stringStart >= 0) {
+          this.lastString = JSON.parse(this.decoder.decode(Uint8Array.from(this.rest.slice(this.stringStart)))) as string;
+          this.stringStart = -1;
+        }
+      }
+      return false;
+    }
+    if (isSpace(c)) return false;
+    if (this.depth === 0) {
+      if (c !== OPEN_OBJ) throw new SyntaxError(`expected a JSON object, got ${JSON.stringify(String.fromCharCode(c))}`);
+      this.depth = 1;
+      return false;
+    }
+    if (c === QUOTE) {
+      this.inString = true;
+      if (this.depth === 1) this.stringStart = this.rest.length - 1;
+    } else if (this.depth === 1 && c === 0x3a /* : */) this.key = this.lastString;
+    else if (this.depth === 1 && c === COMMA) this.key = null;
+    else if (c === OPEN_OBJ || c === OPEN_ARR) {
+      this.depth++;
+      return this.depth === 2 && c === this.opener && this.key === this.field;
+    } else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
+      this.depth--;
+      if (this.depth === 0) this.ended = true;
+    }
+    return false;
+  }
+
+  /** The field's value closed with `closer`: its contents are left out, the value kept empty. */
+  closeField(closer: number): void {
+    this.rest.push(closer);
+    this.depth = 1;
+  }
+
+  /** The object's other keys (the field's value empty); throws when the body ended early. */
+  finish(): Record<string, unknown> {
+    if (!this.ended) throw new TruncatedJsonError(this.depth === 0 ? 'empty body where a JSON object was expected' : 'JSON object ended early (truncated body)');
+    const value = JSON.parse(this.decoder.decode(Uint8Array.from(this.rest))) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SyntaxError('expected a JSON object');
+    return value as Record<string, unknown>;
+  }
+}
+
+/**
  * Streams one top-level JSON object and hands each element of its array-valued key `field` to
  * `onItem` as soon as the element is complete: Hydra's `/evals` page is 20 evals of ~3 MB each
  * (their full build arrays), and a collector that knows the second one needs none of the rest.
@@ -118,16 +193,12 @@ export async function streamArrayField(
   onItem: (item: unknown) => boolean | void,
 ): Promise<{ stopped: boolean; rest: Record<string, unknown> | null }> {
   const decoder = new TextDecoder();
-  // Everything outside the field's elements (keys, small values): a few hundred bytes.
-  const rest: number[] = [];
-  let depth = 0;
+  const outer = new OuterScanner(field, OPEN_ARR);
+  // Inside the field: depth 2 is between its elements.
+  let depth = 2;
   let inString = false;
   let escaped = false;
-  let ended = false;
   let inField = false;
-  let stringStart = -1; // index in `rest` of a string opened at depth 1 (a key or a value)
-  let lastString: string | null = null; // the last complete depth-1 string, a key once `:` follows
-  let key: string | null = null;
   let pieces: Uint8Array[] = []; // the current element's bytes so far
 
   const element = (): boolean => {
@@ -142,73 +213,37 @@ export async function streamArrayField(
     let segStart = 0; // start in `chunk` of the current element's bytes (when inField)
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk[i]!;
-      if (ended) {
-        if (!isSpace(c)) throw new SyntaxError('unexpected data after the JSON object');
-        continue;
-      }
-      if (inField) {
-        if (inString) {
-          if (escaped) escaped = false;
-          else if (c === BACKSLASH) escaped = true;
-          else if (c === QUOTE) inString = false;
-        } else if (c === QUOTE) inString = true;
-        else if (c === OPEN_OBJ || c === OPEN_ARR) depth++;
-        else if (c === COMMA && depth === 2) {
-          pieces.push(chunk.subarray(segStart, i));
+      if (!inField) {
+        if (outer.push(c)) {
+          inField = true;
+          depth = 2;
           segStart = i + 1;
-          if (element()) return { stopped: true, rest: null };
-        } else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
-          depth--;
-          if (depth === 1) {
-            pieces.push(chunk.subarray(segStart, i));
-            if (element()) return { stopped: true, rest: null };
-            inField = false;
-            rest.push(c);
-          }
         }
         continue;
       }
-      rest.push(c);
       if (inString) {
         if (escaped) escaped = false;
         else if (c === BACKSLASH) escaped = true;
-        else if (c === QUOTE) {
-          inString = false;
-          if (stringStart >= 0) {
-            lastString = JSON.parse(decoder.decode(Uint8Array.from(rest.slice(stringStart)))) as string;
-            stringStart = -1;
-          }
-        }
-        continue;
-      }
-      if (isSpace(c)) continue;
-      if (depth === 0) {
-        if (c !== OPEN_OBJ) throw new SyntaxError(`expected a JSON object, got ${JSON.stringify(String.fromCharCode(c))}`);
-        depth = 1;
-        continue;
-      }
-      if (c === QUOTE) {
-        inString = true;
-        if (depth === 1) stringStart = rest.length - 1;
-      } else if (depth === 1 && c === 0x3a /* : */) key = lastString;
-      else if (depth === 1 && c === COMMA) key = null;
-      else if (c === OPEN_OBJ || c === OPEN_ARR) {
-        depth++;
-        if (depth === 2 && c === OPEN_ARR && key === field) {
-          inField = true;
-          segStart = i + 1;
-        }
+        else if (c === QUOTE) inString = false;
+      } else if (c === QUOTE) inString = true;
+      else if (c === OPEN_OBJ || c === OPEN_ARR) depth++;
+      else if (c === COMMA && depth === 2) {
+        pieces.push(chunk.subarray(segStart, i));
+        segStart = i + 1;
+        if (element()) return { stopped: true, rest: null };
       } else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
         depth--;
-        if (depth === 0) ended = true;
+        if (depth === 1) {
+          pieces.push(chunk.subarray(segStart, i));
+          if (element()) return { stopped: true, rest: null };
+          inField = false;
+          outer.closeField(c);
+        }
       }
     }
     if (inField) pieces.push(chunk.subarray(segStart));
   }
-  if (!ended) throw new TruncatedJsonError(depth === 0 ? 'empty body where a JSON object was expected' : 'JSON object ended early (truncated body)');
-  const value = JSON.parse(decoder.decode(Uint8Array.from(rest))) as unknown;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SyntaxError('expected a JSON object');
-  return { stopped: false, rest: value as Record<string, unknown> };
+  return { stopped: false, rest: outer.finish() };
 }
 
 /**
@@ -223,18 +258,15 @@ export async function streamObjectField(
   onEntries: (entries: Record<string, unknown>) => void,
 ): Promise<Record<string, unknown>> {
   const decoder = new TextDecoder();
-  const rest: number[] = []; // everything outside the field's entries: a few bytes
+  const outer = new OuterScanner(field, OPEN_OBJ);
   let buf: Uint8Array = new Uint8Array(0);
   let pos = 0;
   let batchStart = 0; // inside the field: first byte of the first entry not yet parsed
-  let depth = 0;
+  // Inside the field: depth 2 is between its entries.
+  let depth = 2;
   let inString = false;
   let escaped = false;
-  let ended = false;
   let inField = false;
-  let stringStart = -1;
-  let lastString: string | null = null;
-  let key: string | null = null;
 
   const flush = (end: number) => {
     if (end <= batchStart) return;
@@ -259,89 +291,53 @@ export async function streamObjectField(
     let lastBoundary = -1;
     let nextBackslash = -2;
     while (pos < buf.length) {
-      if (inField) {
-        if (inString) {
-          if (escaped) {
-            escaped = false;
-            pos++;
-            continue;
-          }
-          const quote = buf.indexOf(QUOTE, pos);
-          if (nextBackslash !== -1 && nextBackslash < pos) nextBackslash = buf.indexOf(BACKSLASH, pos);
-          const end = quote === -1 ? buf.length : quote;
-          if (nextBackslash !== -1 && nextBackslash < end) {
-            pos = nextBackslash + 1;
-            escaped = true;
-            continue;
-          }
-          if (quote === -1) {
-            pos = buf.length;
-            break;
-          }
-          inString = false;
-          pos = quote + 1;
-          continue;
-        }
-        const c = buf[pos]!;
-        if (c === QUOTE) inString = true;
-        else if (c === OPEN_OBJ || c === OPEN_ARR) depth++;
-        else if (c === COMMA && depth === 2) lastBoundary = pos;
-        else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
-          depth--;
-          if (depth === 1) {
-            flush(pos);
-            lastBoundary = -1;
-            inField = false;
-            rest.push(CLOSE_OBJ);
-          }
-        }
-        pos++;
-        continue;
-      }
-      const c = buf[pos++]!;
-      if (ended) {
-        if (!isSpace(c)) throw new SyntaxError('unexpected data after the JSON object');
-        continue;
-      }
-      rest.push(c);
-      if (inString) {
-        if (escaped) escaped = false;
-        else if (c === BACKSLASH) escaped = true;
-        else if (c === QUOTE) {
-          inString = false;
-          if (stringStart >= 0) {
-            lastString = JSON.parse(decoder.decode(Uint8Array.from(rest.slice(stringStart)))) as string;
-            stringStart = -1;
-          }
-        }
-        continue;
-      }
-      if (isSpace(c)) continue;
-      if (depth === 0) {
-        if (c !== OPEN_OBJ) throw new SyntaxError(`expected a JSON object, got ${JSON.stringify(String.fromCharCode(c))}`);
-        depth = 1;
-        continue;
-      }
-      if (c === QUOTE) {
-        inString = true;
-        if (depth === 1) stringStart = rest.length - 1;
-      } else if (depth === 1 && c === 0x3a /* : */) key = lastString;
-      else if (depth === 1 && c === COMMA) key = null;
-      else if (c === OPEN_OBJ || c === OPEN_ARR) {
-        depth++;
-        if (depth === 2 && c === OPEN_OBJ && key === field) {
+      if (!inField) {
+        if (outer.push(buf[pos++]!)) {
           inField = true;
+          depth = 2;
           batchStart = pos;
         }
-      } else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
-        depth--;
-        if (depth === 0) ended = true;
+        continue;
       }
+      if (inString) {
+        // Strings are most of the bytes: jump from quote to quote, minding backslashes.
+        if (escaped) {
+          escaped = false;
+          pos++;
+          continue;
+        }
+        const quote = buf.indexOf(QUOTE, pos);
+        if (nextBackslash !== -1 && nextBackslash < pos) nextBackslash = buf.indexOf(BACKSLASH, pos);
+        const end = quote === -1 ? buf.length : quote;
+        if (nextBackslash !== -1 && nextBackslash < end) {
+          pos = nextBackslash + 1;
+          escaped = true;
+          continue;
+        }
+        if (quote === -1) {
+          pos = buf.length;
+          break;
+        }
+        inString = false;
+        pos = quote + 1;
+        continue;
+      }
+      const c = buf[pos]!;
+      if (c === QUOTE) inString = true;
+      else if (c === OPEN_OBJ || c === OPEN_ARR) depth++;
+      else if (c === COMMA && depth === 2) lastBoundary = pos;
+      else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
+        depth--;
+        if (depth === 1) {
+          flush(pos);
+          lastBoundary = -1;
+          inField = false;
+          outer.closeField(CLOSE_OBJ);
+        }
+      }
+      pos++;
     }
     if (inField && lastBoundary >= 0) flush(lastBoundary);
   }
-  if (!ended) throw new TruncatedJsonError(depth === 0 ? 'empty body where a JSON object was expected' : 'JSON object ended early (truncated body)');
-  const value = JSON.parse(decoder.decode(Uint8Array.from(rest))) as unknown;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SyntaxError('expected a JSON object');
-  return value as Record<string, unknown>;
+  return outer.finish();
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderRoundup, type RoundupBreakage } from './roundup.ts';
+import { renderRoundup, type RoundupBreakage, type RoundupRoot } from './roundup.ts';
 
 const SHA1 = '0123456789abcdef0123456789abcdef01234567';
 const SHA2 = 'fedcba9876543210fedcba9876543210fedcba98';
@@ -184,5 +184,82 @@ describe('renderRoundup: maintainers per line', () => {
     const md = renderRoundup({ ...base, breakages: list }).parts.join('\n');
     expect(md).not.toMatch(/(^|[^\\])@(alice|bob)/);
     expect(line(md, 'hello.x86_64-linux')).not.toContain('maintainers');
+  });
+});
+
+describe('renderRoundup: roots first (SPEC section 8)', () => {
+  const OPENSSL = '/nix/store/aaaa-openssl-3.4.0.drv';
+  const ZLIB = '/nix/store/bbbb-zlib-1.3.1.drv';
+  const UPSTREAM = '/nix/store/cccc-gcc-14.drv';
+  const root = (over: Partial<RoundupRoot> & Pick<RoundupRoot, 'key' | 'job' | 'blocks'>): RoundupRoot => ({
+    jobset: 'nixpkgs/unstable', system: 'x86_64-linux', breakageId: null, state: 'open', buildId: null, range: null, claim: null, ...over,
+  });
+  const week = [
+    breakage(1, { job: 'openssl.x86_64-linux', range: null }),
+    breakage(2, { job: 'curl.x86_64-linux', kind: 'dependency', rootKey: OPENSSL }),
+    breakage(3, { job: 'git.x86_64-linux', kind: 'dependency', rootKey: OPENSSL, state: 'fixed' }),
+    breakage(4, { job: 'png.aarch64-linux', system: 'aarch64-linux', kind: 'dependency', rootKey: ZLIB }),
+    breakage(5, { job: 'mystery.x86_64-linux', kind: 'dependency', rootKey: null }),
+    breakage(6, { job: 'alone.x86_64-linux' }),
+    breakage(7, { job: 'cc-wrapper.aarch64-linux', system: 'aarch64-linux', kind: 'dependency', rootKey: UPSTREAM }),
+  ];
+  const roots = [
+    root({ key: ZLIB, job: 'zlib.aarch64-linux', system: 'aarch64-linux', jobset: 'nixos/unstable', blocks: 2, breakageId: 90, buildId: 900, maintainers: ['alice'] }),
+    root({ key: OPENSSL, job: 'openssl.x86_64-linux', blocks: 5, breakageId: 1, buildId: 300_001, claim: { by: 'octo', prUrl: 'https://github.com/NixOS/nixpkgs/pull/1' } }),
+    root({ key: UPSTREAM, job: 'gcc', system: 'aarch64-linux', jobset: 'other/staging', blocks: 1, state: null, buildId: 77 }),
+  ];
+  const { parts, summary } = renderRoundup({ ...base, breakages: week, roots });
+  const md = parts.join('');
+
+  it('lists the roots most blocking first, then the rest without the roots and their dependents', () => {
+    expect(parts).toHaveLength(1);
+    const body = md.slice(md.indexOf('### Fix these first'), md.indexOf('_Generated'));
+    expect(body).toMatchInlineSnapshot(`
+      "### Fix these first: 3 roots block 8 jobs
+
+      - [ ] \`openssl.x86_64-linux\` · blocks 5 jobs · [build 300001](https://hydra.nixos.org/build/300001) ([log](https://hydra.nixos.org/build/300001/log)) · claimed by @octo ([NixOS/nixpkgs#1](https://github.com/NixOS/nixpkgs/pull/1))
+      - [ ] \`zlib.aarch64-linux\` in nixos/unstable · blocks 2 jobs · [build 900](https://hydra.nixos.org/build/900) ([log](https://hydra.nixos.org/build/900/log)) · maintainers: alice
+      - [ ] \`gcc\` in other/staging on aarch64-linux · blocks 1 job · [build 77](https://hydra.nixos.org/build/77) ([log](https://hydra.nixos.org/build/77/log))
+
+      ### x86_64-linux
+
+      - [ ] \`alone.x86_64-linux\` · [build 300006](https://hydra.nixos.org/build/300006) ([log](https://hydra.nixos.org/build/300006/log)) · [0123456...fedcba9](https://github.com/NixOS/nixpkgs/compare/0123456789abcdef0123456789abcdef01234567...fedcba9876543210fedcba9876543210fedcba98)
+      - [ ] \`mystery.x86_64-linux\` · dependency failed · [build 300005](https://hydra.nixos.org/build/300005) ([log](https://hydra.nixos.org/build/300005/log)) · [0123456...fedcba9](https://github.com/NixOS/nixpkgs/compare/0123456789abcdef0123456789abcdef01234567...fedcba9876543210fedcba9876543210fedcba98)
+      - and 2 jobs blocked by the roots above
+
+      ### aarch64-linux
+
+      - 2 jobs blocked by the roots above
+
+      "
+    `);
+  });
+
+  it('keeps the summary over every breakage of the week', () => {
+    expect(summary.totals).toEqual({ new: 7, fixed: 1, fixedOfWeek: 1, gone: 0, open: 6, claimed: 0 });
+  });
+
+  it('ticks a root that is fixed and says when it blocks nothing any more', () => {
+    const done = renderRoundup({ ...base, breakages: week.slice(0, 3), roots: [root({ key: OPENSSL, job: 'openssl.x86_64-linux', blocks: 0, state: 'fixed', fixedBy: 'octo', breakageId: 1 })] });
+    expect(done.parts[0]).toContain('### Fix these first: 1 root blocks no job now\n\n- [x] `openssl.x86_64-linux` · blocks no job now · fixed by @octo\n');
+  });
+
+  it('changes nothing when no root is known', () => {
+    expect(renderRoundup({ ...base, breakages: week, roots: [] }).parts).toEqual(renderRoundup({ ...base, breakages: week.map((b) => ({ ...b, rootKey: null })) }).parts);
+    expect(renderRoundup({ ...base, breakages: week }).parts[0]).not.toContain('Fix these first');
+  });
+
+  it('splits a long roots section into parts, repeating its heading, and loses no line', () => {
+    const many = Array.from({ length: 300 }, (_, i) => root({ key: `/nix/store/k${i}.drv`, job: `python313Packages.root-number-${i}.x86_64-linux`, blocks: 300 - i, buildId: 1000 + i }));
+    const deps = many.map((r, i) => breakage(i + 1, { job: `dep-${i}.x86_64-linux`, kind: 'dependency', rootKey: r.key }));
+    const checklist = (text: string) => text.split('\n').filter((l) => /^- \[[ x]\] /.test(l));
+    const whole = renderRoundup({ ...base, breakages: deps, roots: many }, { maxChars: 1e9 }).parts[0]!;
+    const { parts: split } = renderRoundup({ ...base, breakages: deps, roots: many }, { maxChars: 6000 });
+    expect(split.length).toBeGreaterThan(3);
+    for (const part of split) expect(part.length).toBeLessThan(6000);
+    expect(split.slice(1, -1).every((p) => p.includes('### Fix these first: 300 roots block 45150 jobs (continued)'))).toBe(true);
+    expect(checklist(whole)).toHaveLength(300);
+    expect(split.flatMap(checklist)).toEqual(checklist(whole));
+    expect(split.at(-1)).toContain('- 300 jobs blocked by the roots above');
   });
 });

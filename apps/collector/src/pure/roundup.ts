@@ -19,6 +19,31 @@ export interface RoundupBreakage {
   fixedBy?: string | null;
   /** GitHub logins of the package's maintainers (SPEC section 9). */
   maintainers?: string[];
+  /** A dependency failure's root (`RoundupRoot.key`) when its cause is resolved; null or absent otherwise. */
+  rootKey?: string | null;
+}
+
+/**
+ * A root (SPEC section 8) behind the week's dependency failures, or one of the week's own
+ * failures that blocks others: listed first, its dependents folded into a count.
+ */
+export interface RoundupRoot {
+  /** The root's derivation (or `build:<id>`): what the dependents' `rootKey` names. */
+  key: string;
+  job: string;
+  /** `project/jobset` of the build shown. */
+  jobset: string;
+  system: string;
+  /** The root's breakage, preferably in the roundup's jobset; null when zhf tracks none (another jobset). */
+  breakageId: number | null;
+  state: 'open' | 'fixed' | 'gone' | null;
+  buildId: number | null;
+  /** Distinct failing jobs over all tracked jobsets that it blocks now (SPEC `blocks`). */
+  blocks: number;
+  range: { from: string; to: string; url: string } | null;
+  claim: { by: string; prUrl: string | null } | null;
+  fixedBy?: string | null;
+  maintainers?: string[];
 }
 
 export interface RoundupCounts {
@@ -52,6 +77,8 @@ export interface RoundupInput {
   hydraUrl: string;
   dashboardUrl?: string | null;
   breakages: RoundupBreakage[];
+  /** Roots listed before the rest, most blocking first; their dependents among `breakages` are folded. */
+  roots?: RoundupRoot[];
   backlogOpen: number;
   generatedAt: string;
   /** Maintainers as `@login` (pings them) instead of plain handles: opt-in, SPEC section 9. */
@@ -110,13 +137,33 @@ export function renderRoundup(
   text('');
   text(`Backlog: ${input.backlogOpen} breakages from earlier weeks are still open.`);
 
+  // Roots first; a dependent of a listed root is counted under its system, not repeated, and a
+  // listed root of this week is not repeated either. Dependency failures without a known root stay.
+  const roots = [...(input.roots ?? [])].sort(byBlocksThenJob);
+  const rootKeys = new Set(roots.map((r) => r.key));
+  const rootIds = new Set(roots.flatMap((r) => (r.breakageId === null ? [] : [r.breakageId])));
+  const folded = (b: RoundupBreakage) => b.kind === 'dependency' && !!b.rootKey && rootKeys.has(b.rootKey);
+  if (roots.length) {
+    const blocks = roots.reduce((n, r) => n + r.blocks, 0);
+    const heading = `### Fix these first: ${plural(roots.length, 'root')} ${roots.length === 1 ? 'blocks' : 'block'} ${blocks ? plural(blocks, 'job') : 'no job now'}`;
+    text('');
+    lines.push({ text: heading, kind: 'heading', group: heading });
+    text('');
+    for (const r of roots) lines.push({ text: rootLine(r, input.jobset, hydra, input.mentions ?? false), kind: 'item', group: heading });
+  }
+
   for (const system of systems) {
+    const all = bySystemMap.get(system)!;
+    const shown = all.filter((b) => !folded(b) && !rootIds.has(b.id)).sort(byKindThenJob);
+    const foldedHere = all.filter(folded).length;
+    if (!shown.length && !foldedHere) continue;
     const heading = `### ${md(system)}`;
     text('');
     lines.push({ text: heading, kind: 'heading', group: heading });
     text('');
-    for (const b of [...bySystemMap.get(system)!].sort(byKindThenJob)) {
-      lines.push({ text: itemLine(b, hydra, input.mentions ?? false), kind: 'item', group: heading });
+    for (const b of shown) lines.push({ text: itemLine(b, hydra, input.mentions ?? false), kind: 'item', group: heading });
+    if (foldedHere) {
+      lines.push({ text: `- ${shown.length ? 'and ' : ''}${plural(foldedHere, 'job')} blocked by the roots above`, kind: 'item', group: heading });
     }
   }
   text('');
@@ -145,8 +192,39 @@ function tableRow(label: string, c: RoundupCounts): string {
 }
 
 function itemLine(b: RoundupBreakage, hydra: string, mentions: boolean): string {
-  const pieces = [`${b.state === 'open' ? '- [ ]' : '- [x]'} ${codeSpan(b.job)}${b.flaky ? ' (flaky)' : ''}`];
-  if (b.kind === 'dependency') pieces.push('dependency failed');
+  return linePieces({ ...b, ticked: b.state !== 'open', extra: b.kind === 'dependency' ? ['dependency failed'] : [] }, hydra, mentions).join(' · ');
+}
+
+/** A root: where it fails when that is not the roundup's jobset or not in its name, and how many jobs it blocks. */
+function rootLine(r: RoundupRoot, jobset: string, hydra: string, mentions: boolean): string {
+  const where = [
+    ...(r.jobset !== jobset ? [`in ${md(r.jobset)}`] : []),
+    ...(r.job.endsWith(`.${r.system}`) ? [] : [`on ${md(r.system)}`]),
+  ];
+  return linePieces({
+    ...r, flaky: false, ticked: r.state !== null && r.state !== 'open', where: where.join(' '),
+    extra: [r.blocks ? `blocks ${plural(r.blocks, 'job')}` : 'blocks no job now'],
+  }, hydra, mentions).join(' · ');
+}
+
+interface LineFields {
+  job: string;
+  ticked: boolean;
+  flaky: boolean;
+  /** Written after the job name, in the same piece. */
+  where?: string;
+  /** Pieces after the job's. */
+  extra: string[];
+  state: 'open' | 'fixed' | 'gone' | null;
+  buildId: number | null;
+  range: { from: string; to: string; url: string } | null;
+  claim: { by: string; prUrl: string | null } | null;
+  fixedBy?: string | null;
+  maintainers?: string[];
+}
+
+function linePieces(b: LineFields, hydra: string, mentions: boolean): string[] {
+  const pieces = [`${b.ticked ? '- [x]' : '- [ ]'} ${codeSpan(b.job)}${b.where ? ` ${b.where}` : ''}${b.flaky ? ' (flaky)' : ''}`, ...b.extra];
   if (b.buildId !== null) {
     const build = link(`build ${b.buildId}`, `${hydra}/build/${b.buildId}`);
     const log = link('log', `${hydra}/build/${b.buildId}/log`);
@@ -164,7 +242,11 @@ function itemLine(b: RoundupBreakage, hydra: string, mentions: boolean): string 
   }
   const logins = (b.maintainers ?? []).filter((l) => GITHUB_LOGIN.test(l));
   if (logins.length) pieces.push(`maintainers: ${logins.map((l) => (mentions ? `@${l}` : md(l))).join(', ')}`);
-  return pieces.join(' · ');
+  return pieces;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /**
@@ -239,6 +321,12 @@ function byKindThenJob(a: RoundupBreakage, b: RoundupBreakage): number {
   if (ka !== kb) return ka - kb;
   if (a.job !== b.job) return a.job < b.job ? -1 : 1;
   return a.id - b.id;
+}
+
+function byBlocksThenJob(a: RoundupRoot, b: RoundupRoot): number {
+  if (a.blocks !== b.blocks) return b.blocks - a.blocks;
+  if (a.job !== b.job) return a.job < b.job ? -1 : 1;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
 function isoDate(d: Date): string {

@@ -3,9 +3,10 @@
 
 import type { Db } from '@zhf/db';
 import {
-  backlogOpenCount, commitRange, findRoundupJobset, storedRoundup, upsertRoundup, weekBreakages, type WeekBreakageRow,
+  backlogOpenCount, causeBuildInfo, commitRange, findRoundupJobset, storedRoundup, upsertRoundup, weekBreakages, weekRoots,
+  type WeekBreakageRow, type WeekRootRow,
 } from '@zhf/db/queries';
-import { renderRoundup, type RoundupBreakage, type RoundupSummary } from '../pure/roundup.ts';
+import { renderRoundup, type RoundupBreakage, type RoundupRoot, type RoundupSummary } from '../pure/roundup.ts';
 import { splitJobsetRef } from '../pure/jobset-ref.ts';
 import { isoWeekOf, previousWeek, weekRange } from '../pure/week.ts';
 
@@ -30,6 +31,12 @@ export interface RoundupItem extends RoundupBreakage {
   fixedBy: string | null;
 }
 
+/** A root as the roundup JSON carries it: the renderer's fields plus how many of the week's breakages it folds. */
+export interface RoundupRootItem extends RoundupRoot {
+  /** The week's dependency failures (of this jobset) listed under it instead of one by one. */
+  folded: number;
+}
+
 export interface BurndownPoint {
   /** UTC day, YYYY-MM-DD. */
   date: string;
@@ -47,6 +54,8 @@ export interface Roundup {
   markdown: string;
   burndown: BurndownPoint[];
   breakages: RoundupItem[];
+  /** Listed before the rest, most blocking first. Absent in roundups frozen before roots were listed. */
+  roots?: RoundupRootItem[];
   generatedAt: string;
   frozen: boolean;
   frozenAt: string | null;
@@ -73,13 +82,14 @@ async function build(db: Db, js: { id: number; repoUrl: string }, q: RoundupQuer
   const rows = await weekBreakages(db, js.id, q.week);
   const backlogOpen = await backlogOpenCount(db, js.id, q.week);
   const breakages = rows.map((r) => itemOf(r, js.repoUrl));
+  const roots = await rootsOf(db, await weekRoots(db, js.id, q.week), breakages);
   const generatedAt = now.toISOString();
   const { summary, parts } = renderRoundup({
-    jobset: q.jobset, week: q.week, hydraUrl: q.hydraUrl, dashboardUrl: q.dashboardUrl ?? null, breakages, backlogOpen, generatedAt,
+    jobset: q.jobset, week: q.week, hydraUrl: q.hydraUrl, dashboardUrl: q.dashboardUrl ?? null, breakages, roots, backlogOpen, generatedAt,
     mentions: q.mentions ?? false,
   });
   return {
-    jobset: q.jobset, week: q.week, summary, parts, markdown: joinParts(parts), burndown: burndown(q.week, rows, now), breakages,
+    jobset: q.jobset, week: q.week, summary, parts, markdown: joinParts(parts), burndown: burndown(q.week, rows, now), breakages, roots,
     generatedAt, frozen: false, frozenAt: null,
   };
 }
@@ -142,6 +152,29 @@ export function joinParts(parts: string[]): string {
   return parts.join(`\n${PART_BREAK}\n\n`);
 }
 
+/** Roots with what the line shows: the tracked breakage's fields, else the root build as read for the cause. */
+async function rootsOf(db: Db, rows: WeekRootRow[], week: RoundupItem[]): Promise<RoundupRootItem[]> {
+  const untracked = await causeBuildInfo(db, rows.filter((r) => r.breakage === null).map((r) => r.rootBuildId));
+  const folded = new Map<string, number>();
+  for (const b of week) if (b.kind === 'dependency' && b.rootKey) folded.set(b.rootKey, (folded.get(b.rootKey) ?? 0) + 1);
+  const out: RoundupRootItem[] = [];
+  for (const r of rows) {
+    const bk = r.breakage;
+    const info = bk ? null : untracked.get(r.rootBuildId);
+    if (!bk && !info) continue; // a root build zhf knows nothing of (cannot happen: causes record the builds they name)
+    out.push(bk ? {
+      key: r.key, job: bk.job, jobset: bk.jobset, system: bk.system, breakageId: bk.id, state: bk.state, buildId: bk.buildId, blocks: r.blocks,
+      range: bk.rangeFrom && bk.rangeTo ? commitRange(bk.repoUrl, bk.rangeFrom, bk.rangeTo) : null,
+      claim: bk.claimBy === null ? null : { by: bk.claimBy, prUrl: bk.claimPrUrl }, fixedBy: bk.fixedBy, maintainers: bk.maintainers,
+      folded: folded.get(r.key) ?? 0,
+    } : {
+      key: r.key, job: info!.job, jobset: `${info!.project}/${info!.jobset}`, system: info!.system, breakageId: null, state: null,
+      buildId: r.rootBuildId, blocks: r.blocks, range: null, claim: null, fixedBy: null, maintainers: [], folded: folded.get(r.key) ?? 0,
+    });
+  }
+  return out;
+}
+
 function itemOf(r: WeekBreakageRow, repoUrl: string): RoundupItem {
   return {
     id: r.id,
@@ -159,6 +192,7 @@ function itemOf(r: WeekBreakageRow, repoUrl: string): RoundupItem {
     claim: r.claimBy === null ? null : { by: r.claimBy, at: r.claimAt!.toISOString(), prUrl: r.claimPrUrl, note: r.claimNote },
     fixedBy: r.fixedBy,
     maintainers: r.maintainers,
+    rootKey: r.rootKey,
   };
 }
 

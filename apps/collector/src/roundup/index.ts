@@ -12,5 +12,6 @@ export {
   type Roundup,
   type RoundupItem,
   type RoundupQuery,
+  type RoundupRootItem,
 } from './build.ts';
 export { createRoundupTick, type RoundupTickDeps } from './tick.ts';

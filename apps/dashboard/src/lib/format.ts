@@ -1,4 +1,5 @@
 // Client-safe formatting helpers shared by pages and components.
+import { STATUSES } from '@zhf/db/verdict/table';
 import type { Category } from './types.ts';
 
 /** Display order and labels of the verdict categories (SPEC section 3). */
@@ -16,6 +17,15 @@ export const CATEGORY_LABEL: Record<Category, string> = {
   removed: 'removed',
 };
 export const CATEGORY_ORDER = Object.keys(CATEGORY_LABEL) as Category[];
+
+/** Hydra's words for a finished build's `buildstatus` (the verdict table's), e.g. 2 → "dependency failed". */
+export function statusWords(code: number): string {
+  const row = STATUSES.find((s) => s.code === code);
+  return row ? (row.label ?? 'set on build steps only') : 'unknown status';
+}
+
+/** What counts as an infrastructure hiccup, in Hydra's words: "aborted", "timed out", … */
+export const INFRA_STATUS_WORDS = STATUSES.filter((s) => s.outcome === 'infra' && s.label).map((s) => s.label as string);
 
 /** Categories that mean "broken now": the ones a fixer cares about first. */
 export const FAILING: Category[] = ['new_failure', 'new_job_failing', 'still_failing', 'failing'];

@@ -32,6 +32,8 @@ export interface EvalView {
   pending?: number;
   counts: Counts;
   countsBySystem: Record<string, Counts>;
+  /** One eval's answer only. */
+  roots?: EvalRoots;
 }
 
 export interface GateItem {
@@ -102,6 +104,42 @@ export interface Breakage {
   fixedBy?: string | null;
   maintainers?: Maintainer[];
   teams?: string[];
+  /** The direct failure behind a dependency failure; null: not resolved yet, or Hydra does not say. */
+  rootCause?: RootCause | null;
+  /** Distinct open dependency failures, over all tracked jobsets, whose root is this breakage's build. */
+  blocks?: number;
+}
+
+export interface RootCause {
+  buildId: number;
+  job: string;
+  jobset: string;
+  system: string;
+  breakageId: number | null;
+  /** Who holds the claim on the root's breakage: this dependent is covered by it. */
+  claimedBy: string | null;
+}
+
+export interface BlockedJob {
+  job: string;
+  jobset: string;
+  system: string;
+  breakageId: number;
+}
+
+/** One root of `/api/roots`: a direct failure, what it blocks (the first 50 listed), and where. */
+export interface RootItem {
+  breakage: Breakage;
+  blocks: number;
+  blocked: BlockedJob[];
+  jobsets: string[];
+}
+
+/** How an eval's dependency failures trace back to roots. */
+export interface EvalRoots {
+  dependency: number;
+  traced: number;
+  roots: number;
 }
 
 /** A package maintainer from the channel's packages.json; `github` is null without a GitHub account. */
@@ -146,7 +184,9 @@ export interface Trends {
   jobset: string;
   from: string;
   to: string;
-  evals: { evalId: number; timestamp: string; failing: number; failingBySystem: Record<string, number>; failingByKind: { direct: number; dependency: number } }[];
+  /** The oldest ingested eval's timestamp: weeks that ended before it have no data. */
+  since?: string | null;
+  evals: { evalId: number; timestamp: string; failing: number; failingBySystem: Record<string, number>; failingByKind: { direct: number; dependency: number }; roots: number; blockedByRoots: number }[];
   weeks: { week: string; opened: number; fixed: number; fixedInWeek?: number; open: number; medianHoursToFix: number | null }[];
 }
 
@@ -162,6 +202,8 @@ export interface Roundup {
     parts: number;
   };
   burndown: { date: string; open: number }[];
+  /** Absent in roundups frozen before roots were listed. */
+  roots?: { key: string; job: string; jobset: string; blocks: number; folded: number }[];
   generatedAt?: string;
   frozen: boolean;
   frozenAt?: string | null;

@@ -1,11 +1,12 @@
 import { redirect } from '@sveltejs/kit';
 import { claimActions } from '$lib/server/pages/claims';
-import { apiGet, qs } from '$lib/server/pages/api';
-import type { Breakage, JobsetItem, Page } from '$lib/types';
+import { apiGet, apiTry, qs } from '$lib/server/pages/api';
+import type { Breakage, JobsetItem, Page, RootItem } from '$lib/types';
 import { isoWeekOf, parseWeek } from '$lib/week';
 import type { PageServerLoad } from './$types';
 
 const PAGE = 200;
+const ROOTS_PAGE = 50;
 
 export const load: PageServerLoad = async (event) => {
   const p = event.url.searchParams;
@@ -28,20 +29,32 @@ export const load: PageServerLoad = async (event) => {
     maintainer: (p.get('maintainer') ?? '').trim().replace(/^@/, ''),
     team: (p.get('team') ?? '').trim(),
   };
-  const [list, jobsets] = await Promise.all([
+  // Roots first (the default view): the direct failures that block others, most blocking first,
+  // then the breakages no listed root folds; `view=all` is the plain list of every breakage.
+  const view = p.get('view') === 'all' ? 'all' : 'roots';
+  const state = filters.state === '' ? 'open' : filters.state === 'all' ? '' : filters.state;
+  const claimed = filters.claimed === '' ? 'false' : filters.claimed === 'yes' ? 'true' : '';
+  const shared = { week, jobset: filters.jobset, system: filters.system, q: filters.q, maintainer: filters.maintainer, team: filters.team };
+  // The roots' own state and claim follow the list's filters (a claimed root is under "claimed").
+  const rootsQs = (over: Record<string, string | number | null>) => qs({
+    ...shared, state: state === '' ? 'open,fixed,gone' : state, claimed, limit: ROOTS_PAGE, cursor: p.get('rcursor'), ...over,
+  });
+  const [list, jobsets, roots, claimedRoots] = await Promise.all([
     apiGet<Page<Breakage>>(event, `/api/breakages${qs({
-      week, ...filters,
-      state: filters.state === '' ? 'open' : filters.state === 'all' ? '' : filters.state,
-      claimed: filters.claimed === '' ? 'false' : filters.claimed === 'yes' ? 'true' : '',
+      ...shared, kind: filters.kind, state, claimed,
       // Direct failures first (the ones to fix; dependency failures follow from them), ordered by
       // the query so that paging continues the order rather than restarting it on every page.
-      sort: 'kind', limit: PAGE, cursor: p.get('cursor'),
+      sort: 'kind', limit: PAGE, cursor: p.get('cursor'), folded: view === 'roots' ? 'false' : null,
     })}`),
     apiGet<Page<JobsetItem>>(event, '/api/jobsets'),
+    view === 'roots' ? apiGet<Page<RootItem>>(event, `/api/roots${rootsQs({})}`) : null,
+    // Under "unclaimed", claimed roots (and the dependents they cover) are not listed: say how many.
+    view === 'roots' && claimed === 'false' ? apiTry<Page<RootItem>>(event, `/api/roots${rootsQs({ claimed: 'true', limit: 1, cursor: null })}`) : null,
   ]);
   const systems = [...new Set(jobsets.items.flatMap((j) => Object.keys(j.latestEval?.countsBySystem ?? {})))].sort();
   return {
-    week, thisWeek, filters, items: list.items, total: list.total, nextCursor: list.nextCursor,
+    week, thisWeek, filters, view, items: list.items, total: list.total, nextCursor: list.nextCursor,
+    roots, claimedRoots: claimedRoots?.total ?? 0,
     jobsets: jobsets.items.map((j) => j.jobset), systems,
   };
 };

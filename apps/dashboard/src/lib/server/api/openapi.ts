@@ -51,7 +51,7 @@ const counts: Schema = { type: 'object', additionalProperties: int, propertyName
 function landing(extra: Record<string, Schema> = {}): Schema {
   return obj({
     ...extra,
-    sha: str, jobset: str, oracle: { ...str, description: 'github, git' }, newestEvalId: nint,
+    sha: str, jobset: str, oracle: { ...str, description: "what answered the ancestry questions: evals (the jobset's own eval revisions, in order: the commit is one of them), git (ZHF_NIXPKGS_GIT), github" }, newestEvalId: nint,
     landed: { ...nullable(obj({ evalId: int, revision: str, timestamp: time, oracleCalls: int })), description: 'null: no ingested eval contains the commit yet' },
     brokenBy: nullable(ref('BrokenBy')),
   });
@@ -65,7 +65,11 @@ const schemas: Record<string, Schema> = {
     counts, countsBySystem: { type: 'object', additionalProperties: counts },
     // One eval's answer only: members stored with their full record ("N of M builds known").
     builds: obj({ known: int, total: int, unresolved: int }),
-  }, ['builds']),
+    roots: {
+      ...obj({ dependency: int, traced: int, roots: int }),
+      description: 'one eval\'s answer only: its dependency failures, those whose root is known, and the distinct roots they trace back to',
+    },
+  }, ['builds', 'roots']),
   Baseline: obj({ evalId: int, buildId: int, outcome, revision: nstr }),
   JobRow: obj({
     job: str, system: str, category: { enum: [...CATEGORIES] }, buildId: nint, status: nint, outcome, kind,
@@ -116,12 +120,20 @@ const schemas: Record<string, Schema> = {
   TrendEval: obj({
     evalId: int, timestamp: time, failing: int, failingBySystem: { type: 'object', additionalProperties: int },
     failingByKind: obj({ direct: int, dependency: int }),
+    roots: {
+      ...int,
+      description: 'distinct roots (SPEC section 8) behind the dependency failures open in this eval whose cause zhf has read from Hydra: '
+        + 'the things to fix behind its failing jobs. Causes are read only for the failures zhf shows (this week\'s, open, claimed), '
+        + 'so evals before zhf read them count fewer; 0 everywhere while no cause is known',
+    },
+    blockedByRoots: { ...int, description: 'the dependency failures open in this eval whose root is known: those `roots` stand for' },
   }),
   TrendWeek: obj({
     week: str, opened: int, fixed: { ...int, description: 'same as fixedInWeek' },
     fixedInWeek: { ...int, description: 'breakages closed as fixed during the week, whenever they opened (not the roundup\'s fixedOfWeek)' },
     open: int, medianHoursToFix: { type: ['number', 'null'] } }),
-  Trends: obj({ jobset: str, from: time, to: time, evals: { type: 'array', items: ref('TrendEval') }, weeks: { type: 'array', items: ref('TrendWeek') } }),
+  Trends: obj({ jobset: str, from: time, to: time,
+    since: { ...ntime, description: 'timestamp of the oldest ingested eval: weeks that ended before it have no data (null: none yet)' }, evals: { type: 'array', items: ref('TrendEval') }, weeks: { type: 'array', items: ref('TrendWeek') } }),
   Health: obj({
     status: { enum: ['ok', 'degraded'] },
     jobsets: { type: 'array', items: obj({ jobset: str, lastSyncOkAt: ntime, ageSeconds: nint, lastError: nstr }) },
@@ -163,7 +175,17 @@ const schemas: Record<string, Schema> = {
     id: int, job: str, system: str, kind, state, flaky: bool, openedEvalId: int, openedAt: time, closedEvalId: nint, closedAt: ntime,
     buildId: nint, range: nullable(ref('Range')), claim: nullable(obj({ by: str, at: time, prUrl: nstr, note: nstr })), fixedBy: nstr,
     maintainers: { ...strs, description: 'GitHub logins of the package maintainers (absent in roundups frozen before maintainers were read)' },
-  }, ['maintainers']),
+    rootKey: { ...nstr, description: 'a dependency failure\'s root (`roots[].key`) once its cause is resolved; such a breakage is counted under its root in the Markdown, not listed (absent in roundups frozen before roots were listed)' },
+  }, ['maintainers', 'rootKey']),
+  RoundupRoot: obj({
+    key: { ...str, description: 'the root build\'s derivation, else `build:<id>`: one root across jobsets' },
+    job: str, jobset: str, system: str,
+    breakageId: { ...nint, description: 'its breakage, preferably in the roundup\'s jobset; null when zhf tracks none' },
+    state: nullable({ enum: ['open', 'fixed', 'gone'] }), buildId: nint,
+    blocks: { ...int, description: 'distinct failing jobs over all tracked jobsets that it blocks (as `blocks` on breakages)' },
+    folded: { ...int, description: 'the week\'s dependency failures of this jobset listed under it instead of one by one' },
+    range: nullable(ref('Range')), claim: nullable(obj({ by: str, prUrl: nstr })), fixedBy: nstr, maintainers: strs,
+  }),
   Roundup: obj({
     jobset: str, week: str,
     summary: obj({
@@ -173,8 +195,12 @@ const schemas: Record<string, Schema> = {
     markdown: { ...str, description: 'the parts joined by `<!-- part break -->` lines' },
     burndown: arr(obj({ date: { type: 'string', format: 'date' }, open: int })),
     breakages: arr(ref('RoundupItem')),
+    roots: {
+      ...arr(ref('RoundupRoot')),
+      description: 'the roots behind the week\'s dependency failures (and the week\'s failures that block others), most blocking first, listed first in the Markdown (absent in roundups frozen before roots were listed)',
+    },
     generatedAt: time, frozen: bool, frozenAt: ntime,
-  }),
+  }, ['roots']),
   CheckBody: {
     ...obj({
       jobset: { ...jobsetRef, description: 'default: nixpkgs/unstable when tracked, else the first nixpkgs/ jobset, else the first' },
@@ -291,7 +317,9 @@ export function openApiDocument(serverUrl = '/') {
             query('system', str, 'comma-separated'), query('state', str, 'open, fixed, gone'), query('kind', str, 'direct, dependency'),
             query('claimed', { enum: ['true', 'false'] }), query('q', str), query('sort', { enum: ['job', 'opened', 'system', 'kind'] }, 'kind: direct failures first, then by system and job'),
             query('maintainer', str, 'GitHub login (case-insensitive; renamed logins by GitHub id); unknown: 404'),
-            query('team', str, 'team name from packages.json (case-insensitive)'), ...paging,
+            query('team', str, 'team name from packages.json (case-insensitive)'),
+            query('folded', { enum: ['true', 'false'] }, 'false: not folded under a root /api/roots lists with the same filters (the root\'s breakages, its open unclaimed dependents)'),
+            ...paging,
           ],
           responses: { ...ok(list(ref('Breakage'), { week: str })), ...err(400, 404) },
         },
@@ -302,7 +330,8 @@ export function openApiDocument(serverUrl = '/') {
           parameters: [
             query('week', str, 'YYYY-Www (default: the current week), backlog, or all'), query('jobset', str, 'project/jobset'),
             query('system', str, 'comma-separated'), query('state', str, 'the root breakage\'s state: open (default), fixed, gone'),
-            query('maintainer', str, 'GitHub login'), query('team', str, 'team name from packages.json'), ...paging,
+            query('maintainer', str, 'GitHub login'), query('team', str, 'team name from packages.json'),
+            query('claimed', { enum: ['true', 'false'] }, 'the root breakage\'s own claim'), query('q', str, 'substring of the root\'s job name'), ...paging,
           ],
           responses: { ...ok(list(ref('Root'), { week: str })), ...err(400, 404) },
         },
@@ -328,7 +357,7 @@ export function openApiDocument(serverUrl = '/') {
       },
       '/api/trends': {
         get: {
-          summary: 'Failing counts per eval; opened, fixed, open and median time to fix per week',
+          summary: 'Failing counts and the roots behind them per eval; opened, fixed, open and median time to fix per week',
           parameters: [{ ...query('jobset', str, 'project/jobset'), required: true }, query('from', str, 'YYYY-Www, date or date-time'), query('to', str)],
           responses: { ...ok(ref('Trends')), ...err(400, 404) },
         },

@@ -23,6 +23,8 @@ const listQuery = z.object({
   /** A GitHub login: breakages of the packages they maintain (SPEC section 9). */
   maintainer: z.string().max(100).optional(),
   team: cleanText(100).optional(),
+  /** false: not folded under a root that /api/roots lists with the same filters (the roots view's other rows); true: only those. */
+  folded: z.enum(['true', 'false', '1', '0']).optional().transform((s) => (s === undefined ? undefined : s === 'true' || s === '1')),
   sort: z.enum(['job', 'opened', 'system', 'kind']).default('job'),
   limit: limitSchema,
   cursor: z.string().optional(),
@@ -85,7 +87,7 @@ export function breakageRoutes() {
         validBreakageCursor(q.sort, x) && (x as unknown[]).every((k) => typeof k !== 'string' || isCleanText(k)));
       const page = await listBreakages(database.db, { now: t, hydraUrl: config.hydraUrl }, {
         jobsetId, week, systems: q.system, states: q.state, kinds: q.kind, claimed: q.claimed, q: q.q?.trim() || undefined, sort: q.sort,
-        maintainer, team: q.team?.trim() || undefined,
+        maintainer, team: q.team?.trim() || undefined, folded: q.folded,
       }, cursor, q.limit);
       return c.json({
         week: week?.kind === 'week' ? week.week : (q.week ?? isoWeekOf(t)),

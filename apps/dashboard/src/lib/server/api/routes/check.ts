@@ -9,7 +9,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { Database } from '@zhf/db';
 import { failingFeedHead, failingJobsOfEval } from '@zhf/db/queries';
-import { firstEvalContaining, jobsetForBranch, jobsetOrThrow, oracleFromConfig, resolvePullRequest, type AncestryOracle } from '@zhf/collector/ancestry/index';
+import { jobsetForBranch, jobsetOrThrow, landingOf, oracleFromConfig, resolvePullRequest, type AncestryOracle } from '@zhf/collector/ancestry/index';
 import { brokenBy, parseChangedPathsInput, type BrokenByResult } from '@zhf/collector/check/broken-by';
 import { checkPackages, checkReport } from '@zhf/collector/check/run';
 import { Invalid, NotFound, NotMerged, parseOr400, Upstream } from '../errors.ts';
@@ -98,12 +98,13 @@ export function checkRoutes(deps: CheckRouteDeps) {
   /** Where `sha` landed in `jobset` and, when it has, what it broke there. */
   const landing = async (jobset: string, sha: string, changedPaths?: unknown) => {
     const js = await jobsetOrThrow(db(), jobset);
-    const first = await firstEvalContaining(db(), oracle, js, sha);
+    const { first, oracle: asked } = await landingOf(db(), oracle, js, sha);
     const broke: BrokenByResult | null = first
-      ? await brokenBy(db(), { evalId: first.id, sha, oracle, changedPaths, now: now(), firstContainingEvalId: first.id })
+      ? await brokenBy(db(), { evalId: first.id, sha, oracle: asked, changedPaths, now: now(), firstContainingEvalId: first.id })
       : null;
     return {
-      sha, jobset: `${js.project}/${js.name}`, oracle: oracleName,
+      // `evals` when the jobset's own eval revisions answered every question (no GitHub, no clone).
+      sha, jobset: `${js.project}/${js.name}`, oracle: asked.name === 'evals' ? 'evals' : oracleName,
       newestEvalId: js.newestEvalId,
       landed: first ? { evalId: first.id, revision: first.revision, timestamp: first.timestamp, oracleCalls: first.oracleCalls } : null,
       brokenBy: broke,

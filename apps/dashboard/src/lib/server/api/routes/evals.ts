@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { CATEGORIES, compareJobRows, evalContext, evalJobRows, evalProgress, evalViews } from '@zhf/db/queries';
+import { CATEGORIES, compareJobRows, evalContext, evalJobRows, evalProgress, evalRootCounts, evalViews } from '@zhf/db/queries';
 import { Invalid, NotFound } from '../errors.ts';
 import type { ApiEnv } from '../types.ts';
 import { cleanText, decodeCursor, encodeCursor, idString, isCleanText, isShortString, limitSchema, listOf, v } from '../util.ts';
@@ -33,7 +33,10 @@ export function evalRoutes() {
       const [view] = await evalViews(c.get('deps').database.db, [id]);
       if (!view) throw new NotFound(`eval ${id} is not ingested`);
       // "N of M builds known": members stored with their full record, of all members.
-      return c.json({ ...view, builds: await evalProgress(c.get('deps').database.db, id) }, 200);
+      // `roots`: how its dependency failures trace back to roots (SPEC section 8).
+      const db = c.get('deps').database.db;
+      const [builds, roots] = await Promise.all([evalProgress(db, id), evalRootCounts(db, id)]);
+      return c.json({ ...view, builds, roots }, 200);
     })
     .get('/:id/jobs', v('param', z.object({ id: idString() })), v('query', jobsQuery), async (c) => {
       const { id } = c.req.valid('param');

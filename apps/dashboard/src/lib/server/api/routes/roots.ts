@@ -15,6 +15,10 @@ const rootsQuery = z.object({
   state: listOf(z.enum(['open', 'fixed', 'gone'])),
   maintainer: z.string().max(100).optional(),
   team: cleanText(100).optional(),
+  /** The root breakage's own claim (its dependents are covered by it). */
+  claimed: z.enum(['true', 'false', '1', '0']).optional().transform((s) => (s === undefined ? undefined : s === 'true' || s === '1')),
+  /** Case-insensitive substring of the root's job name. */
+  q: cleanText(200).optional(),
   limit: limitSchema,
   cursor: z.string().optional(),
 });
@@ -30,6 +34,7 @@ export function rootRoutes() {
     const cursor = decodeCursor(q.cursor, (x): x is RootCursor => validRootCursor(x));
     const page = await listRoots(database.db, { now: t, hydraUrl: config.hydraUrl }, {
       jobsetId, week, systems: q.system, states: q.state.length ? q.state : ['open'], maintainer, team: q.team?.trim() || undefined,
+      claimed: q.claimed, q: q.q?.trim() || undefined,
     }, cursor, q.limit);
     return c.json({
       week: week?.kind === 'week' ? week.week : (q.week ?? isoWeekOf(t)),

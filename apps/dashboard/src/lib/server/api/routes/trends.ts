@@ -1,7 +1,7 @@
 import { isoWeekOf, nextWeek, parseWeek, weekRange } from '@zhf/collector/pure/week';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { findJobset, trendEvals, trendWeeks } from '@zhf/db/queries';
+import { findJobset, trackedSince, trendEvals, trendWeeks } from '@zhf/db/queries';
 import { Invalid, NotFound } from '../errors.ts';
 import type { ApiEnv } from '../types.ts';
 import { jobsetRefSchema, v } from '../util.ts';
@@ -25,7 +25,7 @@ function bound(s: string, end: boolean): Date {
   throw new Invalid(`${end ? 'to' : 'from'} must be an ISO week (2026-W48), a date or a date-time`);
 }
 
-/** `/api/trends`: failing counts per eval, and breakages opened/fixed/open per week. */
+/** `/api/trends`: failing counts per eval, and breakages opened/fixed/open per week, from when the record begins (`since`). */
 export function trendRoutes() {
   return new Hono<ApiEnv>()
     .get('/', v('query', z.object({ jobset: jobsetRefSchema, from: z.string().max(40).optional(), to: z.string().max(40).optional() })), async (c) => {
@@ -43,7 +43,9 @@ export function trendRoutes() {
         if (weeks.length > MAX_WEEKS) throw new Invalid(`at most ${MAX_WEEKS} weeks at once`);
       }
       // Independent reads: on a pooled connection they run side by side.
-      const [evals, perWeek] = await Promise.all([trendEvals(database.db, js.id, from, to, MAX_EVALS), trendWeeks(database.db, js.id, weeks)]);
-      return c.json({ jobset: q.jobset, from: from.toISOString(), to: to.toISOString(), evals, weeks: perWeek }, 200);
+      const [evals, perWeek, since] = await Promise.all([
+        trendEvals(database.db, js.id, from, to, MAX_EVALS), trendWeeks(database.db, js.id, weeks), trackedSince(database.db, js.id),
+      ]);
+      return c.json({ jobset: q.jobset, from: from.toISOString(), to: to.toISOString(), since, evals, weeks: perWeek }, 200);
     });
 }
