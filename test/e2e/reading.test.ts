@@ -1,8 +1,7 @@
 /**
- * What a reader takes from the pages, at laptop and phone width: Hydra's status codes in words
- * and the history strip's legend, overview counts that add up, the check page's links, counts
- * and errors in human terms, claim errors that name the form's field and fit their box, and
- * preflight's eval pickers, every item of its impact lists, and the labels a changed-paths.json sets.
+ * What a reader takes from the pages, at laptop and phone width: overview counts that add up,
+ * the check page's links, counts and errors in human terms, and claim errors that name the
+ * form's field and fit their box. (Status words and the strip's legend: phone.test.ts.)
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,29 +33,6 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('what a reader takes f
     for (const b of browsers) await b.close().catch(() => {});
     await app?.close();
   });
-
-  it('Hydra status codes are shown in words, and the job history strip has a legend', async () => {
-    for (const [vp, name] of VIEWPORTS) {
-      const b = await open(vp);
-      await visit(b.page, `${url}/jobs/nixpkgs/unstable/libfoo.${X}`);
-      const statuses = await b.page.locator('[data-testid=job-history] [data-testid=status]').allTextContents();
-      // Newest first: the dependency failure of e2 (kept in e3), then e1's success.
-      expect(statuses.map((s) => s.replace(/\s+/g, ' ').trim())).toEqual(['dependency failed (2)', 'dependency failed (2)', 'succeeded (0)']);
-      const legend = b.page.locator('[data-testid=timeline-legend]');
-      await expect(legend.locator('li[data-outcome]').evaluateAll((els) => els.map((e) => e.getAttribute('data-outcome')))).resolves.toEqual(['success', 'failure', 'pending', 'infra']);
-      // Every colour the strip uses is explained by the legend.
-      const used = await b.page.locator('[data-testid=timeline] .tick').evaluateAll((els) => [...new Set(els.map((e) => [...e.classList].find((c) => c.startsWith('tick-'))))]);
-      for (const c of used) expect(await legend.locator(`.${c}`).count(), `${c} in the legend`).toBe(1);
-      await expect(legend.textContent()).resolves.toContain('queued or building');
-      await fits(b, vp);
-      await screenshot(b.page, `reading-job-status-${name}`);
-
-      await visit(b.page, `${url}/evals/${app.facts.e3.id}?category=all`);
-      const row = b.page.locator('[data-testid=eval-rows] tbody tr', { hasText: `hello.${X}` });
-      await expect(row.locator('[data-testid=status]').textContent()).resolves.toMatch(/^failed\s*\(1\)$/);
-      await screenshot(b.page, `reading-eval-status-${name}`);
-    }
-  }, 120_000);
 
   it('the overview\'s open breakages are this week\'s open ones plus the backlog, and says so', async () => {
     for (const [vp, name] of VIEWPORTS) {
