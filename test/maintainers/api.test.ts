@@ -35,6 +35,15 @@ describeEachDriver('API: maintainers on breakages, ?maintainer=, the maintainer 
     const job = await call(app, 'GET', `/api/jobs/nixpkgs/unstable/${encodeURIComponent(REQUESTS)}`);
     expect(job.status).toBe(200);
     expect(job.json.maintainers.map((m: any) => m.github)).toEqual(['victor', 'peggy']);
+    // An eval's job rows carry them too, and its compare rows.
+    const [e] = await queryRows<{ id: string }>(get().db, sql`select max(id)::text as id from evals`);
+    const rows = await call(app, 'GET', `/api/evals/${e!.id}/jobs?limit=200`);
+    const row = rows.json.items.find((x: any) => x.job === REQUESTS);
+    expect([row.maintainers.map((m: any) => m.github), row.teams]).toEqual([['victor', 'peggy'], byJob[REQUESTS].teams]);
+    expect(rows.json.items.find((x: any) => x.job === `depfail.${X}`).teams).toEqual(['Python']);
+    const [first] = await queryRows<{ id: string }>(get().db, sql`select min(id)::text as id from evals`);
+    const cmp = await call(app, 'GET', `/api/evals/${e!.id}/compare/${first!.id}?limit=200`);
+    expect(cmp.json.items.find((x: any) => x.job === REQUESTS).maintainers.map((m: any) => m.github)).toEqual(['victor', 'peggy']);
   });
 
   it('?maintainer= filters case-insensitively, and ?team= by team', async () => {

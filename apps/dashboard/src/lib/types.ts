@@ -70,6 +70,9 @@ export interface JobRow {
   kind: Kind | null;
   baseline: { evalId: number; buildId: number; outcome: Outcome; revision: string | null } | null;
   range: Range | null;
+  /** From the channel's packages.json (SPEC section 9); empty when unknown. */
+  maintainers?: Maintainer[];
+  teams?: string[];
 }
 
 export interface Claim {

@@ -74,6 +74,8 @@ const schemas: Record<string, Schema> = {
   JobRow: obj({
     job: str, system: str, category: { enum: [...CATEGORIES] }, buildId: nint, status: nint, outcome, kind,
     baseline: nullable(ref('Baseline')), range: nullable(ref('Range')), awaiting: { type: 'boolean' },
+    maintainers: { ...arr(ref('Maintainer')), description: 'from the channel\'s packages.json by attribute path; empty when unknown' },
+    teams: strs,
   }, ['awaiting']),
   Claim: obj({ by: str, at: time, updatedAt: time, expiresAt: time, prUrl: nstr, note: nstr }),
   Breakage: obj({

@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { CATEGORIES, compareJobRows, evalContext, evalJobRows, evalProgress, evalRootCounts, evalViews } from '@zhf/db/queries';
+import { attributionOf, CATEGORIES, compareJobRows, evalContext, evalJobRows, evalProgress, evalRootCounts, evalViews } from '@zhf/db/queries';
+import type { Db } from '@zhf/db';
+import { packageOf } from '@zhf/collector/pure/preflight';
 import { Invalid, NotFound } from '../errors.ts';
 import type { ApiEnv } from '../types.ts';
 import { cleanText, decodeCursor, encodeCursor, idString, isCleanText, isShortString, limitSchema, listOf, v } from '../util.ts';
@@ -25,6 +27,15 @@ function filters(q: z.output<typeof jobsQuery>) {
   };
 }
 
+/** Job rows with who maintains them (SPEC section 9): one lookup for the page's packages. */
+async function withAttribution<T extends { job: string; system: string }>(db: Db, jobsetId: number, rows: T[]) {
+  const attribution = await attributionOf(db, [...new Set(rows.map((r) => packageOf(r.job, r.system)))].map((pkg) => ({ jobsetId, pkg })));
+  return rows.map((r) => {
+    const a = attribution.get(`${jobsetId}:${packageOf(r.job, r.system)}`);
+    return { ...r, maintainers: a?.maintainers ?? [], teams: a?.teams ?? [] };
+  });
+}
+
 /** `/api/evals`: one eval, its rows (SPEC section 3), and any two evals compared. */
 export function evalRoutes() {
   return new Hono<ApiEnv>()
@@ -45,7 +56,8 @@ export function evalRoutes() {
       const ctx = await evalContext(db, id);
       if (!ctx) throw new NotFound(`eval ${id} is not ingested`);
       const page = await evalJobRows(db, ctx, filters(q), decodeCursor(q.cursor, isJobCursor), q.limit);
-      return c.json({ items: page.items, total: page.total, nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor) }, 200);
+      const items = await withAttribution(db, ctx.jobsetId, page.items);
+      return c.json({ items, total: page.total, nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor) }, 200);
     })
     .get('/:id/compare/:otherId', v('param', z.object({ id: idString(), otherId: idString() })), v('query', jobsQuery), async (c) => {
       const { id, otherId } = c.req.valid('param');
@@ -58,7 +70,7 @@ export function evalRoutes() {
       const page = await compareJobRows(db, ctx, other, filters(q), decodeCursor(q.cursor, isJobCursor), q.limit);
       return c.json({
         evalId: id, baseEvalId: otherId,
-        items: page.items, total: page.total, nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor),
+        items: await withAttribution(db, ctx.jobsetId, page.items), total: page.total, nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor),
       }, 200);
     });
 }
