@@ -58,6 +58,8 @@ describeEachDriver('read API', (get) => {
       job: REQUESTS, system: X, category: 'new_failure', buildId: s.e2.buildOf(REQUESTS), status: 1, outcome: 'failure', kind: 'direct',
       baseline: { evalId: s.e1.id, buildId: s.e1.buildOf(REQUESTS), outcome: 'success', revision: s.e1.revision },
       range: { from: s.e1.revision, to: s.e2.revision, url: `https://github.com/NixOS/nixpkgs/compare/${s.e1.revision}...${s.e2.revision}` },
+      // No packages.json in this scenario: nobody is named.
+      maintainers: [], teams: [],
     });
     const f = await call(app, 'GET', `/api/evals/${s.e2.id}/jobs?category=new_failure,new_job_failing&system=${X}&kind=direct&q=e`);
     expect(f.json.items.map((r: { job: string }) => r.job)).toEqual([`gone.${X}`, `newjob.${X}`, REQUESTS]);
