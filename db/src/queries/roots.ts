@@ -51,13 +51,16 @@ export async function listRoots(
   db: Db, ctx: BreakageCtx, f: RootFilters, cursor: RootCursor | null, limit: number,
 ): Promise<{ items: RootView[]; total: number; nextCursorKey: RootCursor | null }> {
   const candidates = rootCandidatesSql({ ...f, sort: 'job' }, ctx.now);
-  const [c] = await queryRows<{ n: string | number }>(db, sql`${candidates} select count(*) as n from cand`);
-  const total = Number(c?.n ?? 0);
-  if (total === 0) return { items: [], total, nextCursorKey: null };
+  // One statement: the candidates (the costly part) are computed once for the count and the page.
   const after = cursor === null ? sql`true` : sql`(cand.n < ${cursor[0]} or (cand.n = ${cursor[0]} and cand.id > ${cursor[1]}))`;
-  const page = await queryRows<{ root_key: string; n: string | number; id: number }>(db, sql`
-    ${candidates} select root_key, n, id from cand where ${after} order by n desc, id limit ${limit + 1}`);
-  const shown = page.slice(0, limit);
+  const page = await queryRows<{ root_key: string | null; n: string | number | null; id: number | null; total: string | number }>(db, sql`
+    ${candidates}, counted as (select count(*) as total from cand)
+    select p.root_key, p.n, p.id, counted.total from counted
+    left join lateral (select root_key, n, id from cand where ${after} order by n desc, id limit ${limit + 1}) p on true
+    order by p.n desc, p.id`);
+  const total = Number(page[0]?.total ?? 0);
+  if (total === 0 || page[0]?.id == null) return { items: [], total, nextCursorKey: null };
+  const shown = page.slice(0, limit) as { root_key: string; n: string | number; id: number }[];
   if (!shown.length) return { items: [], total, nextCursorKey: null };
   const ids = shown.map((r) => r.id);
   const rows = await queryRows<RawBreakage>(db, sql`
@@ -128,13 +131,14 @@ export interface EvalRootCounts {
 export async function evalRootCounts(db: Db, evalId: number): Promise<EvalRootCounts> {
   const [d] = await queryRows<{ n: string | number | null }>(db, sql`
     select sum(n) as n from eval_outcomes where eval_id = ${evalId} and outcome = 'failure' and kind = 'dependency'`);
-  // From the causes (a few thousand) to their memberships: not a scan of the eval's members.
+  // From the causes (a few thousand) to their memberships, one index probe each (`offset 0` keeps
+  // the planner from turning it into a hash join over the eval's 250k runs).
   const [r] = await queryRows<{ traced: string | number; roots: string | number }>(db, sql`
     select count(*) as traced, count(distinct bc.root_key) as roots
     from build_causes bc
     join builds b on b.id = bc.build_id and ${kindSql('b')} = 'dependency'
-    join memberships m on m.build_id = bc.build_id and m.jobset_id = (select jobset_id from evals where id = ${evalId})
-      and m.first_eval_id <= ${evalId} and (m.last_eval_id is null or m.last_eval_id >= ${evalId})
-    where bc.root_key is not null`);
+    where bc.root_key is not null and exists (
+      select 1 from memberships m where m.build_id = bc.build_id and m.jobset_id = (select jobset_id from evals where id = ${evalId})
+        and m.first_eval_id <= ${evalId} and (m.last_eval_id is null or m.last_eval_id >= ${evalId}) offset 0)`);
   return { dependency: Number(d?.n ?? 0), traced: Number(r?.traced ?? 0), roots: Number(r?.roots ?? 0) };
 }
