@@ -5,10 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { A, canvasDrawn, CHROMIUM, ensureBuild, openBrowser, screenshot, signIn, startApp, visit, X, type Browser, type Running } from './harness.ts';
+import { A, canvasDrawn, CHROMIUM, ensureBuild, openBrowser, screenshot, signIn, startApp, visit, X, type Browser, type Running, LAPTOP, PHONE } from './harness.ts';
 
-const LAPTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 
 // Skipped only on a developer machine without Debian's chromium; in CI (CI=true) a missing browser fails.
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end', () => {

@@ -7,11 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HydraClient } from '../../apps/collector/src/hydra/client.ts';
 import type { Logger } from '../../apps/collector/src/log.ts';
 import { Collector } from '../../apps/collector/src/sync.ts';
-import { CHROMIUM, ensureBuild, openBrowser, screenshot, signIn, startApp, visit, X, type Browser, type Running } from './harness.ts';
+import { CHROMIUM, ensureBuild, openBrowser, screenshot, signIn, startApp, visit, X, type Browser, type Running, LAPTOP, PHONE, VIEWPORTS, expectFits } from './harness.ts';
 
-const LAPTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-const VIEWPORTS = [[LAPTOP, 'laptop'], [PHONE, 'phone']] as const;
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('failures where users look', () => {
   let app: Running;
@@ -22,8 +19,6 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('failures where users 
     browsers.push(b);
     return b;
   };
-  const fits = async (b: Browser, vp: { width: number }) =>
-    expect(await b.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(vp.width + 1);
   const buildOf = async (job: string) => {
     const list = (await (await fetch(`${url}/api/breakages?week=all&q=${encodeURIComponent(job)}`)).json()) as { items: { job: string; buildId: number; logUrl: string }[] };
     return list.items.find((b) => b.job === job)!;
@@ -48,14 +43,14 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('failures where users 
       await visit(b.page, `${url}/fix`);
       const row = b.page.locator(`[data-testid=breakage][data-job="hello.${X}"]`);
       await expect(row.locator('[data-testid=log]').getAttribute('href')).resolves.toBe(log);
-      await fits(b, vp);
+      await expectFits(b, vp);
       await screenshot(b.page, `failures-fix-${name}`);
       await visit(b.page, `${url}/jobs/nixpkgs/unstable/hello.${X}`);
       const hrefs = await b.page.locator('[data-testid=log]').evaluateAll((els) => els.map((e) => e.getAttribute('href')));
       // The first failure, the breakage row and the failing history rows.
       expect(hrefs.length).toBeGreaterThanOrEqual(3);
       expect(new Set(hrefs)).toEqual(new Set([log]));
-      await fits(b, vp);
+      await expectFits(b, vp);
       await screenshot(b.page, `failures-job-${name}`);
     }
   }, 180_000);
@@ -70,7 +65,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('failures where users 
       const hrefs = await b.page.locator('[data-testid=check-result] [data-testid=log]').evaluateAll((els) => els.map((e) => e.getAttribute('href')));
       expect(hrefs).toHaveLength(2);
       for (const h of hrefs) expect(h).toMatch(new RegExp(`^${app.sim.url}/build/[0-9]+/log$`));
-      await fits(b, vp);
+      await expectFits(b, vp);
       await screenshot(b.page, `failures-check-${name}`);
     }
   }, 180_000);
@@ -98,7 +93,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('failures where users 
         await expect(cell.locator('[data-testid=holder]').textContent()).resolves.toContain('@ivan-laptop');
         await expect(b.page.locator('[data-testid=breakage] form[data-pr-by]').isHidden()).resolves.toBe(true);
       }
-      await fits(b, vp);
+      await expectFits(b, vp);
       await screenshot(b.page, `failures-job-signed-in-${name}`);
     }
     const claimed = (await (await fetch(`${url}/api/breakages?week=all&q=${encodeURIComponent(job)}`)).json()) as { items: { job: string; claim: { by: string } | null }[] };
@@ -132,7 +127,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('failures where users 
         expect(text).toContain('nixpkgs/unstable');
         expect(text).toMatch(/ECONNREFUSED|fetch failed/);
         await expect(banner.locator('[data-testid=next-retry]').getAttribute('datetime')).resolves.toBe(next.toISOString());
-        await fits(b, vp);
+        await expectFits(b, vp);
       }
       await screenshot(b.page, `failures-sync-banner-${name}`);
     }

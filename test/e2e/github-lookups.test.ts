@@ -9,10 +9,8 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGithubSim, type GeneratedHydra, type RunningGithubSim, type SimPull } from '@zhf/sim';
 import { demoHistory } from '../../apps/zhf/src/demo.ts';
-import { CHROMIUM, ensureBuild, openBrowser, screenshot, startApp, visit, type Browser, type Running } from './harness.ts';
+import { CHROMIUM, ensureBuild, openBrowser, screenshot, startApp, visit, type Browser, type Running, LAPTOP, PHONE } from './harness.ts';
 
-const LAPTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const VIEWPORTS = [['1280', LAPTOP], ['390', PHONE]] as const;
 
 interface Landing { landed: { evalId: number } | null; brokenBy: { total: number } | null }

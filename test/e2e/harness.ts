@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { loadConfig } from '../../apps/zhf/src/config.ts';
 import { silentLogger } from '../../apps/collector/src/log.ts';
 import { createRuntime, type Runtime } from '../../apps/zhf/src/runtime.ts';
@@ -21,6 +22,16 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const dashboard = join(root, 'apps/dashboard');
 export const SCREENSHOTS = join(root, 'test-artifacts/screenshots');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** The two widths every page is checked at: a laptop and a phone. */
+export const LAPTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+export const VIEWPORTS = [[LAPTOP, 'laptop'], [PHONE, 'phone']] as const;
+
+/** The page fits its viewport: nothing makes it scroll sideways. */
+export async function expectFits(b: { page: Page }, vp: { width: number }): Promise<void> {
+  expect(await b.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(vp.width + 1);
+}
 const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync',

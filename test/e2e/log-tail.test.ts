@@ -5,11 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ensureBuild, openBrowser, screenshot, startApp, visit, X, type Browser, type Running } from './harness.ts';
+import { CHROMIUM, ensureBuild, openBrowser, screenshot, startApp, visit, X, type Browser, type Running, LAPTOP, PHONE, VIEWPORTS, expectFits } from './harness.ts';
 
-const LAPTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-const VIEWPORTS = [[LAPTOP, 'laptop'], [PHONE, 'phone']] as const;
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the failing build\'s log on the row', () => {
   let app: Running;
@@ -20,8 +17,6 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the failing build\'s 
     browsers.push(b);
     return b;
   };
-  const fits = async (b: Browser, vp: { width: number }) =>
-    expect(await b.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(vp.width + 1);
   const logRequests = () => app.sim.counters.snapshot()['/log/:drv']?.requests ?? 0;
   /** The log as the simulated Hydra serves it, last `n` lines. */
   const hydraTail = async (buildId: number, n: number) => {
@@ -69,7 +64,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the failing build\'s 
       expect(box.left).toBeGreaterThanOrEqual(0);
       expect(box.right).toBeLessThanOrEqual(vp.width);
       expect(box.scrolled).toBe(true);
-      await fits(b, vp);
+      await expectFits(b, vp);
       await screenshot(b.page, `log-tail-fix-${name}`);
       // "show 500" asks for more (the sim's log is shorter: every line of it).
       const more = row.locator('[data-testid=log-more]');
@@ -94,7 +89,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the failing build\'s 
       const pre = card.locator('[data-testid=log-lines]');
       await pre.waitFor();
       expect((await pre.textContent())!.split('\n')).toEqual(expected.lines);
-      await fits(b, vp);
+      await expectFits(b, vp);
       await screenshot(b.page, `log-tail-job-${name}`);
     }
     // A dependency failure: Hydra has no log of it, and the reader is told why.
@@ -107,7 +102,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the failing build\'s 
     await error.waitFor();
     expect(await error.textContent()).toMatch(/failed because a dependency did/);
     await expect(card.locator('[data-testid=log-full]').getAttribute('href')).resolves.toBe(dep.logUrl);
-    await fits(b, PHONE);
+    await expectFits(b, PHONE);
     await screenshot(b.page, 'log-tail-dependency-phone');
   }, 180_000);
 
@@ -122,6 +117,6 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the failing build\'s 
     expect(await link.isVisible()).toBe(true);
     expect(await link.getAttribute('href')).toBe(hello.logUrl);
     expect(await row.locator('[data-testid=log]').getAttribute('href')).toBe(hello.logUrl);
-    await fits(b, PHONE);
+    await expectFits(b, PHONE);
   }, 120_000);
 });

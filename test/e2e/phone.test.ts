@@ -7,10 +7,8 @@
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { A, CHROMIUM, ensureBuild, openBrowser, scenario, screenshot as save, signIn, startApp, visit, X, type Browser, type Running } from './harness.ts';
+import { A, CHROMIUM, ensureBuild, openBrowser, scenario, screenshot as save, signIn, startApp, visit, X, type Browser, type Running, LAPTOP, PHONE } from './harness.ts';
 
-const LAPTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 /** A long attribute with no break opportunity before the system's hyphen, and a long hyphenated one. */
 const LONG_A = `perlPackages.CatalystPluginAuthenticationStoreDBIxClassSchemaLoader.${X}`;
 const LONG_B = `python313Packages.azure-mgmt-recoveryservicesbackup.${A}`;

@@ -7,10 +7,8 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScriptedHydra, type EvalHandle } from '@zhf/sim';
-import { CHROMIUM, ensureBuild, openBrowser, screenshot, startApp, visit, X, type Browser, type Running } from './harness.ts';
+import { CHROMIUM, ensureBuild, openBrowser, screenshot, startApp, visit, X, type Browser, type Running, LAPTOP, PHONE, expectFits } from './harness.ts';
 
-const LAPTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const PACKAGES = Array.from({ length: 260 }, (_, i) => `p${String(i).padStart(3, '0')}`);
 const REBUILT = PACKAGES.slice(0, 250);
 const BROKEN = REBUILT.slice(0, 10);
@@ -47,8 +45,6 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('preflight: any eval, 
     browsers.push(b);
     return b;
   };
-  const fits = async (b: Browser, vp: { width: number }) =>
-    expect(await b.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(vp.width + 1);
   /** Follows a list's "next" links from where the page is, collecting its job names. */
   const walk = async (b: Browser, list: string, javaScript: boolean) => {
     const jobs: string[] = [];
@@ -93,7 +89,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('preflight: any eval, 
       await b.page.waitForSelector('[data-testid=preflight-report]');
       await expect(b.page.locator('[data-testid=impact-atRisk] summary .count').textContent()).resolves.toBe('250');
       await expect(b.page.locator('[data-testid=impact-newlyBroken] summary .count').textContent()).resolves.toBe('10');
-      await fits(b, vp);
+      await expectFits(b, vp);
       await screenshot(b.page, `preflight-evals-${name}`);
       const { jobs, ranges } = await walk(b, 'atRisk', javaScript);
       expect(ranges).toEqual(['1–100 of 250', '101–200 of 250', '201–250 of 250']);
@@ -101,7 +97,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('preflight: any eval, 
       // The other lists wait behind a link while one is paged.
       expect(b.page.url()).toContain('list=atRisk');
       await expect(b.page.locator('[data-testid=show-newlyBroken]').textContent()).resolves.toBe('show these 10 jobs');
-      await fits(b, vp);
+      await expectFits(b, vp);
       await screenshot(b.page, `preflight-evals-last-page-${name}`);
     }
   }, 180_000);
@@ -128,7 +124,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('preflight: any eval, 
       expect(labels).toEqual(['10.rebuild-linux: 101-500', '10.rebuild-darwin: 0', '10.rebuild-linux-stdenv', '10.rebuild-nixos-tests']);
       // Against the newest eval: 240 green now (at risk), 10 failing now (may get fixed), stdenv is no job here.
       await expect(b.page.locator('[data-testid=impact-atRisk] summary .count').textContent()).resolves.toBe('240');
-      await fits(b, vp);
+      await expectFits(b, vp);
       await screenshot(b.page, `preflight-upload-${name}`);
       const { jobs, ranges } = await walk(b, 'atRisk', javaScript);
       expect(ranges).toEqual(['1–100 of 240', '101–200 of 240', '201–240 of 240']);

@@ -5,11 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { A, CHROMIUM, ensureBuild, openBrowser, screenshot, signIn, startApp, visit, X, type Browser, type Running } from './harness.ts';
+import { A, CHROMIUM, ensureBuild, openBrowser, screenshot, signIn, startApp, visit, X, type Browser, type Running, LAPTOP, PHONE, VIEWPORTS, expectFits } from './harness.ts';
 
-const LAPTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-const VIEWPORTS = [[LAPTOP, 'laptop'], [PHONE, 'phone']] as const;
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('what a reader takes from the pages', () => {
   let app: Running;
@@ -20,8 +17,6 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('what a reader takes f
     browsers.push(b);
     return b;
   };
-  const fits = async (b: Browser, vp: { width: number }) =>
-    expect(await b.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(vp.width + 1);
   const text = async (b: Browser, selector: string) => ((await b.page.locator(selector).first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
 
   beforeAll(async () => {
@@ -64,7 +59,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('what a reader takes f
       const ref = hello.locator('[data-testid=breakage] a');
       const href = (await ref.getAttribute('href'))!;
       expect(href).toMatch(new RegExp(`^/jobs/nixpkgs/unstable/hello\\.${X}#breakage-\\d+$`));
-      await fits(b, vp);
+      await expectFits(b, vp);
       await screenshot(b.page, `reading-check-${name}`);
       // The breakage link lands on that breakage, on the job's page.
       await Promise.all([b.page.waitForURL((u) => u.pathname === `/jobs/nixpkgs/unstable/hello.${X}`), ref.click()]);
@@ -76,7 +71,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('what a reader takes f
       // Line 2 is blank: the bad system is on line 4 of the box, as the reader counts.
       await check(`hello ${X}\n\nzlib ${X}\ncurl linux`);
       await expect(text(b, '.form-error')).resolves.toBe('Line 4: system must be a system such as x86_64-linux, got "linux".');
-      await fits(b, vp);
+      await expectFits(b, vp);
       await screenshot(b.page, `reading-check-error-${name}`);
     }
   }, 180_000);
@@ -113,7 +108,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('what a reader takes f
       await card.locator('.pr-form input[name=prUrl]').fill('https://github.com/NixOS/nixpkgs/issues/12');
       await card.locator('.pr-form button').click();
       await expect(card.locator('[data-testid=claim-error]').textContent()).resolves.toMatch(/^PR link: /);
-      await fits(b, vp);
+      await expectFits(b, vp);
       await screenshot(b.page, `reading-claim-error-job-${name}`);
     }
   }, 180_000);

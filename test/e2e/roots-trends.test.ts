@@ -6,11 +6,9 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoWeekOf, weekRange } from '../../apps/collector/src/pure/week.ts';
 import { ScriptedHydra, type EvalHandle, type JobValue } from '@zhf/sim';
-import { canvasDrawn, CHROMIUM, ensureBuild, openBrowser, screenshot, startApp, visit, type Browser, type Running } from './harness.ts';
+import { canvasDrawn, CHROMIUM, ensureBuild, openBrowser, screenshot, startApp, visit, type Browser, type Running, LAPTOP, PHONE } from './harness.ts';
 
 const X = 'x86_64-linux';
-const LAPTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const DAY = 86_400;
 
 const OPENSSL_DEPS = ['curl', 'wget', 'git', 'python3', 'nodejs', 'ruby', 'php', 'postgresql', 'nginx', 'openssh', 'rustc', 'go'];

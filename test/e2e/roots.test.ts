@@ -9,10 +9,8 @@
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ensureBuild, openBrowser, scenario, screenshot as save, signIn, startApp, visit, X, type Browser, type Running } from './harness.ts';
+import { CHROMIUM, ensureBuild, openBrowser, scenario, screenshot as save, signIn, startApp, visit, X, type Browser, type Running, LAPTOP, PHONE } from './harness.ts';
 
-const LAPTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const job = (n: string) => `${n}.${X}`;
 /** What each root blocks; nodejs fails behind curl, which fails behind openssl (a chain). */
 const OPENSSL_BLOCKS = ['curl', 'git', 'nodejs', 'openssh', 'python3'].map(job);
