@@ -143,3 +143,41 @@ describe('the zhf command line, as a user runs it', () => {
     expect(more.id).toBeGreaterThan(evals[3]!.id);
   }, 90_000);
 });
+
+describe('zhf sync --once when the bulk list fails', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zhf-cli-lean-'));
+  let sim: RunningHydraSim;
+  let env: Record<string, string>;
+  const script = newSim(Math.floor(Date.now() / 1000) - 2 * 86400);
+  const js = script.jobset('clilean', 'unstable');
+  // More builds than one pass fetches full records of (300), so the first sync ends part-known.
+  const jobs = Object.fromEntries(Array.from({ length: 420 }, (_, i) => [`pkg${i}.${X}`, i % 7 === 0 ? 'failure' : 'success'] as const));
+
+  beforeAll(async () => {
+    script.eval(js, { jobs });
+    script.advance(3600);
+    sim = await startHydraSim(script, { rateLimit: false, bulkList: { timeoutMs: 50 } });
+    env = { HYDRA_URL: sim.url, ZHF_JOBSETS: 'clilean/unstable', ZHF_DATA_DIR: join(dir, 'db'), ZHF_HYDRA_RPS: '500', ZHF_HYDRA_BURST: '500', ZHF_BACKFILL_EVALS: '1' };
+  });
+  afterAll(async () => {
+    await sim?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows its progress and says how many builds are known, then finishes on the next sync', async () => {
+    const first = await run(['sync', '--once'], env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^clilean\/unstable: 1 new evals/m);
+    // Not a TTY: plain progress lines, from the eval's ingest and the full-record downloads.
+    expect(first.stderr).toMatch(/^0\/1 clilean\/unstable: eval \d+$/m);
+    expect(first.stderr).toMatch(/^300\/300 clilean\/unstable: full records$/m);
+    expect(first.stderr).not.toContain('\r');
+    const m = /^clilean\/unstable: (\d+) of 420 builds of eval \d+ known; the rest follow/m.exec(first.stdout);
+    expect(m, first.stdout).not.toBeNull();
+    expect(Number(m![1])).toBe(300);
+    const second = await run(['sync', '--once'], env);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/^clilean\/unstable: 0 new evals/m);
+    expect(second.stdout).not.toMatch(/builds of eval \d+ known/);
+  }, 90_000);
+});

@@ -4,6 +4,7 @@ import {
   analyzeAfterLoad, openRunBuilds, touchBuilds, unfinishedBuilds, unknownBuildIds, upsertBuilds, type BuildChange, type BuildRecord, type EvalRecord, type JobsetRow,
   applyShortStates, breakageBuildsToRecheck, buildsSince, buildsWantingDetails, heldUnfinishedIds, jobsLeftAt, jobsOfBuilds, markBulkFailed,
   newPlaceholders, openBreakageCount, rewriteMembers, stalePlaceholders, storeUnresolved, takeResolved, unresolvedIds, type ShortBuild,
+  evalProgress,
 } from '@zhf/db/queries';
 import { HydraError, HydraFiltered, HydraNotFound, type HydraClient } from './hydra/client.ts';
 import { evalRevision, toBuildRecord, type HydraEval, type HydraShortBuild } from './hydra/types.ts';
@@ -77,6 +78,11 @@ export interface SyncReport {
   /** Full records fetched after the verdicts, and open breakages' builds re-checked. */
   detailsFetched?: number;
   rechecked?: number;
+  /**
+   * The newest eval's members stored with their full record, after the pass (the dashboard's
+   * "N of M builds known"); set by the polling phase.
+   */
+  known?: { evalId: number; known: number; total: number };
 }
 
 /** A report with nothing done yet, for `ref`. */
@@ -109,6 +115,8 @@ export class Collector {
   /** One /api/jobsets answer per project and pass over the jobsets. */
   private probeCache = new Map<string, Promise<Map<string, string> | null>>();
   private inPass = false;
+  /** Where the pass in hand reports its progress (`zhf sync --once` draws it). */
+  private progress?: Progress;
 
   constructor(private database: Database, private client: HydraClient, private opts: CollectorOptions, logger?: Logger) {
     this.log = logger ?? silentLogger;
@@ -130,14 +138,16 @@ export class Collector {
    * jobset come first, then the slower polling of unfinished builds, so a fresh dashboard
    * fills up before anything waits on hundreds of polls.
    */
-  async syncAll(refs: string[], signal?: AbortSignal): Promise<SyncReport[]> {
+  async syncAll(refs: string[], signal?: AbortSignal, progress?: Progress): Promise<SyncReport[]> {
     this.probeCache.clear();
     this.latestCache.clear();
     this.inPass = true;
+    this.progress = progress;
     try {
       return await this.pass(refs, signal);
     } finally {
       this.inPass = false;
+      this.progress = undefined;
     }
   }
 
@@ -162,6 +172,7 @@ export class Collector {
       report.buildsResolved = (report.buildsResolved ?? 0) + (polled.buildsResolved ?? 0);
       report.detailsFetched = polled.detailsFetched;
       report.rechecked = polled.rechecked;
+      report.known = polled.known;
     }
     if (!signal?.aborted && out.some((r) => !r.skipped && !r.error)) await this.resolveCauses(signal);
     return out;
@@ -281,11 +292,13 @@ export class Collector {
     const fresh = [...found.values()].sort((a, b) => a.id - b.id);
     this.log.info('evals discovered', { jobset: ref, new: fresh.length, newestKnown: newest });
     let prev = newest;
-    for (const e of fresh) {
+    for (const [i, e] of fresh.entries()) {
       if (signal?.aborted) return;
+      this.progress?.(i, fresh.length, `${ref}: eval ${e.id}`);
       await this.ingestEval(js, e, prev, 'append', report, newest === null);
       prev = e.id;
     }
+    if (fresh.length) this.progress?.(fresh.length, fresh.length, `${ref}: evals in`);
     if (prev !== null && !signal?.aborted) await this.readGates(js, prev);
     // Only remember the probe once everything it announced is in: a failure retries next run.
     if (fingerprint !== null) await saveJobsetProbe(this.db, js.id, fingerprint);
@@ -661,16 +674,27 @@ export class Collector {
     }
     if (signal?.aborted) return;
     const wanted = await buildsWantingDetails(this.db, js.id, this.opts.maxDetailFetches ?? 300);
-    if (wanted.length) report.detailsFetched = (report.detailsFetched ?? 0) + (await this.fetchAndApply(js, wanted, report, 'details'));
+    if (wanted.length) {
+      const label = `${ref}: full records`;
+      this.progress?.(0, wanted.length, label);
+      report.detailsFetched = (report.detailsFetched ?? 0) + (await this.fetchAndApply(js, wanted, report, 'details', (n) => this.progress?.(n, wanted.length, label)));
+    }
+    const newest = (await ingestedEvalIds(this.db, js.id)).at(-1);
+    if (newest !== undefined && !signal?.aborted) {
+      const p = await evalProgress(this.db, newest);
+      report.known = { evalId: newest, known: p.known, total: p.total };
+      if (p.known < p.total) this.log.info('builds known', { jobset: ref, eval: newest, known: p.known, total: p.total, unresolved: p.unresolved });
+    }
   }
 
   /**
    * `/build/:id` for each id (skipping those Hydra no longer has), stored in one transaction
    * with what depends on them; every id counts as checked. Returns how many were read.
    */
-  private async fetchAndApply(js: JobsetRow, ids: number[], report: SyncReport, why: string): Promise<number> {
+  private async fetchAndApply(js: JobsetRow, ids: number[], report: SyncReport, why: string, onRead?: (n: number) => void): Promise<number> {
     const records: BuildRecord[] = [];
     let next = 0;
+    let done = 0;
     const worker = async () => {
       while (next < ids.length) {
         const id = ids[next++]!;
@@ -680,6 +704,7 @@ export class Collector {
           if (!(err instanceof HydraNotFound)) throw err;
           this.log.warn('build vanished from Hydra', { jobset: `${js.project}/${js.name}`, build: id, why });
         }
+        onRead?.(++done);
       }
     };
     const t = Date.now();

@@ -153,9 +153,15 @@ async function sync(config: Config, rest: string[]): Promise<number> {
   const rt = await createRuntime(config);
   try {
     if (values.once) {
-      const reports = await rt.collector.syncAll(jobsets);
+      const progress = createProgress();
+      const reports = await rt.collector.syncAll(jobsets, undefined, (done, total, label) => progress.update(done, total, label));
+      progress.done();
       for (const r of reports) {
         process.stdout.write(`${r.jobset}: ${r.skipped ? `skipped (${r.skipped})` : r.error ? `FAILED: ${r.error}` : `${r.newEvals.length} new evals, ${r.buildsFetched} builds fetched, ${r.buildsUpdated} updated, ${r.breakagesOpened} breakages opened, ${r.breakagesClosed} closed`} (${r.ms} ms${r.fetchMs ? `, ${r.fetchMs} ms of it fetching builds one by one` : ''})\n`);
+        // Verdicts are current already; full records (derivations, outputs) follow at the polite budget.
+        if (r.known && r.known.known < r.known.total) {
+          process.stdout.write(`${r.jobset}: ${r.known.known.toLocaleString('en')} of ${r.known.total.toLocaleString('en')} builds of eval ${r.known.evalId} known; the rest follow at the polite budget on the next syncs (zhf start keeps syncing)\n`);
+        }
       }
       return reports.some((r) => r.error) ? 1 : 0;
     }

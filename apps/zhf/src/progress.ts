@@ -2,6 +2,7 @@
 export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
   let lastLine = '';
   let lastPlain = 0;
+  let lastDone = -1;
   return {
     update(done: number, total: number, label: string) {
       if (stream.isTTY) {
@@ -10,11 +11,13 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
         const line = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ${label}`;
         stream.write(`\r${line.padEnd(lastLine.length)}`);
         lastLine = line;
-      } else if (label !== lastLine || Date.now() - lastPlain > 5000) {
+      } else if (label !== lastLine || (done === total && done !== lastDone) || Date.now() - lastPlain > 5000) {
+        // A new step, its end, or every 5 s: enough to follow a long run in a log.
         stream.write(`${done}/${total} ${label}\n`);
         lastLine = label;
         lastPlain = Date.now();
       }
+      lastDone = done;
     },
     done() {
       if (stream.isTTY && lastLine) stream.write('\n');
