@@ -4,36 +4,18 @@
  * one-holder rule across users), URL-kept filters, the counts on eval and job pages, and charts.
  */
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { A, canvasDrawn, CHROMIUM, ensureBuild, openBrowser, screenshot, signIn, startApp, visit, X, type Browser, type Running, LAPTOP, PHONE } from './harness.ts';
-
+import { describe, expect, it } from 'vitest';
+import { A, canvasDrawn, CHROMIUM, screenshot, signIn, useApp, visit, X, type Browser, LAPTOP, PHONE } from './harness.ts';
 
 // Skipped only on a developer machine without Debian's chromium; in CI (CI=true) a missing browser fails.
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end', () => {
-  let app: Running;
-  let url: string;
-  const browsers: Browser[] = [];
-  const open = async (opts: Parameters<typeof openBrowser>[0] = {}) => {
-    const b = await openBrowser(opts);
-    browsers.push(b);
-    return b;
-  };
+  const app = useApp();
+  const { open } = app;
   const row = (b: Browser, job: string) => b.page.locator(`[data-testid=breakage][data-job="${job}"]`);
-
-  beforeAll(async () => {
-    ensureBuild();
-    app = await startApp();
-    url = app.url;
-  }, 300_000);
-
-  afterAll(async () => {
-    for (const b of browsers) await b.close().catch(() => {});
-    await app?.close();
-  });
 
   it('overview shows the latest eval counts, the week and the backlog', async () => {
     const b = await open({ viewport: LAPTOP });
-    await b.page.goto(url);
+    await b.page.goto(app.url);
     const card = b.page.locator('[data-testid=jobset-card][data-jobset="nixpkgs/unstable"]');
     // new failures tile = new_failure (zlib) + new_job_failing (the `unstable` aggregate)
     await expect(card.locator('[data-testid=tile-new_failure] .tile-n').textContent()).resolves.toBe('2');
@@ -55,7 +37,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
   it('eval and job pages show the right counts', async () => {
     const { e1, e2, e3 } = app.facts;
     const b = await open({ viewport: LAPTOP });
-    await b.page.goto(`${url}/evals/${e3.id}`);
+    await b.page.goto(`${app.url}/evals/${e3.id}`);
     const total = (c: string) => b.page.locator(`[data-testid=counts] tfoot td[data-category=${c}]`).textContent();
     expect((await total('new_failure'))?.trim()).toBe('1');
     expect((await total('new_job_failing'))?.trim()).toBe('1');
@@ -64,17 +46,17 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
     expect((await total('pending'))?.trim()).toBe('1');
     await screenshot(b.page, 'eval');
 
-    await b.page.goto(`${url}/evals/${e3.id}?category=new_failure`);
+    await b.page.goto(`${app.url}/evals/${e3.id}?category=new_failure`);
     const rows = b.page.locator('[data-testid=eval-rows] tbody tr');
     expect(await rows.count()).toBe(1);
     expect(await rows.first().textContent()).toContain(`zlib.${X}`);
     // The commit range of a new failure runs from the last good eval's revision.
     expect(await rows.first().locator('a[href*="compare"]').getAttribute('href')).toBe(`https://github.com/NixOS/nixpkgs/compare/${e2.revision}...${e3.revision}`);
 
-    await b.page.goto(`${url}/evals/${e3.id}?compare=${e1.id}&category=fixed,new_failure`);
+    await b.page.goto(`${app.url}/evals/${e3.id}?compare=${e1.id}&category=fixed,new_failure`);
     await expect(b.page.locator('h2#rows').textContent()).resolves.toContain(`eval ${e1.id}`);
 
-    await b.page.goto(`${url}/jobs/nixpkgs/unstable/hello.${X}`);
+    await b.page.goto(`${app.url}/jobs/nixpkgs/unstable/hello.${X}`);
     const facts = b.page.locator('[data-testid=job-facts]');
     await expect(facts.textContent()).resolves.toContain(`eval ${e1.id}`);
     await expect(facts.textContent()).resolves.toContain(`eval ${e2.id}`);
@@ -83,7 +65,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
     expect(await b.page.locator('[data-testid=timeline] .tick-failure').count()).toBe(2);
     await screenshot(b.page, 'job');
 
-    await b.page.goto(`${url}/jobsets/nixpkgs/unstable`);
+    await b.page.goto(`${app.url}/jobsets/nixpkgs/unstable`);
     expect(await b.page.locator('[data-testid=evals] tbody tr').count()).toBe(3);
     await screenshot(b.page, 'jobset');
   }, 120_000);
@@ -93,11 +75,11 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
     const bob = await open({ viewport: LAPTOP });
     // Every state and claim: the list shows open, unclaimed breakages unless told otherwise.
     const all = '/fix?state=all&claimed=all';
-    await signIn(bob.page, url, 'bob', all);
+    await signIn(bob.page, app.url, 'bob', all);
     // Bob's page is loaded before Alice claims: his Claim button is stale.
     await expect(row(bob, `hello.${X}`).locator('[data-testid=claim]').count()).resolves.toBe(1);
 
-    await signIn(alice.page, url, 'alice', all);
+    await signIn(alice.page, app.url, 'alice', all);
     await expect(alice.page.locator('[data-testid=signed-in]').textContent()).resolves.toContain('@alice');
     expect(await alice.page.locator('[data-testid=breakage]').count()).toBe(app.facts.weekJobs.length);
     await row(alice, `hello.${X}`).locator('[data-testid=claim]').click();
@@ -122,20 +104,20 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
     expect(await row(bob, `hello.${X}`).getByRole('button', { name: 'Release' }).count()).toBe(0);
 
     // And through the API directly: 409 naming the holder.
-    const me = await (await bob.page.request.get(`${url}/api/me`)).json() as { csrf: string };
+    const me = await (await bob.page.request.get(`${app.url}/api/me`)).json() as { csrf: string };
     const id = await row(bob, `hello.${X}`).getAttribute('data-id');
-    const res = await bob.page.request.post(`${url}/api/breakages/${id}/claim`, { headers: { 'x-csrf-token': me.csrf }, data: {} });
+    const res = await bob.page.request.post(`${app.url}/api/breakages/${id}/claim`, { headers: { 'x-csrf-token': me.csrf }, data: {} });
     expect(res.status()).toBe(409);
     expect(JSON.stringify(await res.json())).toContain('alice');
 
-    await bob.page.goto(`${url}/claims`);
+    await bob.page.goto(`${app.url}/claims`);
     await expect(bob.page.locator('main').textContent()).resolves.toContain('@alice');
     await screenshot(bob.page, 'claims');
   }, 180_000);
 
   it('filters narrow the fix list, combine, and survive a reload', async () => {
     const b = await open({ viewport: LAPTOP });
-    await visit(b.page, `${url}/fix`);
+    await visit(b.page, `${app.url}/fix`);
     await b.page.locator('[data-testid=filters] select[name=kind]').selectOption('dependency');
     await b.page.waitForURL(/kind=dependency/);
     await b.page.waitForFunction(() => document.querySelectorAll('[data-testid=breakage]').length === 1);
@@ -144,13 +126,13 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
     expect(await b.page.locator('[data-testid=breakage]').count()).toBe(1);
     expect(await b.page.locator('[data-testid=filters] select[name=kind]').inputValue()).toBe('dependency');
 
-    await visit(b.page, `${url}/fix?state=all`);
+    await visit(b.page, `${app.url}/fix?state=all`);
     await b.page.locator('[data-testid=filters] select[name=system]').selectOption(A);
     await b.page.waitForURL(/system=aarch64-linux/);
     await b.page.waitForFunction(() => document.querySelectorAll('[data-testid=breakage]').length === 1);
     expect(await b.page.locator('[data-testid=breakage]').first().getAttribute('data-job')).toBe(`curl.${A}`);
 
-    await visit(b.page, `${url}/fix?system=${X}&state=open&claimed=no`);
+    await visit(b.page, `${app.url}/fix?system=${X}&state=open&claimed=no`);
     const jobs = await b.page.locator('[data-testid=breakage]').evaluateAll((els) => els.map((e) => e.getAttribute('data-job')).sort());
     expect(jobs).toEqual([`libfoo.${X}`, 'unstable', `zlib.${X}`]);
     await b.page.fill('[data-testid=filters] input[name=q]', 'zli');
@@ -163,7 +145,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
     expect([...new URL(b.page.url()).searchParams.keys()].sort()).toEqual(['q', 'system']);
     await screenshot(b.page, 'fix-list-filtered');
 
-    await b.page.goto(`${url}/fix?week=backlog`);
+    await b.page.goto(`${app.url}/fix?week=backlog`);
     expect(await b.page.locator('[data-testid=breakage]').evaluateAll((els) => els.map((e) => e.getAttribute('data-job')))).toEqual(app.facts.backlogJobs);
     await screenshot(b.page, 'backlog');
   }, 120_000);
@@ -171,7 +153,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
   it('the fix list defaults to open, unclaimed breakages; state "all" brings back fixed ones; empty parameters leave the URL', async () => {
     for (const javaScript of [true, false]) {
       const b = await open({ viewport: LAPTOP, javaScript });
-      await b.page.goto(`${url}/fix`);
+      await b.page.goto(`${app.url}/fix`);
       const jobs = () => b.page.locator('[data-testid=breakage]').evaluateAll((els) => els.map((e) => e.getAttribute('data-job')).sort());
       const shown = await jobs();
       // curl.aarch64-linux was fixed in e3: not in the default list.
@@ -181,11 +163,11 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
       expect(states.filter((s) => /fixed|gone/.test(s))).toEqual([]);
       expect(await b.page.locator('[data-testid=breakage] [data-testid=holder]').count()).toBe(0);
       expect(await b.page.locator('[data-testid=filters] select[name=state]').inputValue()).toBe('');
-      await b.page.goto(`${url}/fix?jobset=&system=&kind=&state=all&claimed=all&q=`);
+      await b.page.goto(`${app.url}/fix?jobset=&system=&kind=&state=all&claimed=all&q=`);
       expect(new URL(b.page.url()).search).toBe('?state=all&claimed=all');
       expect(await jobs()).toEqual([...app.facts.weekJobs].sort());
       // The overview's count of the week's breakages links to all of them.
-      await b.page.goto(url);
+      await b.page.goto(app.url);
       await Promise.all([b.page.waitForURL(/\/fix/), b.page.locator('[data-testid=week-breakages]').first().click()]);
       expect(await b.page.locator('[data-testid=breakage]').count()).toBe(app.facts.weekJobs.length);
     }
@@ -193,7 +175,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
 
   it('charts draw on the trends and roundup pages', async () => {
     const b = await open({ viewport: LAPTOP });
-    await visit(b.page, `${url}/trends`);
+    await visit(b.page, `${app.url}/trends`);
     for (const id of ['chart-by-system', 'chart-by-kind', 'chart-opened-fixed', 'chart-open', 'chart-ttf']) {
       await b.page.waitForFunction((sel) => {
         const c = document.querySelector(sel) as HTMLCanvasElement | null;
@@ -206,7 +188,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
     expect(await b.page.locator('[data-testid=chart-roots] canvas').count()).toBe(0);
     await screenshot(b.page, 'trends');
 
-    await visit(b.page, `${url}/roundup`);
+    await visit(b.page, `${app.url}/roundup`);
     await expect(b.page.locator('[data-testid=roundup-rendered]').textContent()).resolves.toContain(`hello.${X}`);
     await b.page.waitForSelector('[data-testid=chart-burndown] canvas');
     expect(await canvasDrawn(b.page, '[data-testid=chart-burndown] canvas')).toBe(true);
@@ -218,7 +200,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
   it('preflight compares two evals, and a pasted changed-paths.json', async () => {
     const { e1, e3 } = app.facts;
     const b = await open({ viewport: LAPTOP });
-    await b.page.goto(`${url}/preflight`);
+    await b.page.goto(`${app.url}/preflight`);
     await screenshot(b.page, 'preflight-empty');
     await b.page.fill('[data-testid=preflight-evals] input[name=base]', String(e1.id));
     await b.page.fill('[data-testid=preflight-evals] input[name=candidate]', String(e3.id));
@@ -228,7 +210,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
     await screenshot(b.page, 'preflight');
 
     // A pull request's changed-paths.json, pasted: one Linux package rebuilt.
-    await visit(b.page, `${url}/preflight`);
+    await visit(b.page, `${app.url}/preflight`);
     await b.page.fill('[data-testid=preflight-upload] textarea[name=text]', JSON.stringify({ rebuildsByPlatform: { [X]: ['hello'] } }));
     await b.page.locator('[data-testid=preflight-upload] button').click();
     await b.page.waitForSelector('[data-testid=preflight-report]');
@@ -240,7 +222,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
 
   it('claiming and releasing work with JavaScript disabled', async () => {
     const b = await open({ viewport: LAPTOP, javaScript: false });
-    await signIn(b.page, url, 'carol', '/fix?claimed=all', false);
+    await signIn(b.page, app.url, 'carol', '/fix?claimed=all', false);
     await Promise.all([b.page.waitForNavigation(), row(b, `zlib.${X}`).locator('[data-testid=claim]').click()]);
     expect(new URL(b.page.url()).pathname).toBe('/fix');
     await expect(row(b, `zlib.${X}`).locator('[data-testid=holder]').textContent()).resolves.toContain('@carol');
@@ -255,7 +237,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
   it('a signed-in maintainer reaches their packages from the header, on a laptop and a phone', async () => {
     for (const [vp, name] of [[LAPTOP, 'laptop'], [PHONE, 'phone']] as const) {
       const b = await open({ viewport: vp, isMobile: vp === PHONE });
-      await signIn(b.page, url, 'heidi', '/fix?claimed=all'); // earlier tests claim some of these rows
+      await signIn(b.page, app.url, 'heidi', '/fix?claimed=all'); // earlier tests claim some of these rows
       // The fix list names each job's maintainers (from the channel's packages.json).
       await expect(row(b, `hello.${X}`).locator('[data-testid=maintainers]').textContent()).resolves.toContain('niaj');
       await Promise.all([b.page.waitForURL((u) => u.pathname === '/maintainers/heidi'), b.page.click('[data-testid=signed-in]')]);
@@ -267,40 +249,40 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard end to end'
       await screenshot(b.page, `maintainer-${name}`);
     }
     const b = await open({ viewport: LAPTOP });
-    await visit(b.page, `${url}/fix?week=all&state=all&maintainer=grace`);
+    await visit(b.page, `${app.url}/fix?week=all&state=all&maintainer=grace`);
     const jobs = () => b.page.locator('[data-testid=breakage]').evaluateAll((els) => els.map((e) => e.getAttribute('data-job')).sort());
     await expect(jobs()).resolves.toEqual([`curl.${A}`, `libfoo.${X}`]);
     await screenshot(b.page, 'fix-list-maintainer');
-    await visit(b.page, `${url}/fix?week=all&state=all&team=python`);
+    await visit(b.page, `${app.url}/fix?week=all&state=all&team=python`);
     await expect(jobs()).resolves.toEqual([`curl.${A}`]);
-    const missing = await b.page.goto(`${url}/maintainers/nobody-here`);
+    const missing = await b.page.goto(`${app.url}/maintainers/nobody-here`);
     expect(missing?.status()).toBe(404);
-    const feed = await fetch(`${url}/feeds/maintainers/heidi.atom`);
+    const feed = await fetch(`${app.url}/feeds/maintainers/heidi.atom`);
     expect(feed.status).toBe(200);
     const xmlText = await feed.text();
     expect(xmlText).toContain(`hello.${X}`);
     expect(xmlText).not.toContain(`libfoo.${X}`);
-    const bad = await fetch(`${url}/feeds/maintainers/nobody-here.atom`);
+    const bad = await fetch(`${app.url}/feeds/maintainers/nobody-here.atom`);
     expect(bad.status).toBe(404);
     expect((await bad.json()).error.code).toBe('not_found');
   }, 180_000);
 
   it('phone-sized pages and the error page render', async () => {
     const b = await open({ viewport: PHONE, isMobile: true });
-    await b.page.goto(url);
+    await b.page.goto(app.url);
     await screenshot(b.page, 'overview-phone');
-    await b.page.goto(`${url}/fix`);
+    await b.page.goto(`${app.url}/fix`);
     // Tables scroll sideways inside their box instead of widening the page.
     expect(await b.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width + 1);
     await screenshot(b.page, 'fix-list-phone');
-    await b.page.goto(`${url}/evals/${app.facts.e3.id}`);
+    await b.page.goto(`${app.url}/evals/${app.facts.e3.id}`);
     await screenshot(b.page, 'eval-phone');
-    const res = await b.page.goto(`${url}/evals/999999999`);
+    const res = await b.page.goto(`${app.url}/evals/999999999`);
     expect(res?.status()).toBe(404);
     await expect(b.page.locator('.error-page').textContent()).resolves.toContain('999999999');
     await screenshot(b.page, 'error-phone');
     const l = await open({ viewport: LAPTOP });
-    await l.page.goto(`${url}/signin`);
+    await l.page.goto(`${app.url}/signin`);
     await screenshot(l.page, 'signin');
   }, 120_000);
 });

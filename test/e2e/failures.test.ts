@@ -3,36 +3,19 @@
  * the fix list and the job page (of the Hydra zhf follows), and a Claim button on the job page.
  */
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HydraClient } from '../../apps/collector/src/hydra/client.ts';
 import type { Logger } from '../../apps/collector/src/log.ts';
 import { Collector } from '../../apps/collector/src/sync.ts';
-import { CHROMIUM, ensureBuild, openBrowser, screenshot, signIn, startApp, visit, X, type Browser, type Running, LAPTOP, PHONE, VIEWPORTS, expectFits } from './harness.ts';
-
+import { CHROMIUM, screenshot, signIn, useApp, visit, X, VIEWPORTS, expectFits } from './harness.ts';
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('failures where users look', () => {
-  let app: Running;
-  let url: string;
-  const browsers: Browser[] = [];
-  const open = async (vp: { width: number; height: number }) => {
-    const b = await openBrowser({ viewport: vp, isMobile: vp === PHONE });
-    browsers.push(b);
-    return b;
-  };
+  const app = useApp();
+  const { open } = app;
   const buildOf = async (job: string) => {
-    const list = (await (await fetch(`${url}/api/breakages?week=all&q=${encodeURIComponent(job)}`)).json()) as { items: { job: string; buildId: number; logUrl: string }[] };
+    const list = (await (await fetch(`${app.url}/api/breakages?week=all&q=${encodeURIComponent(job)}`)).json()) as { items: { job: string; buildId: number; logUrl: string }[] };
     return list.items.find((b) => b.job === job)!;
   };
-
-  beforeAll(async () => {
-    ensureBuild();
-    app = await startApp();
-    url = app.url;
-  }, 300_000);
-  afterAll(async () => {
-    for (const b of browsers) await b.close().catch(() => {});
-    await app?.close();
-  });
 
   it('the fix list and the job page link the failing build\'s log on the Hydra zhf follows', async () => {
     const hello = await buildOf(`hello.${X}`);
@@ -40,12 +23,12 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('failures where users 
     expect(hello.logUrl).toBe(log);
     for (const [vp, name] of VIEWPORTS) {
       const b = await open(vp);
-      await visit(b.page, `${url}/fix`);
+      await visit(b.page, `${app.url}/fix`);
       const row = b.page.locator(`[data-testid=breakage][data-job="hello.${X}"]`);
       await expect(row.locator('[data-testid=log]').getAttribute('href')).resolves.toBe(log);
       await expectFits(b, vp);
       await screenshot(b.page, `failures-fix-${name}`);
-      await visit(b.page, `${url}/jobs/nixpkgs/unstable/hello.${X}`);
+      await visit(b.page, `${app.url}/jobs/nixpkgs/unstable/hello.${X}`);
       const hrefs = await b.page.locator('[data-testid=log]').evaluateAll((els) => els.map((e) => e.getAttribute('href')));
       // The first failure, the breakage row and the failing history rows.
       expect(hrefs.length).toBeGreaterThanOrEqual(3);
@@ -58,7 +41,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('failures where users 
   it('check results link the log of a package failing on Hydra', async () => {
     for (const [vp, name] of VIEWPORTS) {
       const b = await open(vp);
-      await visit(b.page, `${url}/check`);
+      await visit(b.page, `${app.url}/check`);
       await b.page.fill('[data-testid=check-form] textarea[name=text]', `hello ${X}\nzlib ${X}`);
       await b.page.click('[data-testid=check-form] button');
       await b.page.waitForSelector('[data-testid=check-result]');
@@ -74,7 +57,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('failures where users 
     const job = `zlib.${X}`;
     for (const [vp, name] of VIEWPORTS) {
       const anon = await open(vp);
-      await visit(anon.page, `${url}/jobs/nixpkgs/unstable/${job}`);
+      await visit(anon.page, `${app.url}/jobs/nixpkgs/unstable/${job}`);
       const link = anon.page.locator('[data-testid=breakage] [data-testid=claim-cell] a', { hasText: 'sign in to claim' });
       await expect(link.getAttribute('href')).resolves.toBe(`/signin?next=${encodeURIComponent(`/jobs/nixpkgs/unstable/${job}`)}`);
       await screenshot(anon.page, `failures-job-anonymous-${name}`);
@@ -82,7 +65,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('failures where users 
     for (const [vp, name] of VIEWPORTS) {
       const who = `ivan-${name}`;
       const b = await open(vp);
-      await signIn(b.page, url, who, `/jobs/nixpkgs/unstable/${job}`);
+      await signIn(b.page, app.url, who, `/jobs/nixpkgs/unstable/${job}`);
       const cell = b.page.locator('[data-testid=breakage] [data-testid=claim-cell]');
       if (name === 'laptop') {
         await b.page.click('[data-testid=breakage] [data-testid=claim]');
@@ -96,7 +79,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('failures where users 
       await expectFits(b, vp);
       await screenshot(b.page, `failures-job-signed-in-${name}`);
     }
-    const claimed = (await (await fetch(`${url}/api/breakages?week=all&q=${encodeURIComponent(job)}`)).json()) as { items: { job: string; claim: { by: string } | null }[] };
+    const claimed = (await (await fetch(`${app.url}/api/breakages?week=all&q=${encodeURIComponent(job)}`)).json()) as { items: { job: string; claim: { by: string } | null }[] };
     expect(claimed.items.find((b) => b.job === job)?.claim?.by).toBe('ivan-laptop');
   }, 180_000);
 
@@ -120,7 +103,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('failures where users 
     for (const [vp, name] of VIEWPORTS) {
       const b = await open(vp);
       for (const path of ['/?outage=1', `/jobs/nixpkgs/unstable/hello.${X}?outage=1`]) {
-        await visit(b.page, `${url}${path}`);
+        await visit(b.page, `${app.url}${path}`);
         const banner = b.page.locator('[data-testid=sync-banner]');
         await expect(banner.isVisible()).resolves.toBe(true);
         const text = (await banner.textContent())!;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { loadConfig } from '../../apps/zhf/src/config.ts';
 import { silentLogger } from '../../apps/collector/src/log.ts';
 import { createRuntime, type Runtime } from '../../apps/zhf/src/runtime.ts';
@@ -103,6 +103,41 @@ export async function startApp<F extends { sim: DataSource } = ReturnType<typeof
   };
 }
 
+/** A suite's app and browsers: `Running` once the suite's beforeAll ran, plus `open`. */
+export type SuiteApp<F> = Running<F> & {
+  /** A browser at `viewport` (a phone's is mobile), or with explicit options; closed after the suite. */
+  open(viewport?: { width: number; height: number } | Parameters<typeof openBrowser>[0], javaScript?: boolean): Promise<Browser>;
+};
+
+/**
+ * The suite's lifecycle in one call, inside `describe`: builds the dashboard and starts the app
+ * before the suite's tests (startApp's arguments), closes its browsers and the app after them.
+ */
+export function useApp<F extends { sim: DataSource } = ReturnType<typeof scenario>>(...args: Parameters<typeof startApp<F>>): SuiteApp<F> {
+  let running: Running<F> | undefined;
+  const browsers: Browser[] = [];
+  beforeAll(async () => {
+    ensureBuild();
+    running = await startApp<F>(...args);
+  }, 300_000);
+  afterAll(async () => {
+    for (const b of browsers) await b.close().catch(() => {});
+    await running?.close();
+  });
+  const open: SuiteApp<F>['open'] = async (vp = {}, javaScript = true) => {
+    const opts = 'width' in vp ? { viewport: vp, isMobile: vp === PHONE, javaScript } : vp;
+    const b = await openBrowser(opts);
+    browsers.push(b);
+    return b;
+  };
+  return new Proxy({} as SuiteApp<F>, {
+    get(_t, key) {
+      if (key === 'open') return open;
+      if (!running) throw new Error(`the app is not started yet (read ${String(key)} inside a test)`);
+      return running[key as keyof Running<F>];
+    },
+  });
+}
 
 export interface Browser {
   context: BrowserContext;

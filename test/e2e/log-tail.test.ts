@@ -4,19 +4,12 @@
  * scrolls inside itself at phone width; without JavaScript it still links Hydra's log.
  */
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ensureBuild, openBrowser, screenshot, startApp, visit, X, type Browser, type Running, LAPTOP, PHONE, VIEWPORTS, expectFits } from './harness.ts';
-
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, screenshot, useApp, visit, X, PHONE, VIEWPORTS, expectFits } from './harness.ts';
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the failing build\'s log on the row', () => {
-  let app: Running;
-  let url: string;
-  const browsers: Browser[] = [];
-  const open = async (vp: { width: number; height: number }, javaScript = true) => {
-    const b = await openBrowser({ viewport: vp, isMobile: vp === PHONE, javaScript });
-    browsers.push(b);
-    return b;
-  };
+  const app = useApp();
+  const { open } = app;
   const logRequests = () => app.sim.counters.snapshot()['/log/:drv']?.requests ?? 0;
   /** The log as the simulated Hydra serves it, last `n` lines. */
   const hydraTail = async (buildId: number, n: number) => {
@@ -25,19 +18,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the failing build\'s 
     return { drv: b.drvpath, lines: text.trimEnd().split('\n').slice(-n) };
   };
   const breakageOf = async (job: string) => {
-    const list = (await (await fetch(`${url}/api/breakages?week=all&q=${encodeURIComponent(job)}`)).json()) as { items: { id: number; job: string; buildId: number; logUrl: string }[] };
+    const list = (await (await fetch(`${app.url}/api/breakages?week=all&q=${encodeURIComponent(job)}`)).json()) as { items: { id: number; job: string; buildId: number; logUrl: string }[] };
     return list.items.find((b) => b.job === job)!;
   };
-
-  beforeAll(async () => {
-    ensureBuild();
-    app = await startApp();
-    url = app.url;
-  }, 300_000);
-  afterAll(async () => {
-    for (const b of browsers) await b.close().catch(() => {});
-    await app?.close();
-  });
 
   it('the fix list: opening "log" shows the last lines, fetched then and not before', async () => {
     const hello = await breakageOf(`hello.${X}`);
@@ -45,7 +28,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the failing build\'s 
     for (const [vp, name] of VIEWPORTS) {
       const b = await open(vp);
       const before = logRequests();
-      await visit(b.page, `${url}/fix`);
+      await visit(b.page, `${app.url}/fix`);
       // Rendering the list asks Hydra for no log.
       expect(logRequests()).toBe(before);
       const row = b.page.locator(`[data-testid=breakage][data-job="hello.${X}"]`);
@@ -83,7 +66,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the failing build\'s 
     const expected = await hydraTail(zlib.buildId, 50);
     for (const [vp, name] of VIEWPORTS) {
       const b = await open(vp);
-      await visit(b.page, `${url}/jobs/nixpkgs/unstable/zlib.${X}`);
+      await visit(b.page, `${app.url}/jobs/nixpkgs/unstable/zlib.${X}`);
       const card = b.page.locator(`[data-testid=breakage][data-id="${zlib.id}"]`);
       await card.locator('[data-testid=log-tail] summary').click();
       const pre = card.locator('[data-testid=log-lines]');
@@ -95,7 +78,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the failing build\'s 
     // A dependency failure: Hydra has no log of it, and the reader is told why.
     const dep = await breakageOf(`libfoo.${X}`);
     const b = await open(PHONE);
-    await visit(b.page, `${url}/jobs/nixpkgs/unstable/libfoo.${X}`);
+    await visit(b.page, `${app.url}/jobs/nixpkgs/unstable/libfoo.${X}`);
     const card = b.page.locator(`[data-testid=breakage][data-id="${dep.id}"]`);
     await card.locator('[data-testid=log-tail] summary').click();
     const error = card.locator('[data-testid=log-error]');
@@ -109,7 +92,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the failing build\'s 
   it('without JavaScript the disclosure opens to the link to Hydra\'s log, and the row keeps its own', async () => {
     const hello = await breakageOf(`hello.${X}`);
     const b = await open(PHONE, false);
-    await visit(b.page, `${url}/fix`, false);
+    await visit(b.page, `${app.url}/fix`, false);
     const row = b.page.locator(`[data-testid=breakage][data-job="hello.${X}"]`);
     const link = row.locator('[data-testid=log-full]');
     expect(await link.isVisible()).toBe(false);

@@ -6,8 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { A, CHROMIUM, ensureBuild, openBrowser, scenario, screenshot as save, signIn, startApp, visit, X, type Browser, type Running, LAPTOP, PHONE } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { A, CHROMIUM, scenario, screenshot as save, signIn, useApp, visit, X, LAPTOP, PHONE } from './harness.ts';
 
 /** A long attribute with no break opportunity before the system's hyphen, and a long hyphenated one. */
 const LONG_A = `perlPackages.CatalystPluginAuthenticationStoreDBIxClassSchemaLoader.${X}`;
@@ -64,26 +64,9 @@ const cutTables = (page: Page) => page.$$eval('.table-wrap', (wraps) => wraps.fl
 
 // Skipped only on a developer machine without Debian's chromium; in CI (CI=true) a missing browser fails.
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('pages fit a phone and a laptop', () => {
-  let app: Running<ReturnType<typeof history>>;
-  let url: string;
-  const browsers: Browser[] = [];
-  const open = async (opts: Parameters<typeof openBrowser>[0] = {}) => {
-    const b = await openBrowser(opts);
-    browsers.push(b);
-    return b;
-  };
+  const app = useApp<ReturnType<typeof history>>(history);
+  const { open } = app;
   const phone = () => open({ viewport: PHONE, isMobile: true });
-
-  beforeAll(async () => {
-    ensureBuild();
-    app = await startApp(history);
-    url = app.url;
-  }, 300_000);
-
-  afterAll(async () => {
-    for (const b of browsers) await b.close().catch(() => {});
-    await app?.close();
-  });
 
   /** Name and path of every main page; shown signed in (claim controls, the header's handle). */
   const pages = () => {
@@ -112,12 +95,12 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('pages fit a phone and
     const sizes = [[PHONE, 'phone'], [LAPTOP, 'laptop']] as const;
     for (const [vp, size] of sizes) {
       const b = await open({ viewport: vp, isMobile: vp === PHONE });
-      await signIn(b.page, url, 'dora', '/claims');
+      await signIn(b.page, app.url, 'dora', '/claims');
       const wide: string[] = [];
       const hidden: string[] = [];
       const cut: string[] = [];
       for (const [name, path] of pages()) {
-        await visit(b.page, `${url}${path}`);
+        await visit(b.page, `${app.url}${path}`);
         const w = await pageWidth(b.page);
         if (w > vp.width) wide.push(`${name} ${path}: ${w} px`);
         // Every link of the main navigation is on screen: none hides past the edge.
@@ -133,7 +116,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('pages fit a phone and
 
   it('on a phone each fix-list row is a card: job, kind, state and Claim are on screen; on a laptop it stays a table', async () => {
     const b = await phone();
-    await signIn(b.page, url, 'erin', '/fix?view=all&state=all&claimed=all');
+    await signIn(b.page, app.url, 'erin', '/fix?view=all&state=all&claimed=all');
     const rows = b.page.locator('[data-testid=breakage]');
     expect(await rows.count()).toBe(app.facts.weekJobs.length + 2);
     expect(await rows.locator('[data-testid=claim]').count()).toBeGreaterThan(2);
@@ -148,7 +131,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('pages fit a phone and
     await screenshot(b.page, 'fix-list-cards-phone');
 
     const l = await open({ viewport: LAPTOP });
-    await signIn(l.page, url, 'erin', '/fix?view=all&state=all&claimed=all');
+    await signIn(l.page, app.url, 'erin', '/fix?view=all&state=all&claimed=all');
     await expect(l.page.locator('[data-testid=fix-list] thead').evaluate((e) => getComputedStyle(e).display)).resolves.toBe('table-header-group');
     await expect(l.page.locator('[data-testid=breakage]').first().evaluate((e) => getComputedStyle(e).display)).resolves.toBe('table-row');
     expect(await offScreen(l.page, '[data-testid=breakage] [data-testid=claim]')).toEqual([]);
@@ -157,14 +140,14 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('pages fit a phone and
 
   it('a refused claim on a phone shows its whole error in the card; the holder reaches Release and the PR field', async () => {
     const bob = await phone();
-    await signIn(bob.page, url, 'bob', `/fix?q=${encodeURIComponent(LONG_A)}`);
+    await signIn(bob.page, app.url, 'bob', `/fix?q=${encodeURIComponent(LONG_A)}`);
     const row = bob.page.locator(`[data-testid=breakage][data-job="${LONG_A}"]`);
     // Someone else claims it first, through the API.
     const other = await phone();
-    await signIn(other.page, url, 'frank', '/claims');
-    const me = await (await other.page.request.get(`${url}/api/me`)).json() as { csrf: string };
+    await signIn(other.page, app.url, 'frank', '/claims');
+    const me = await (await other.page.request.get(`${app.url}/api/me`)).json() as { csrf: string };
     const id = await row.getAttribute('data-id');
-    expect((await other.page.request.post(`${url}/api/breakages/${id}/claim`, { headers: { 'x-csrf-token': me.csrf }, data: {} })).status()).toBe(201);
+    expect((await other.page.request.post(`${app.url}/api/breakages/${id}/claim`, { headers: { 'x-csrf-token': me.csrf }, data: {} })).status()).toBe(201);
     await row.locator('[data-testid=claim]').click();
     await row.locator('[data-testid=claim-error]').waitFor();
     expect(await offScreen(bob.page, `[data-testid=breakage][data-job="${LONG_A}"] [data-testid=claim-error]`)).toEqual([]);
@@ -174,7 +157,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('pages fit a phone and
     await screenshot(bob.page, 'claim-error-phone');
 
     // The holder's claims page: Release and the PR field are on screen too.
-    await visit(other.page, `${url}/claims`);
+    await visit(other.page, `${app.url}/claims`);
     for (const sel of ['button', 'input[name=prUrl]']) {
       expect(await offScreen(other.page, `.holder-group [data-testid=claim-cell] ${sel}`), sel).toEqual([]);
     }
@@ -186,7 +169,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('pages fit a phone and
   it('a check of long package names, and its answer, fit a phone', async () => {
     for (const [vp, size] of [[PHONE, 'phone'], [LAPTOP, 'laptop']] as const) {
       const b = await open({ viewport: vp, isMobile: vp === PHONE });
-      await visit(b.page, `${url}/check`);
+      await visit(b.page, `${app.url}/check`);
       const attr = (job: string) => job.slice(0, job.lastIndexOf('.'));
       await b.page.fill('[data-testid=check-form] textarea[name=text]', [`${attr(LONG_A)} ${X}`, `${attr(LONG_B)} ${A}`, `hello ${X}`, `zlib ${X}`, `git ${X}`].join('\n'));
       await b.page.locator('[data-testid=check-form] button').click();
@@ -202,7 +185,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('pages fit a phone and
   it('build statuses are words, and the job history strip has a legend, at both widths', async () => {
     for (const [vp, size] of [[PHONE, 'phone'], [LAPTOP, 'laptop']] as const) {
       const b = await open({ viewport: vp, isMobile: vp === PHONE });
-      await visit(b.page, `${url}/jobs/nixpkgs/unstable/libfoo.${X}`);
+      await visit(b.page, `${app.url}/jobs/nixpkgs/unstable/libfoo.${X}`);
       // libfoo: green in e1, then its dependency failed (Hydra's status 2) in e2 and later.
       const statuses = await b.page.locator('[data-testid=job-history] tbody [data-label=status]').allTextContents();
       expect(statuses.map((t) => t.replace(/\s+/g, ' ').trim())).toEqual(['dependency failed 2', 'dependency failed 2', 'dependency failed 2', 'succeeded 0']);
@@ -211,7 +194,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('pages fit a phone and
       expect(await offScreen(b.page, '[data-testid=timeline-legend] > span')).toEqual([]);
       expect(await pageWidth(b.page)).toBeLessThanOrEqual(vp.width);
       await screenshot(b.page, `job-history-${size}`);
-      await visit(b.page, `${url}/evals/${app.facts.e4.id}?q=hello`);
+      await visit(b.page, `${app.url}/evals/${app.facts.e4.id}?q=hello`);
       await expect(b.page.locator('[data-testid=eval-rows] tbody [data-label=status]').first().textContent()).resolves.toMatch(/^\s*failed\s+1\s*$/);
     }
   }, 120_000);
@@ -219,7 +202,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('pages fit a phone and
   it('trends leave the weeks before the record blank, not zero, and say when it begins', async () => {
     for (const [vp, size] of [[PHONE, 'phone'], [LAPTOP, 'laptop']] as const) {
       const b = await open({ viewport: vp, isMobile: vp === PHONE });
-      await visit(b.page, `${url}/trends?range=26w`);
+      await visit(b.page, `${app.url}/trends?range=26w`);
       await expect(b.page.locator('[data-testid=trends-since]').textContent()).resolves.toContain("zhf's record of nixpkgs/unstable begins");
       // The oldest eval (e1) is in the week before this one: every earlier week is a gap.
       const rows = await b.page.locator('[data-testid=chart-open] [data-testid=chart-numbers] tbody tr').evaluateAll((trs) =>
@@ -239,7 +222,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('pages fit a phone and
 
   it('overview gate pills stay inside their card on a phone', async () => {
     const b = await phone();
-    await visit(b.page, url);
+    await visit(b.page, app.url);
     const outside = await b.page.$$eval('[data-testid=jobset-card]', (cards) => cards.flatMap((card) => {
       const c = card.getBoundingClientRect();
       return [...card.querySelectorAll('.pill, a, .tile')].flatMap((el) => {

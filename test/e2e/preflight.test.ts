@@ -5,9 +5,9 @@
  * changed-paths.json, and the stdenv and NixOS-test labels the file sets are shown.
  */
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ScriptedHydra, type EvalHandle } from '@zhf/sim';
-import { CHROMIUM, ensureBuild, openBrowser, screenshot, startApp, visit, X, type Browser, type Running, LAPTOP, PHONE, expectFits } from './harness.ts';
+import { CHROMIUM, screenshot, useApp, visit, X, type Browser, LAPTOP, PHONE, expectFits } from './harness.ts';
 
 const PACKAGES = Array.from({ length: 260 }, (_, i) => `p${String(i).padStart(3, '0')}`);
 const REBUILT = PACKAGES.slice(0, 250);
@@ -37,14 +37,8 @@ function history() {
 }
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('preflight: any eval, every item, the file\'s labels', () => {
-  let app: Running<ReturnType<typeof history>>;
-  let url: string;
-  const browsers: Browser[] = [];
-  const open = async (vp: { width: number; height: number }, javaScript = true) => {
-    const b = await openBrowser({ viewport: vp, isMobile: vp === PHONE, javaScript });
-    browsers.push(b);
-    return b;
-  };
+  const app = useApp<ReturnType<typeof history>>(history, { ZHF_BACKFILL_EVALS: String(EVALS) });
+  const { open } = app;
   /** Follows a list's "next" links from where the page is, collecting its job names. */
   const walk = async (b: Browser, list: string, javaScript: boolean) => {
     const jobs: string[] = [];
@@ -64,22 +58,12 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('preflight: any eval, 
     return { jobs, ranges };
   };
 
-  beforeAll(async () => {
-    ensureBuild();
-    app = await startApp(history, { ZHF_BACKFILL_EVALS: String(EVALS) });
-    url = app.url;
-  }, 300_000);
-  afterAll(async () => {
-    for (const b of browsers) await b.close().catch(() => {});
-    await app?.close();
-  });
-
   it('compares an eval older than the 30 suggested, and pages through all 250 jobs it rebuilds', async () => {
     const oldest = app.facts.evals[0]!;
     const newest = app.facts.evals.at(-1)!;
     for (const [vp, name, javaScript] of [[LAPTOP, 'laptop', true], [PHONE, 'phone', false]] as const) {
       const b = await open(vp, javaScript);
-      await visit(b.page, `${url}/preflight`, javaScript);
+      await visit(b.page, `${app.url}/preflight`, javaScript);
       const suggested = await b.page.locator('#preflight-eval-ids option').evaluateAll((os) => os.map((o) => Number((o as HTMLOptionElement).value)));
       expect(suggested).toHaveLength(30);
       expect(suggested).not.toContain(oldest.id);
@@ -104,7 +88,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('preflight: any eval, 
 
   it('says so when an eval id is not ingested', async () => {
     const b = await open(LAPTOP);
-    await visit(b.page, `${url}/preflight?base=1&candidate=${app.facts.evals.at(-1)!.id}`);
+    await visit(b.page, `${app.url}/preflight?base=1&candidate=${app.facts.evals.at(-1)!.id}`);
     await expect(b.page.locator('[data-testid=preflight-problem]').textContent()).resolves.toBe('base eval 1 is not ingested');
     await expect(b.page.locator('[data-testid=preflight-evals] input[name=base]').inputValue()).resolves.toBe('1');
   }, 60_000);
@@ -116,7 +100,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('preflight: any eval, 
     };
     for (const [vp, name, javaScript] of [[LAPTOP, 'laptop', true], [PHONE, 'phone', false], [LAPTOP, 'laptop-no-js', false]] as const) {
       const b = await open(vp, javaScript);
-      await visit(b.page, `${url}/preflight`, javaScript);
+      await visit(b.page, `${app.url}/preflight`, javaScript);
       await b.page.fill('[data-testid=preflight-upload] textarea[name=text]', JSON.stringify(file));
       await Promise.all([b.page.waitForURL((u) => u.searchParams.has('upload')), b.page.locator('[data-testid=preflight-upload] button').click()]);
       await b.page.waitForSelector('[data-testid=preflight-report]');

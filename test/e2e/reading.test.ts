@@ -4,35 +4,18 @@
  * form's field and fit their box. (Status words and the strip's legend: phone.test.ts.)
  */
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { A, CHROMIUM, ensureBuild, openBrowser, screenshot, signIn, startApp, visit, X, type Browser, type Running, LAPTOP, PHONE, VIEWPORTS, expectFits } from './harness.ts';
-
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, screenshot, signIn, useApp, visit, X, type Browser, LAPTOP, VIEWPORTS, expectFits } from './harness.ts';
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('what a reader takes from the pages', () => {
-  let app: Running;
-  let url: string;
-  const browsers: Browser[] = [];
-  const open = async (vp: { width: number; height: number }, javaScript = true) => {
-    const b = await openBrowser({ viewport: vp, isMobile: vp === PHONE, javaScript });
-    browsers.push(b);
-    return b;
-  };
+  const app = useApp();
+  const { open } = app;
   const text = async (b: Browser, selector: string) => ((await b.page.locator(selector).first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
-
-  beforeAll(async () => {
-    ensureBuild();
-    app = await startApp();
-    url = app.url;
-  }, 300_000);
-  afterAll(async () => {
-    for (const b of browsers) await b.close().catch(() => {});
-    await app?.close();
-  });
 
   it('the overview\'s open breakages are this week\'s open ones plus the backlog, and says so', async () => {
     for (const [vp, name] of VIEWPORTS) {
       const b = await open(vp);
-      await visit(b.page, url);
+      await visit(b.page, app.url);
       const card = '[data-testid=jobset-card][data-jobset="nixpkgs/unstable"]';
       // This week: hello, libfoo, zlib and the gate open, curl fixed; the backlog: oldbroken.
       await expect(text(b, `${card} [data-testid=week-breakages]`)).resolves.toBe('5 breakages');
@@ -47,7 +30,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('what a reader takes f
     for (const [vp, name] of VIEWPORTS) {
       const b = await open(vp);
       const check = async (input: string) => {
-        await visit(b.page, `${url}/check`);
+        await visit(b.page, `${app.url}/check`);
         await b.page.fill('[data-testid=check-form] textarea[name=text]', input);
         await b.page.locator('[data-testid=check-form] button').click();
         await b.page.waitForSelector('[data-testid=check-result], [data-testid=check-form] ~ .form-error, .form-error');
@@ -79,7 +62,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('what a reader takes f
   it('a claim error names the form\'s field and shows whole, on the fix list and the job page', async () => {
     for (const [vp, name] of VIEWPORTS) {
       const b = await open(vp);
-      await signIn(b.page, url, `reader-${name}`, '/fix?claimed=all');
+      await signIn(b.page, app.url, `reader-${name}`, '/fix?claimed=all');
       const job = vp === LAPTOP ? `zlib.${X}` : `libfoo.${X}`;
       const row = b.page.locator(`[data-testid=breakage][data-job="${job}"]`);
       await row.locator('[data-testid=claim]').click();
@@ -103,7 +86,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('what a reader takes f
       await screenshot(b.page, `reading-claim-error-fix-${name}`);
 
       // The job page's cards: the same words, within the page.
-      await visit(b.page, `${url}/jobs/nixpkgs/unstable/${job}`);
+      await visit(b.page, `${app.url}/jobs/nixpkgs/unstable/${job}`);
       const card = b.page.locator('[data-testid=breakage]').first();
       await card.locator('.pr-form input[name=prUrl]').fill('https://github.com/NixOS/nixpkgs/issues/12');
       await card.locator('.pr-form button').click();

@@ -3,10 +3,10 @@
  * roundup lists them first. A history of its own: three broken libraries behind most red jobs.
  */
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isoWeekOf, weekRange } from '../../apps/collector/src/pure/week.ts';
 import { ScriptedHydra, type EvalHandle, type JobValue } from '@zhf/sim';
-import { canvasDrawn, CHROMIUM, ensureBuild, openBrowser, screenshot, startApp, visit, type Browser, type Running, LAPTOP, PHONE } from './harness.ts';
+import { canvasDrawn, CHROMIUM, screenshot, useApp, visit, LAPTOP, PHONE } from './harness.ts';
 
 const X = 'x86_64-linux';
 const DAY = 86_400;
@@ -59,23 +59,8 @@ function history(nowMs = Date.now()) {
 }
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('roots on the trends and roundup pages', () => {
-  let app: Running<ReturnType<typeof history>>;
-  const browsers: Browser[] = [];
-  const open = async (opts: Parameters<typeof openBrowser>[0] = {}) => {
-    const b = await openBrowser(opts);
-    browsers.push(b);
-    return b;
-  };
-
-  beforeAll(async () => {
-    ensureBuild();
-    app = await startApp(history);
-  }, 300_000);
-
-  afterAll(async () => {
-    for (const b of browsers) await b.close().catch(() => {});
-    await app?.close();
-  });
+  const app = useApp<ReturnType<typeof history>>(history);
+  const { open } = app;
 
   it('charts the roots beside the failing jobs, with what the latest eval says in words', async () => {
     const { last, lastCounts } = app.facts;

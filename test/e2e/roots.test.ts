@@ -8,8 +8,8 @@
  */
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ensureBuild, openBrowser, scenario, screenshot as save, signIn, startApp, visit, X, type Browser, type Running, LAPTOP, PHONE } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, scenario, screenshot as save, signIn, useApp, visit, X, type Browser, LAPTOP, PHONE } from './harness.ts';
 
 const job = (n: string) => `${n}.${X}`;
 /** What each root blocks; nodejs fails behind curl, which fails behind openssl (a chain). */
@@ -54,31 +54,14 @@ const attr = (page: Page, selector: string, name: string) => page.locator(select
   (els, n) => els.map((e) => e.getAttribute(n)), name);
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('root causes in the dashboard', () => {
-  let app: Running<ReturnType<typeof history>>;
-  let url: string;
-  const browsers: Browser[] = [];
-  const open = async (opts: Parameters<typeof openBrowser>[0] = {}) => {
-    const b = await openBrowser(opts);
-    browsers.push(b);
-    return b;
-  };
+  const app = useApp<ReturnType<typeof history>>(history);
+  const { open } = app;
   const root = (b: Browser, j: string) => b.page.locator(`[data-testid=root][data-job="${j}"]`);
   const row = (b: Browser, j: string) => b.page.locator(`[data-testid=breakage][data-job="${j}"]`);
 
-  beforeAll(async () => {
-    ensureBuild();
-    app = await startApp(history);
-    url = app.url;
-  }, 300_000);
-
-  afterAll(async () => {
-    for (const b of browsers) await b.close().catch(() => {});
-    await app?.close();
-  });
-
   it('opens on the roots, most blocking first, dependents folded and expandable; the rest below says what is not known', async () => {
     const b = await open({ viewport: LAPTOP });
-    await visit(b.page, `${url}/fix`);
+    await visit(b.page, `${app.url}/fix`);
     await expect(b.page.locator('[data-testid=view-roots]').getAttribute('aria-current')).resolves.toBe('page');
     expect(await attr(b.page, '[data-testid=root]', 'data-job')).toEqual([job('openssl'), job('libxml2')]);
     await expect(root(b, job('openssl')).locator('[data-testid=blocks]').textContent()).resolves.toBe('blocks 5 jobs');
@@ -110,7 +93,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('root causes in the da
 
   it('a claim on a root covers its dependents: the list of every breakage names it instead of offering a second claim', async () => {
     const alice = await open({ viewport: LAPTOP });
-    await signIn(alice.page, url, 'alice', '/fix');
+    await signIn(alice.page, app.url, 'alice', '/fix');
     await root(alice, job('openssl')).locator('[data-testid=claim]').click();
     // The list shows unclaimed roots: the claimed one leaves it, and the page says so.
     await alice.page.locator('[data-testid=claimed-roots]').waitFor();
@@ -123,7 +106,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('root causes in the da
 
     // Bob, in the list of every breakage: each dependent names the root and the claim on it.
     const bob = await open({ viewport: LAPTOP });
-    await signIn(bob.page, url, 'bob', '/fix?view=all');
+    await signIn(bob.page, app.url, 'bob', '/fix?view=all');
     for (const j of OPENSSL_BLOCKS) {
       await expect(row(bob, j).locator('[data-testid=covered]').textContent()).resolves.toMatch(/^covered by the claim on\s+openssl\s+@alice$/);
       expect(await row(bob, j).locator('[data-testid=covered] a').getAttribute('title')).toBe(job('openssl'));
@@ -139,38 +122,38 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('root causes in the da
     await row(bob, job('git')).locator('.claim-anyway summary').click();
     await row(bob, job('git')).locator('[data-testid=claim-anyway]').click();
     await bob.page.waitForFunction(() => !document.querySelector('[data-testid=breakage][data-job="git.x86_64-linux"]'));
-    await visit(bob.page, `${url}/fix?view=all&claimed=yes`);
+    await visit(bob.page, `${app.url}/fix?view=all&claimed=yes`);
     await expect(row(bob, job('git')).locator('[data-testid=holder]').textContent()).resolves.toContain('@bob');
   }, 180_000);
 
   it('the eval page counts the roots; job pages say what a failure blocks and what blocks a job', async () => {
     const b = await open({ viewport: LAPTOP });
-    await visit(b.page, `${url}/evals/${app.facts.e7.id}`);
+    await visit(b.page, `${app.url}/evals/${app.facts.e7.id}`);
     // Eight dependency failures: seven traced to openssl or libxml2, libfoo's cause unknown.
     await expect(b.page.locator('[data-testid=eval-roots]').textContent()).resolves
       .toMatch(/7 dependency failures trace back to 2 roots; the cause of 1 more is not known yet\./);
     await Promise.all([b.page.waitForURL(/\/fix\?/), b.page.locator('[data-testid=eval-roots-link]').click()]);
     expect(await attr(b.page, '[data-testid=root]', 'data-job')).toEqual([job('openssl'), job('libxml2')]);
-    await visit(b.page, `${url}/evals/${app.facts.e7.id}`);
+    await visit(b.page, `${app.url}/evals/${app.facts.e7.id}`);
     await screenshot(b.page, 'eval-roots');
 
-    await visit(b.page, `${url}/jobs/nixpkgs/unstable/${job('openssl')}`);
+    await visit(b.page, `${app.url}/jobs/nixpkgs/unstable/${job('openssl')}`);
     await expect(b.page.locator('[data-testid=job-root] [data-testid=blocks]').textContent()).resolves.toBe('Blocks 5 jobs');
     expect((await attr(b.page, '[data-testid=job-root] [data-testid=blocked-job]', 'data-job')).sort()).toEqual(OPENSSL_BLOCKS);
     // A short list is shown open on the job page.
     expect(await b.page.locator('[data-testid=job-root] [data-testid=blocked-job]').first().isVisible()).toBe(true);
     await screenshot(b.page, 'job-root');
-    await visit(b.page, `${url}/jobs/nixpkgs/unstable/${job('nodejs')}`);
+    await visit(b.page, `${app.url}/jobs/nixpkgs/unstable/${job('nodejs')}`);
     await expect(b.page.locator('[data-testid=job-root] [data-testid=root-link]').textContent()).resolves.toBe(job('openssl'));
     await expect(b.page.locator('[data-testid=breakage] [data-testid=covered]').textContent()).resolves.toMatch(/openssl\s+@alice/);
     await screenshot(b.page, 'job-dependent');
-    await visit(b.page, `${url}/jobs/nixpkgs/unstable/${job('libfoo')}`);
+    await visit(b.page, `${app.url}/jobs/nixpkgs/unstable/${job('libfoo')}`);
     await expect(b.page.locator('[data-testid=job-root] [data-testid=root-unknown]').textContent()).resolves.toContain('not known yet');
   }, 120_000);
 
   it('works without JavaScript: the view switch, expanding a root, claiming it', async () => {
     const b = await open({ viewport: LAPTOP, javaScript: false });
-    await signIn(b.page, url, 'carol', '/fix', false);
+    await signIn(b.page, app.url, 'carol', '/fix', false);
     expect(await attr(b.page, '[data-testid=root]', 'data-job')).toEqual([job('libxml2')]);
     await root(b, job('libxml2')).locator('[data-testid=blocked] summary').click();
     await root(b, job('libxml2')).locator('[data-testid=blocked-job]').first().waitFor({ state: 'visible' });
@@ -189,14 +172,14 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('root causes in the da
 
   it('fits a 390 px phone', async () => {
     const b = await open({ viewport: PHONE, isMobile: true });
-    await visit(b.page, `${url}/fix?claimed=all`);
+    await visit(b.page, `${app.url}/fix?claimed=all`);
     await root(b, job('openssl')).locator('[data-testid=blocked] summary').click();
     expect(await b.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width + 1);
     await screenshot(b.page, 'fix-roots-phone');
-    await visit(b.page, `${url}/fix?view=all`);
+    await visit(b.page, `${app.url}/fix?view=all`);
     expect(await b.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width + 1);
     await screenshot(b.page, 'fix-all-covered-phone');
-    await visit(b.page, `${url}/jobs/nixpkgs/unstable/${job('openssl')}`);
+    await visit(b.page, `${app.url}/jobs/nixpkgs/unstable/${job('openssl')}`);
     expect(await b.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width + 1);
     await screenshot(b.page, 'job-root-phone');
   }, 120_000);
