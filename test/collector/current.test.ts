@@ -139,4 +139,40 @@ describeEachDriver('current after restarts and re-points, complete without the b
       await h.close();
     }
   });
+
+  it('one build stuck since an old eval is asked by itself: the newest builds do not reach back over thousands of rows, and its end shows within one sync', async () => {
+    const database = get();
+    const sim = newSim(T0);
+    const js = sim.jobset('cur5', 'unstable');
+    const names = Array.from({ length: 3000 }, (_, i) => `p${i}.${X}`);
+    sim.eval(js, { jobs: { [`stuck.${X}`]: { status: 0, finishAt: T0 + 30 * 86400 }, ...Object.fromEntries(names.map((n) => [n, 'success'] as const)) } });
+    sim.advance(3600);
+    const reuse = Object.fromEntries(names.map((n) => [n, 'reuse'] as const));
+    const e2 = sim.eval(js, { jobs: { ...reuse, [`stuck.${X}`]: 'reuse', [`p1.${X}`]: 'failure', [`p2.${X}`]: 'success', [MARK]: 'success' } });
+    sim.advance(3600);
+    const h = await startHarness(database, sim, { collector: { backfillEvals: 1 } });
+    try {
+      await h.collector.syncAll(['cur5/unstable']);
+      h.sim.counters.reset();
+      const e3 = sim.eval(js, { jobs: { ...reuse, [`stuck.${X}`]: 'reuse', [`p3.${X}`]: 'failure', [MARK]: 'success' } });
+      sim.advance(3600);
+      const [r] = await h.collector.syncAll(['cur5/unstable']);
+      expect(r!.error).toBeUndefined();
+      expect(r!.newEvals).toEqual([e3.id]);
+      const seen = h.sim.counters.snapshot();
+      // The window reads the new builds (at least 1,000 rows), not the 3,000 above the stuck one.
+      expect(seen['/api/latestbuilds']!.rows).toBeLessThan(1500);
+      expect(seen['/build/:id']!.requests).toBeGreaterThanOrEqual(1);
+      expect((await categoriesOf(database, e3.id))[`p3.${X}`]).toBe('new_failure');
+      expect((await categoriesOf(database, e3.id))[`stuck.${X}`]).toBe('pending');
+      // Hydra finishes it (a failure): the next sync shows it in every eval.
+      sim.advance(30 * 86400);
+      await h.collector.syncAll(['cur5/unstable']);
+      expect((await categoriesOf(database, e2.id))[`stuck.${X}`]).not.toBe('pending');
+      expect((await categoriesOf(database, e3.id))[`stuck.${X}`]).not.toBe('pending');
+      await expectStatsMatchScan(database);
+    } finally {
+      await h.close();
+    }
+  }, 60_000);
 });

@@ -2,7 +2,7 @@ import type { Database, Db } from '@zhf/db';
 import {
   appendEval, evalBuildCount, firstEvalOfBuilds, markBackfilled, recordSyncOutcome, saveJobsetProbe, applyOutcomeChanges, countUnfinished, gatesWithoutConstituents, storeConstituents, ensureJobset, finishedAmong, unfinishedAmong, ingestedEvalIds, insertNewBuilds, InsertedJobs, markStatsStale, prependEval, refreshEvalStats,
   analyzeAfterLoad, openRunBuilds, touchBuilds, unfinishedBuilds, unknownBuildIds, upsertBuilds, type BuildChange, type BuildRecord, type EvalRecord, type JobsetRow,
-  applyShortStates, breakageBuildsToRecheck, buildsSince, buildsWantingDetails, heldUnfinishedIds, jobsLeftAt, jobsOfBuilds, markBulkFailed,
+  applyShortStates, breakageBuildsToRecheck, buildsSinceEach, buildsWantingDetails, heldUnfinishedBelow, heldUnfinishedIds, jobsLeftAt, jobsOfBuilds, markBulkFailed,
   newPlaceholders, openBreakageCount, rewriteMembers, stalePlaceholders, storeUnresolved, takeResolved, unresolvedIds, type ShortBuild,
   evalProgress,
 } from '@zhf/db/queries';
@@ -12,6 +12,7 @@ import { silentLogger, type Logger } from './log.ts';
 import { resolveCauses, type CauseReport } from './causes/resolve.ts';
 import { refreshMaintainers } from './maintainers/refresh.ts';
 import { recomputeBreakages } from './verdicts/recompute.ts';
+import { cheapestReach, pollCandidates } from './pure/latest-window.ts';
 
 export interface CollectorOptions {
   backfillEvals: number;
@@ -350,7 +351,7 @@ export class Collector {
           this.log.warn('bulk build list failed; ingesting from the cheap sources instead', { jobset: `${js.project}/${js.name}`, eval: e.id, reason: String((err as Error)?.message ?? err) });
         }
       }
-      await this.ingestEvalLean(js, e, neighbour, report, open, unknown, t0);
+      await this.ingestEvalLean(js, e, neighbour, report, open, unknown, t0, phases);
       if (bulkFailed) await markBulkFailed(this.db, e.id);
       return;
     }
@@ -550,16 +551,33 @@ export class Collector {
   }
 
   /**
-   * `nr` for `/api/latestbuilds` that reaches back to the oldest build we wait on (unresolved
-   * members and held-unfinished builds): the jobset's builds newer than it, stored or not.
+   * `nr` for `/api/latestbuilds`: back to the oldest unresolved member (the stored builds newer
+   * than it, plus the unresolved, +5%), and further down over builds we hold unfinished only
+   * while that costs Hydra less than asking them one by one (`pure/latest-window.ts`); those
+   * left below are polled singly, at most `maxBuildPolls` per sync.
    */
   private async planLatestBuilds(js: JobsetRow, unresolved: number[], extraUnresolved = 0): Promise<number> {
-    const held = await heldUnfinishedIds(this.db, js.id, 1);
-    const oldest = Math.min(unresolved.length ? unresolved[unresolved.length - 1]! : Infinity, held[0] ?? Infinity);
-
-    const stored = oldest === Infinity ? 0 : await buildsSince(this.db, js.id, oldest);
-    const nr = Math.ceil((stored + unresolved.length + extraUnresolved) * 1.05) + 50;
-    return Math.min(Math.max(nr, this.opts.minLatestBuilds ?? 1000), this.opts.maxLatestBuilds ?? 300_000);
+    const budget = this.opts.maxBuildPolls ?? 300;
+    const oldestUnresolved = unresolved.length ? unresolved[unresolved.length - 1]! : Infinity;
+    // Held builds below the unresolved, oldest first (a prefix of the jobset's oldest held ones).
+    const fetched = await heldUnfinishedIds(this.db, js.id, budget + 1);
+    const held = fetched.filter((id) => id < oldestUnresolved);
+    const allBelowKnown = held.length < fetched.length || fetched.length <= budget;
+    // Candidate i leaves held[0..i) to poll and reaches down to held[i] (or, past the last, to the unresolved).
+    const candidates = pollCandidates(allBelowKnown ? held.length : budget);
+    const reachOf = (i: number) => (i < held.length ? held[i]! : oldestUnresolved);
+    const finite = candidates.map(reachOf).filter((r) => r !== Infinity);
+    const counts = new Map<number, number>();
+    const stored = await buildsSinceEach(this.db, js.id, finite);
+    finite.forEach((r, k) => counts.set(r, stored[k]!));
+    const nrOf = (i: number) => {
+      const reach = reachOf(i);
+      const rows = (reach === Infinity ? 0 : counts.get(reach)!) + unresolved.length + extraUnresolved;
+      return Math.min(Math.max(Math.ceil(rows * 1.05) + 50, this.opts.minLatestBuilds ?? 1000), this.opts.maxLatestBuilds ?? 300_000);
+    };
+    const options = candidates.map((i) => ({ rows: nrOf(i), polls: i }));
+    const best = cheapestReach(options, budget);
+    return options[best === -1 ? 0 : best]!.rows;
   }
 
   /** The jobset's newest finished builds: one request per pass unless a wider window is needed. */
@@ -578,12 +596,16 @@ export class Collector {
    * their short shape; the rest stay unresolved members, and each job whose previous build left
    * the eval awaits its new build (a placeholder: pending). One transaction, all or nothing.
    */
-  private async ingestEvalLean(js: JobsetRow, e: HydraEval, neighbour: number | null, report: SyncReport, open: Set<number>, unknown: number[], t0: number): Promise<void> {
+  private async ingestEvalLean(js: JobsetRow, e: HydraEval, neighbour: number | null, report: SyncReport, open: Set<number>, unknown: number[], t0: number, phases: Record<string, number>): Promise<void> {
     const ref = `${js.project}/${js.name}`;
+    const lap = (name: string, since: number) => (phases[`${name}Ms`] = Date.now() - since);
+    let t = Date.now();
     const stillUnresolved = await unresolvedIds(this.db, js.id);
     const unknownSet = new Set(unknown);
     const nr = await this.planLatestBuilds(js, stillUnresolved.filter((id) => !unknownSet.has(id)), unknown.length);
     const rows = await this.latestBuilds(js, nr);
+    lap('latest', t);
+    phases.latestRows = rows.length;
     const short = rows.filter((r) => unknownSet.has(r.id)).map(shortToRecord);
     const named = new Set(short.map((b) => b.id));
     const unresolved = unknown.filter((id) => !named.has(id));
@@ -594,11 +616,16 @@ export class Collector {
     };
     await this.db.transaction(async (txRaw) => {
       const tx = txRaw as unknown as Db;
+      t = Date.now();
       await insertNewBuilds(tx, js.id, short);
       await analyzeAfterLoad(tx, 'builds, jobs', short.length);
+      lap('store', t);
+      t = Date.now();
       // While members are unresolved, an awaiting job's placeholder stays: it is not "gone".
       const openForDiff = unresolved.length ? new Set([...open].filter((id) => id > 0)) : open;
       const membership = await appendEval(tx, js.id, rec, neighbour, openForDiff);
+      lap('membership', t);
+      t = Date.now();
       let awaiting: number[] = [];
       if (unresolved.length && neighbour !== null) {
         awaiting = await jobsLeftAt(tx, js.id, neighbour, e.id);
@@ -606,19 +633,28 @@ export class Collector {
         await rewriteMembers(tx, js.id, awaiting.map((jobId) => ({ jobId, evalId: e.id, buildId: ph.get(jobId)! })));
       }
       await storeUnresolved(tx, js.id, e.id, unresolved);
+      lap('awaiting', t);
+      t = Date.now();
       // Builds named now that earlier evals listed unresolved take their place there too.
       const earlier = short.length ? await this.settle(tx, js, report, [], short.map((b) => b.id), false) : [];
+      lap('settle', t);
+      t = Date.now();
       const jobIds = membership.jobIds === 'all' ? 'all' : [...new Set([...membership.jobIds, ...awaiting, ...earlier])];
       const b = await recomputeBreakages(tx, js.id, jobIds);
       report.breakagesOpened += b.opened;
       report.breakagesClosed += b.closed;
+      lap('breakages', t);
+      t = Date.now();
       await refreshEvalStats(tx, js.id, [e.id]);
       await refreshEvalStats(tx, js.id);
+      lap('stats', t);
     });
+    t = Date.now();
     await analyzeAfterLoad(this.db, 'breakages', short.length);
+    lap('analyze', t);
     report.newEvals.push(e.id);
     report.buildsFetched += short.length;
-    this.log.info('eval ingested', { jobset: ref, eval: e.id, builds: e.builds.length, named: short.length, unresolved: unresolved.length, mode: 'lean', ms: Date.now() - t0 });
+    this.log.info('eval ingested', { jobset: ref, eval: e.id, builds: e.builds.length, named: short.length, unresolved: unresolved.length, mode: 'lean', ms: Date.now() - t0, ...phases });
   }
 
   /**
@@ -649,7 +685,7 @@ export class Collector {
       // Held builds below the window (it did not reach the jobset's oldest build) are asked one by one.
       if (rows.length >= nr) {
         const floor = rows.reduce((m, r) => Math.min(m, r.id), Infinity);
-        const below = (await unfinishedBuilds(this.db, js.id, this.opts.maxBuildPolls ?? 300)).filter((t) => t.id < floor).map((t) => t.id);
+        const below = await heldUnfinishedBelow(this.db, js.id, floor, this.opts.maxBuildPolls ?? 300);
         if (below.length) await this.fetchAndApply(js, below, report, 'poll');
       }
     }

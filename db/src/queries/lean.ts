@@ -260,6 +260,25 @@ export async function heldUnfinishedIds(db: Db, jobsetId: number, limit: number)
   return rows.map((r) => Number(r.id));
 }
 
+/** Held unfinished builds with an id below `belowId`, least recently checked first. */
+export async function heldUnfinishedBelow(db: Db, jobsetId: number, belowId: number, limit: number): Promise<number[]> {
+  if (limit <= 0) return [];
+  const rows = await queryRows<{ id: string | number }>(db, sql`
+    select b.id from builds b join jobs j on j.id = b.job_id
+    where b.finished = 0 and b.id > 0 and b.id < ${belowId} and j.jobset_id = ${jobsetId} order by b.checked_at, b.id limit ${limit}`);
+  return rows.map((r) => Number(r.id));
+}
+
+/** For each of `minIds`, how many of the jobset's stored builds have an id of at least it (one scan). */
+export async function buildsSinceEach(db: Db, jobsetId: number, minIds: number[]): Promise<number[]> {
+  if (!minIds.length) return [];
+  const lowest = Math.min(...minIds);
+  const [r] = await queryRows<{ n: number[] }>(db, sql`
+    select array[${sql.join(minIds.map((m) => sql`count(*) filter (where b.id >= ${m})::int`), sql`, `)}] as n
+    from builds b join jobs j on j.id = b.job_id where b.id >= ${lowest} and j.jobset_id = ${jobsetId}`);
+  return (r?.n ?? minIds.map(() => 0)).map(Number);
+}
+
 /** How many of the jobset's stored builds have an id of at least `minId`. */
 export async function buildsSince(db: Db, jobsetId: number, minId: number): Promise<number> {
   const [r] = await queryRows<{ n: number }>(db, sql`
