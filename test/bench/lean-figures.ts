@@ -24,7 +24,8 @@ async function measure(mode: 'single' | 'auto') {
   const t = Date.now();
   const [r] = await collector.syncAll(['nixpkgs/unstable']);
   const cost = sim.counters.cost();
-  const out = { mode, jobs, newEvals: r!.newEvals.length, error: r!.error ?? null, requests: cost.requests, queries: cost.queries, ms: Date.now() - t };
+  const routes = Object.fromEntries(Object.entries(sim.counters.snapshot()).map(([k, v]) => [k, { requests: v.requests, queries: v.queries, rows: v.rows }]));
+  const out = { mode, jobs, newEvals: r!.newEvals.length, error: r!.error ?? null, requests: cost.requests, queries: cost.queries, ms: Date.now() - t, routes };
   client.close();
   await sim.close();
   await database.close();
