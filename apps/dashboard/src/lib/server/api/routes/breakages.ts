@@ -60,7 +60,7 @@ async function current(c: Context<ApiEnv>, id: number) {
 }
 
 /** The `week` (ISO week, `backlog`, `all`; default this week) and `jobset` filters of the fix list and the roots. */
-export async function weekAndJobset(db: Db, t: Date, weekParam: string | undefined, jobsetParam: string | undefined) {
+async function weekAndJobset(db: Db, t: Date, weekParam: string | undefined, jobsetParam: string | undefined) {
   const thisWeek = isoWeekOf(t);
   let week: BreakageFilters['week'];
   if (weekParam === undefined || weekParam === '') week = { kind: 'week', week: thisWeek };
@@ -81,6 +81,22 @@ export async function weekAndJobset(db: Db, t: Date, weekParam: string | undefin
   return { week, jobsetId };
 }
 
+/**
+ * The filters the fix list and the roots share, checked in this order: the week, the jobset
+ * (404 when untracked) and the maintainer (404 when unknown). `answer` is the page under the week asked for.
+ */
+export async function listScope(c: Context<ApiEnv>, q: { week?: string; jobset?: string; maintainer?: string }) {
+  const { database, now } = c.get('deps');
+  const t = now();
+  const { week, jobsetId } = await weekAndJobset(database.db, t, q.week, q.jobset);
+  const maintainer = q.maintainer ? await resolveMaintainer(database.db, q.maintainer.trim()) : undefined;
+  const answer = <T>(page: { items: T[]; total: number; nextCursorKey: unknown }) => ({
+    week: week?.kind === 'week' ? week.week : (q.week ?? isoWeekOf(t)),
+    items: page.items, total: page.total, nextCursor: page.nextCursorKey === null ? null : encodeCursor(page.nextCursorKey),
+  });
+  return { t, week, jobsetId, maintainer, answer };
+}
+
 /** `/api/breakages`: the weekly fix list, the backlog, and claims (SPEC section 4). */
 export function breakageRoutes(): ApiApp {
   const app = apiApp();
@@ -88,11 +104,9 @@ export function breakageRoutes(): ApiApp {
     method: 'get', path: '/', summary: 'Breakages with their claims', request: { query: listQuery },
     responses: { ...ok(pageOf(BreakageSchema, { week: z.string() })), ...errors(400, 404) },
   }, async (c) => {
-    const { database, config, now } = c.get('deps');
+    const { database, config } = c.get('deps');
     const q = c.req.valid('query');
-    const t = now();
-    const { week, jobsetId } = await weekAndJobset(database.db, t, q.week, q.jobset);
-    const maintainer = q.maintainer ? await resolveMaintainer(database.db, q.maintainer.trim()) : undefined;
+    const { t, week, jobsetId, maintainer, answer } = await listScope(c, q);
     // Text keys are checked as the eval cursors are: PostgreSQL refuses NUL and broken unicode (a 500, not a 400).
     const cursor = decodeCursor(q.cursor, (x): x is BreakageCursor =>
       validBreakageCursor(q.sort, x) && (x as unknown[]).every((k) => typeof k !== 'string' || isCleanText(k)));
@@ -100,10 +114,7 @@ export function breakageRoutes(): ApiApp {
       jobsetId, week, systems: q.system, states: q.state, kinds: q.kind, claimed: q.claimed, q: q.q?.trim() || undefined, sort: q.sort,
       maintainer, team: q.team?.trim() || undefined, folded: q.folded,
     }, cursor, q.limit);
-    return c.json({
-      week: week?.kind === 'week' ? week.week : (q.week ?? isoWeekOf(t)),
-      items: page.items, total: page.total, nextCursor: page.nextCursorKey === null ? null : encodeCursor(page.nextCursorKey),
-    }, 200);
+    return c.json(answer(page), 200);
   });
   route(app, {
     method: 'get', path: '/{id}', summary: 'One breakage', request: { params: idParam },

@@ -1,11 +1,9 @@
-import { isoWeekOf } from '@zhf/collector/pure/week';
 import { listRoots, validRootCursor, type RootCursor } from '@zhf/db/queries';
 import { z } from 'zod';
 import { pageOf, RootSchema } from '../../../api/schemas.ts';
 import { apiApp, errors, ok, route, type ApiApp } from '../route.ts';
-import { cleanText, cursorSchema, decodeCursor, encodeCursor, flag, jobsetRefSchema, limitSchema, listOf, weekFilter } from '../util.ts';
-import { weekAndJobset } from './breakages.ts';
-import { resolveMaintainer } from './maintainers.ts';
+import { cleanText, cursorSchema, decodeCursor, flag, jobsetRefSchema, limitSchema, listOf, weekFilter } from '../util.ts';
+import { listScope } from './breakages.ts';
 
 const rootsQuery = z.object({
   week: weekFilter,
@@ -31,20 +29,15 @@ export function rootRoutes(): ApiApp {
     request: { query: rootsQuery },
     responses: { ...ok(pageOf(RootSchema, { week: z.string() })), ...errors(400, 404) },
   }, async (c) => {
-    const { database, config, now } = c.get('deps');
+    const { database, config } = c.get('deps');
     const q = c.req.valid('query');
-    const t = now();
-    const { week, jobsetId } = await weekAndJobset(database.db, t, q.week, q.jobset);
-    const maintainer = q.maintainer ? await resolveMaintainer(database.db, q.maintainer.trim()) : undefined;
+    const { t, week, jobsetId, maintainer, answer } = await listScope(c, q);
     const cursor = decodeCursor(q.cursor, (x): x is RootCursor => validRootCursor(x));
     const page = await listRoots(database.db, { now: t, hydraUrl: config.hydraUrl }, {
       jobsetId, week, systems: q.system, states: q.state.length ? q.state : ['open'], maintainer, team: q.team?.trim() || undefined,
       claimed: q.claimed, q: q.q?.trim() || undefined,
     }, cursor, q.limit);
-    return c.json({
-      week: week?.kind === 'week' ? week.week : (q.week ?? isoWeekOf(t)),
-      items: page.items, total: page.total, nextCursor: page.nextCursorKey === null ? null : encodeCursor(page.nextCursorKey),
-    }, 200);
+    return c.json(answer(page), 200);
   });
   return app;
 }
