@@ -63,6 +63,7 @@ export function createApp(deps: ApiDeps, opts: CreateAppOptions = {}): ApiApp {
   route(api, { method: 'get', path: '/openapi.json', summary: 'This document', responses: ok(z.looseObject({})) }, (c) => {
     const url = resolved.config.publicUrl ?? new URL(c.req.url).origin;
     if (!documents.has(url)) documents.set(url, describeApi(app, url));
+    // Set just above for this url: a JSON object.
     return c.json(documents.get(url) as Record<string, unknown>, 200);
   });
   opts.extraRoutes?.(api);

@@ -45,6 +45,9 @@ export function route<R extends RouteConfig>(
 ): void {
   const { body: _body, headers: _headers, ...request } = config.request ?? {};
   for (const part of opts.unchecked ?? []) delete request[part];
+  // The handler gets what app.openapi gives it: the params and query validated and typed from
+  // `config`. Only the library's compile-time check of answers against `responses` is given
+  // up; test/api/openapi.test.ts parses real answers with those schemas instead.
   app.openapi({ ...config, path: opts.routing ?? config.path, request, hide: true }, handler as never);
   const { middleware: _middleware, hide: _hide, ...entry } = { ...config, ...opts.document };
   app.openAPIRegistry.registerPath(entry);
@@ -58,6 +61,7 @@ export const ok = (schema: z.ZodType) => ({ 200: json(schema) });
 
 /** The entries of error answers: `{error: {code, message}}` for each status. */
 export function errors<S extends number>(...statuses: S[]): Record<S, ReturnType<typeof json>> {
+  // fromEntries loses the keys' type; they are exactly `statuses`.
   return Object.fromEntries(statuses.map((s) => [s, json(ErrorSchema, 'error')])) as Record<S, ReturnType<typeof json>>;
 }
 
