@@ -72,12 +72,13 @@ export function plural(n: number | null | undefined, word: string, many = `${wor
   return n === 1 ? word : many;
 }
 
-export function buildUrl(hydraUrl: string, id: number): string {
+/** A build on Hydra. Job rows and history entries answer a null build while the job awaits it (it renders as `null`). */
+export function buildUrl(hydraUrl: string, id: number | null): string {
   return `${hydraUrl}/build/${id}`;
 }
 
 /** Hydra's log of a build (HYDRA-API.md "Build logs"). */
-export function logUrl(hydraUrl: string, id: number): string {
+export function logUrl(hydraUrl: string, id: number | null): string {
   return `${hydraUrl}/build/${id}/log`;
 }
 

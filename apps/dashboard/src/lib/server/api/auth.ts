@@ -1,12 +1,13 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
-import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import type { Database } from '@zhf/db';
 import { deleteSession, insertSession, sessionByHash, upsertDevUser, upsertGithubUser, type UserRow } from '@zhf/db/queries';
 import { DomainError, Forbidden, Invalid, NotFound, Unauthorized, Upstream } from './errors.ts';
+import { DevLoginSchema } from '../../api/schemas.ts';
+import { apiApp, errors, json, jsonBody, route, type ApiApp } from './route.ts';
 import type { ApiConfig, ApiEnv } from './types.ts';
 import { readBody, wantsJson } from './util.ts';
 
@@ -97,11 +98,17 @@ export function checkCsrf(c: Context<ApiEnv>, csrf: string | null): void {
   throw new Forbidden('missing x-csrf-token header (or a same-origin form post)');
 }
 
-/** Guards a write: signed in, and not forged from another site. */
-export const requireUser = createMiddleware<ApiEnv>(async (c, next) => {
+/** The user of a write: signed in (else 401), and the request not forged from another site (else 403). */
+export function signedIn(c: Context<ApiEnv>): SessionUser {
   const user = c.get('user');
   if (!user) throw new Unauthorized('sign in to do this');
   checkCsrf(c, user.csrf);
+  return user;
+}
+
+/** Guards a write: signed in, and not forged from another site. */
+export const requireUser = createMiddleware<ApiEnv>(async (c, next) => {
+  signedIn(c);
   await next();
 });
 
@@ -140,11 +147,17 @@ const githubUser = z.object({
 
 const oauthCookie = z.object({ state: z.string().min(20), verifier: z.string().min(43), next: z.string() });
 
-/** `/auth/*`: GitHub's web flow, dev login, logout. */
-export function authRoutes(): Hono<ApiEnv> {
-  const app = new Hono<ApiEnv>();
+const devLoginBody = z.object({ handle: handleSchema, next: z.string().optional() });
+const formRedirect = { 303: { description: 'form post: redirect' } };
 
-  app.get('/github', (c) => {
+/** `/auth/*`: GitHub's web flow, dev login, logout. Their query parameters are read as given (the first of repeated ones). */
+export function authRoutes(): ApiApp {
+  const app = apiApp();
+
+  route(app, {
+    method: 'get', path: '/github', summary: 'Start GitHub sign-in', request: { query: z.object({ next: z.string().optional() }) },
+    responses: { 302: { description: 'to GitHub' }, ...errors(404) },
+  }, (c) => {
     const { config } = c.get('deps');
     if (!config.github.clientId || !config.github.clientSecret) throw new NotFound('GitHub sign-in is not configured');
     const state = token();
@@ -162,9 +175,13 @@ export function authRoutes(): Hono<ApiEnv> {
     u.searchParams.set('code_challenge', challenge);
     u.searchParams.set('code_challenge_method', 'S256');
     return c.redirect(u.toString(), 302);
-  });
+  }, { unchecked: ['query'] });
 
-  app.get('/github/callback', async (c) => {
+  route(app, {
+    method: 'get', path: '/github/callback', summary: 'GitHub returns here',
+    request: { query: z.object({ code: z.string().optional(), state: z.string().optional() }) },
+    responses: { 302: { description: 'signed in' }, ...errors(400, 404, 502) },
+  }, async (c) => {
     const { config, database } = c.get('deps');
     const fetchFn = c.get('deps').fetch ?? fetch;
     if (!config.github.clientId || !config.github.clientSecret) throw new NotFound('GitHub sign-in is not configured');
@@ -220,10 +237,14 @@ export function authRoutes(): Hono<ApiEnv> {
     const user = await upsertGithubUser(database.db, { githubId: gh.id, login: gh.login, name: gh.name ?? null, avatarUrl: gh.avatar_url ?? null });
     await startSession(c, user);
     return c.redirect(next, 302);
-  });
+  }, { unchecked: ['query'] });
 
   // Signs in as any handle without GitHub: for the demo and tests only.
-  app.post('/dev', async (c) => {
+  route(app, {
+    method: 'post', path: '/dev', summary: 'Sign in as any handle (ZHF_DEV_LOGIN only)',
+    request: { body: jsonBody(devLoginBody, true) },
+    responses: { 200: json(DevLoginSchema), ...formRedirect, ...errors(400, 403, 404) },
+  }, async (c) => {
     const { config, database } = c.get('deps');
     const state = devLoginState(config);
     if (state === 'off') throw new NotFound('dev login is disabled');
@@ -235,7 +256,7 @@ export function authRoutes(): Hono<ApiEnv> {
     const isForm = FORM.test(c.req.header('content-type') ?? '');
     if ((origin !== undefined || isForm) && origin !== ownOrigin(c)) throw new Forbidden('cross-site sign-in');
     if (c.req.header('sec-fetch-site') === 'cross-site') throw new Forbidden('cross-site sign-in');
-    const body = await readBody(c, z.object({ handle: handleSchema, next: z.string().optional() }));
+    const body = await readBody(c, devLoginBody);
     // Dev login makes up users; it never takes over a real one or a maintainer's powers.
     if (isMaintainer(config, body.handle)) throw new Forbidden(`@${body.handle} is a maintainer: sign in with GitHub`);
     const user = await upsertDevUser(database.db, body.handle);
@@ -245,7 +266,9 @@ export function authRoutes(): Hono<ApiEnv> {
     return c.json({ user: { login: user.login, name: user.name, avatarUrl: user.avatarUrl, maintainer: isMaintainer(config, user.login) }, csrf }, 200);
   });
 
-  app.post('/logout', async (c) => {
+  route(app, {
+    method: 'post', path: '/logout', summary: 'Sign out', responses: { 204: { description: 'signed out' }, ...formRedirect, ...errors(403) },
+  }, async (c) => {
     const user = c.get('user');
     const value = getCookie(c, SESSION_COOKIE);
     if (user && value) {

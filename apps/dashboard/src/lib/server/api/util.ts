@@ -1,27 +1,20 @@
-import { zValidator } from '@hono/zod-validator';
 import type { Context } from 'hono';
-import type { ValidationTargets } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { JOBSET_REF } from '@zhf/collector/pure/jobset-ref';
-import { describeIssues, Invalid, parseOr400, PayloadTooLarge, UnsupportedMediaType } from './errors.ts';
+import { Invalid, parseOr400, PayloadTooLarge, UnsupportedMediaType } from './errors.ts';
 import type { ApiEnv } from './types.ts';
-
-/** zValidator with the default hook replaced: a failure is our 400 `invalid`, never a raw zod error. */
-export function v<T extends keyof ValidationTargets, S extends z.ZodType>(target: T, schema: S) {
-  return zValidator(target, schema, (result) => {
-    if (!result.success) throw new Invalid(`${target} ${describeIssues(result.error)}`);
-  });
-}
 
 /** A positive integer id in decimal, no signs, exponents or spaces; `max` bounds the column type. */
 export const idString = (max = Number.MAX_SAFE_INTEGER) =>
-  z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer id').transform(Number).refine((n) => Number.isSafeInteger(n) && n <= max, 'id out of range');
+  z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer id').transform(Number).refine((n) => Number.isSafeInteger(n) && n <= max, 'id out of range')
+    .meta({ description: 'a positive integer id' });
 
 export const INT4_MAX = 2 ** 31 - 1;
 
 export const limitSchema = z.string().regex(/^[0-9]{1,7}$/, 'must be an integer').transform(Number)
-  .pipe(z.number().int().min(1).max(1000)).optional().transform((n) => n ?? 100);
+  .pipe(z.number().int().min(1).max(1000)).optional().transform((n) => n ?? 100)
+  .meta({ description: 'items per page, 1 to 1000', default: '100' });
 
 /** One value or several: `?system=a&system=b` or `?system=a,b`. */
 export function listOf<S extends z.ZodType<string, string>>(item: S) {
@@ -29,6 +22,15 @@ export function listOf<S extends z.ZodType<string, string>>(item: S) {
     .transform((v) => (v === undefined ? [] : (Array.isArray(v) ? v : [v])).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(item).max(100));
 }
+
+/** `?cursor=`: the opaque `nextCursor` of the previous page. */
+export const cursorSchema = z.string().optional().meta({ description: 'nextCursor of the previous page' });
+
+/** A yes/no filter: `true`/`1` or `false`/`0`; absent means either. */
+export const flag = z.enum(['true', 'false', '1', '0']).optional().transform((s) => (s === undefined ? undefined : s === 'true' || s === '1'));
+
+/** `?week=` of the fix list and the roots, checked by the route (weekAndJobset). */
+export const weekFilter = z.string().max(20).optional().meta({ description: 'YYYY-Www (default: the current week), backlog, or all' });
 
 export const textFilter = z.string().max(200).optional().transform((s) => (s?.trim() ? s.trim() : undefined));
 

@@ -1,10 +1,10 @@
 import { isoWeekOf, nextWeek, parseWeek, weekRange } from '@zhf/collector/pure/week';
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { findJobset, trackedSince, trendEvals, trendWeeks } from '@zhf/db/queries';
 import { Invalid, NotFound } from '../errors.ts';
-import type { ApiEnv } from '../types.ts';
-import { jobsetRefSchema, v } from '../util.ts';
+import { TrendsSchema } from '../../../api/schemas.ts';
+import { apiApp, errors, ok, route, type ApiApp } from '../route.ts';
+import { jobsetRefSchema } from '../util.ts';
 
 const DAY_MS = 86_400_000;
 const MAX_WEEKS = 156;
@@ -26,26 +26,37 @@ function bound(s: string, end: boolean): Date {
 }
 
 /** `/api/trends`: failing counts per eval, and breakages opened/fixed/open per week, from when the record begins (`since`). */
-export function trendRoutes() {
-  return new Hono<ApiEnv>()
-    .get('/', v('query', z.object({ jobset: jobsetRefSchema, from: z.string().max(40).optional(), to: z.string().max(40).optional() })), async (c) => {
-      const { database, now } = c.get('deps');
-      const q = c.req.valid('query');
-      const [p, n] = q.jobset.split('/') as [string, string];
-      const js = await findJobset(database.db, p, n);
-      if (!js) throw new NotFound(`jobset ${q.jobset} is not tracked`);
-      const to = q.to ? bound(q.to, true) : weekRange(isoWeekOf(now())).end;
-      const from = q.from ? bound(q.from, false) : new Date(to.getTime() - 12 * 7 * DAY_MS);
-      if (from >= to) throw new Invalid('from must be before to');
-      const weeks: { week: string; start: Date; end: Date }[] = [];
-      for (let w = isoWeekOf(from); weekRange(w).start < to; w = nextWeek(w)) {
-        weeks.push({ week: w, ...weekRange(w) });
-        if (weeks.length > MAX_WEEKS) throw new Invalid(`at most ${MAX_WEEKS} weeks at once`);
-      }
-      // Independent reads: on a pooled connection they run side by side.
-      const [evals, perWeek, since] = await Promise.all([
-        trendEvals(database.db, js.id, from, to, MAX_EVALS), trendWeeks(database.db, js.id, weeks), trackedSince(database.db, js.id),
-      ]);
-      return c.json({ jobset: q.jobset, from: from.toISOString(), to: to.toISOString(), since, evals, weeks: perWeek }, 200);
-    });
+export function trendRoutes(): ApiApp {
+  const app = apiApp();
+  route(app, {
+    method: 'get', path: '/', summary: 'Failing counts and the roots behind them per eval; opened, fixed, open and median time to fix per week',
+    request: {
+      query: z.object({
+        jobset: jobsetRefSchema.meta({ description: 'project/jobset' }),
+        from: z.string().max(40).optional().meta({ description: 'YYYY-Www, date or date-time' }),
+        to: z.string().max(40).optional(),
+      }),
+    },
+    responses: { ...ok(TrendsSchema), ...errors(400, 404) },
+  }, async (c) => {
+    const { database, now } = c.get('deps');
+    const q = c.req.valid('query');
+    const [p, n] = q.jobset.split('/') as [string, string];
+    const js = await findJobset(database.db, p, n);
+    if (!js) throw new NotFound(`jobset ${q.jobset} is not tracked`);
+    const to = q.to ? bound(q.to, true) : weekRange(isoWeekOf(now())).end;
+    const from = q.from ? bound(q.from, false) : new Date(to.getTime() - 12 * 7 * DAY_MS);
+    if (from >= to) throw new Invalid('from must be before to');
+    const weeks: { week: string; start: Date; end: Date }[] = [];
+    for (let w = isoWeekOf(from); weekRange(w).start < to; w = nextWeek(w)) {
+      weeks.push({ week: w, ...weekRange(w) });
+      if (weeks.length > MAX_WEEKS) throw new Invalid(`at most ${MAX_WEEKS} weeks at once`);
+    }
+    // Independent reads: on a pooled connection they run side by side.
+    const [evals, perWeek, since] = await Promise.all([
+      trendEvals(database.db, js.id, from, to, MAX_EVALS), trendWeeks(database.db, js.id, weeks), trackedSince(database.db, js.id),
+    ]);
+    return c.json({ jobset: q.jobset, from: from.toISOString(), to: to.toISOString(), since, evals, weeks: perWeek }, 200);
+  });
+  return app;
 }
