@@ -242,7 +242,8 @@ export interface PreflightReport {
   labels: string[];
   candidateResults: boolean;
   impact: Record<ImpactList, PreflightItem[]>;
-  totals: { baseJobs: number; candidateJobs: number | null; rebuilt: number } & Record<ImpactList, number>;
+  /** unknownOutputs: candidate jobs neither rebuilt nor unchanged yet (a side's build known only from its short record). */
+  totals: { baseJobs: number; candidateJobs: number | null; rebuilt: number; unknownOutputs: number } & Record<ImpactList, number>;
   notes: string[];
   truncated?: string[];
 }

@@ -158,7 +158,7 @@ const schemas: Record<string, Schema> = {
     labels: strs,
     candidateResults: bool,
     impact: obj(Object.fromEntries(PREFLIGHT_LISTS.map((k) => [k, arr(ref('PreflightItem'))]))),
-    totals: obj({ baseJobs: int, candidateJobs: nint, rebuilt: int, ...Object.fromEntries(PREFLIGHT_LISTS.map((k) => [k, int])) }),
+    totals: obj({ baseJobs: int, candidateJobs: nint, rebuilt: int, unknownOutputs: { ...int, description: 'candidate jobs neither rebuilt nor unchanged yet: a build of theirs on either side is known only from its short record (no outputs stored)' }, ...Object.fromEntries(PREFLIGHT_LISTS.map((k) => [k, int])) }),
     notes: strs,
     truncated: { ...arr({ enum: PREFLIGHT_LISTS }), description: 'impact lists with items past this slice (totals keep the full counts)' },
     offset: { ...int, description: 'the first item of each list in this slice, from 0' },
