@@ -32,7 +32,9 @@ const CHUNK_BYTES = 32 * 2 ** 20;
 
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
-export async function copyPostgresToPglite(sourceUrl: string, dataDir: string): Promise<PgliteCopyReport> {
+/** `chunkBytes`: COPY text per PGlite statement (tests make it small to cut tables into many). */
+export async function copyPostgresToPglite(sourceUrl: string, dataDir: string, opts: { chunkBytes?: number } = {}): Promise<PgliteCopyReport> {
+  const chunkBytes = opts.chunkBytes ?? CHUNK_BYTES;
   const t0 = performance.now();
   const source = postgres(sourceUrl, { max: 1, onnotice: () => {} });
   // zhf's own open: takes the directory's lock and applies the migrations.
@@ -105,7 +107,7 @@ export async function copyPostgresToPglite(sourceUrl: string, dataDir: string): 
             chunks.push(chunk);
             pending += chunk.length;
             total += chunk.length;
-            if (pending >= CHUNK_BYTES) flush();
+            if (pending >= chunkBytes) flush();
           });
           stream.on('error', reject);
           stream.on('end', () => {
