@@ -475,7 +475,7 @@ async function main() {
         const t0 = performance.now();
         const rep = await preflightEvals(db, newest, child.staging.at(-1)!.id);
         pf.push(performance.now() - t0);
-        if (r === 0) say(`preflight: ${rep.totals.rebuilt} rebuilt, labels ${rep.labels.join(', ')}`);
+        if (r === 0) say(`preflight: ${rep.totals.rebuilt} rebuilt, ${rep.totals.unknownOutputs} not known yet (short records), labels ${rep.labels.join(', ')}`);
       }
       row(`preflight of two ${JOBS.toLocaleString('en')}-job evals`, `median ${ms(median(pf))} (runs: ${pf.map(ms).join(', ')})`, '< 2 s', smoke ? null : median(pf) < 2000);
     }
