@@ -3,11 +3,13 @@
  * `npm run bench -- --smoke` (10k jobs, a few evals, no targets; CI). The simulated Hydra runs
  * in a child process with its rate limit lifted; the collector, API and dashboard are the
  * real ones, on a PostgreSQL server (BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the
- * machine's at 127.0.0.1:5432/test), in a fresh database dropped at the end.
+ * machine's at 127.0.0.1:5432/test), in a fresh database dropped at the end. The dashboard's
+ * figures are then taken again on PGlite, from a copy of that database in a temporary data
+ * directory (pglite-copy.ts).
  */
 import { execFile, fork } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +18,7 @@ import postgres from 'postgres';
 import { openDatabase, queryRows } from '../../db/src/index.ts';
 import { evalContext, refreshEvalStats } from '../../db/src/queries/index.ts';
 import { collectorFor } from './collector.ts';
+import { copyPostgresToPglite } from './pglite-copy.ts';
 import { recomputeBreakages } from '../../apps/collector/src/verdicts/recompute.ts';
 import { preflightEvals } from '../../apps/collector/src/preflight/index.ts';
 import { loadConfig } from '../../apps/zhf/src/config.ts';
@@ -195,6 +198,18 @@ function diffCounters(a: Record<string, { requests: number; bytes: number }>, b:
   return { requests, bytes };
 }
 
+type Result = { figure: string; value: string; target: string; ok: boolean | null };
+
+/** Bytes of the files under `dir`. */
+function dirSize(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    n += e.isDirectory() ? dirSize(p) : e.isFile() ? statSync(p).size : 0;
+  }
+  return n;
+}
+
 async function main() {
   const base = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const started = Date.now();
@@ -216,8 +231,12 @@ async function main() {
   say();
 
   const child = await startChild(genOpts);
-  const results: { figure: string; value: string; target: string; ok: boolean | null }[] = [];
-  const row = (figure: string, value: string, target: string, ok: boolean | null) => results.push({ figure, value, target, ok });
+  const results: Result[] = [];
+  const row = (figure: string, value: string, target: string, ok: boolean | null) => {
+    const r: Result = { figure, value, target, ok };
+    results.push(r);
+    return r;
+  };
   try {
     // 1. First ingest of one eval (bulk stream to committed rows), repeated into fresh databases.
     const first = child.main[0]!;
@@ -456,7 +475,7 @@ async function main() {
         const t0 = performance.now();
         const rep = await preflightEvals(db, newest, child.staging.at(-1)!.id);
         pf.push(performance.now() - t0);
-        if (r === 0) say(`preflight: ${rep.totals.rebuilt} rebuilt, labels ${rep.labels.join(', ')}`);
+        if (r === 0) say(`preflight: ${rep.totals.rebuilt} rebuilt, ${rep.totals.unknownOutputs} not known yet (short records), labels ${rep.labels.join(', ')}`);
       }
       row(`preflight of two ${JOBS.toLocaleString('en')}-job evals`, `median ${ms(median(pf))} (runs: ${pf.map(ms).join(', ')})`, '< 2 s', smoke ? null : median(pf) < 2000);
     }
@@ -464,58 +483,105 @@ async function main() {
     // 8. The dashboard: the fix list page server-side, then 64 connections for 20 s.
     const { createRuntime } = await import('../../apps/zhf/src/runtime.ts');
     const { startServer } = await import('../../apps/zhf/src/server.ts');
-    const rt = await createRuntime(config, log);
-    const server = await startServer(rt, { port: 0, host: '127.0.0.1' });
-    try {
-      const page = `${server.url}/fix?week=${week}&jobset=nixpkgs/unstable`;
-      // Rendered afresh each time (a distinct URL defeats the anonymous page cache), then cached.
-      const timePage = async (bust: boolean) => {
-        const times: number[] = [];
-        for (let i = 0; i < 23; i++) {
-          const t0 = performance.now();
-          const res = await fetch(bust ? `${page}&r=${i}` : page);
-          await res.arrayBuffer();
-          if (res.status !== 200) throw new Error(`${page}: HTTP ${res.status}`);
-          if (i >= 3) times.push(performance.now() - t0);
-        }
-        return times;
-      };
-      const fresh = await timePage(true);
-      const cached = await timePage(false);
-      row('dashboard fix list page, server-side (rendered)', `median ${ms(median(fresh))}, p95 ${ms(pct(fresh, 95))}; from the page cache: p95 ${ms(pct(cached, 95))}`, '<= 300 ms', smoke ? null : pct(fresh, 95) <= 300);
-      // The load generator runs in its own process: in this one it would share the server's event
-      // loop. It asks for gzip, as every browser does.
-      type Load = { requests: { total: number }; throughput: { average: number }; errors: number; timeouts: number; non2xx: number; latency: { p99: number } };
-      const cannon = (url: string, headers: string[] = []) => new Promise<Load>((resolve, reject) => {
-        const bin = join(import.meta.dirname, '../../node_modules/autocannon/autocannon.js');
-        const h = ['accept-encoding=gzip, deflate, br', ...headers].flatMap((x) => ['-H', x]);
-        execFile(process.execPath, [bin, '--json', '-c', '64', '-d', String(LOAD_S), ...h, url], { maxBuffer: 64 * 2 ** 20 }, (err, stdout) => {
-          if (err) reject(err);
-          else resolve(JSON.parse(stdout));
-        });
+    // The load generator runs in its own process: in this one it would share the server's event
+    // loop. It asks for gzip, as every browser does.
+    type Load = { requests: { total: number }; throughput: { average: number }; errors: number; timeouts: number; non2xx: number; latency: { p99: number } };
+    const cannon = (url: string, headers: string[] = []) => new Promise<Load>((resolve, reject) => {
+      const bin = join(import.meta.dirname, '../../node_modules/autocannon/autocannon.js');
+      const h = ['accept-encoding=gzip, deflate, br', ...headers].flatMap((x) => ['-H', x]);
+      execFile(process.execPath, [bin, '--json', '-c', '64', '-d', String(LOAD_S), ...h, url], { maxBuffer: 64 * 2 ** 20 }, (err, stdout) => {
+        if (err) reject(err);
+        else resolve(JSON.parse(stdout));
       });
-      const loadRow = (label: string, load: Load) => {
-        const errors = load.errors + load.timeouts + (load.non2xx ?? 0);
-        row(`64 concurrent connections for ${LOAD_S} s on ${label}`, `${load.requests.total} requests (${mb(load.throughput.average)}/s, browsers' Accept-Encoding), ${errors} errors, p99 ${ms(load.latency.p99)}`, '0 errors, p99 <= 200 ms', smoke ? null : errors === 0 && load.latency.p99 <= 200);
+    });
+    /**
+     * The same four figures on a runtime: the fix list rendered afresh and from the page cache,
+     * then 64 connections on it anonymous, signed in (`session` makes the reader's session and
+     * claims, or finds them), and on /api/breakages. `engine` labels the rows after the first
+     * engine's (`beside` holds those rows, to place each new one after its twin).
+     */
+    const dashboardFigures = async (runtimeConfig: typeof config, session: () => Promise<string>, engine?: { label: string; beside: Result[] }) => {
+      const rt = await createRuntime(runtimeConfig, log);
+      const server = await startServer(rt, { port: 0, host: '127.0.0.1' });
+      const rows: Result[] = [];
+      const add = (figure: string, value: string, target: string, ok: boolean | null) => {
+        if (!engine) {
+          rows.push(row(figure, value, target, ok));
+          return;
+        }
+        const twin = engine.beside[rows.length]!;
+        const r: Result = { figure: `${figure} (${engine.label})`, value, target: 'report', ok: null };
+        rows.push(r);
+        results.splice(results.indexOf(twin) + 1, 0, r);
       };
-      loadRow('the fix list', await cannon(page));
-      // A contributor's page: signed in (a GitHub-linked user, as the OAuth callback stores one),
-      // holding a few claims, so the page carries their forms. The session is made here: this
-      // configuration has no GitHub to sign in through.
+      try {
+        const page = `${server.url}/fix?week=${week}&jobset=nixpkgs/unstable`;
+        // Rendered afresh each time (a distinct URL defeats the anonymous page cache), then cached.
+        const timePage = async (bust: boolean) => {
+          const times: number[] = [];
+          for (let i = 0; i < 23; i++) {
+            const t0 = performance.now();
+            const res = await fetch(bust ? `${page}&r=${i}` : page);
+            await res.arrayBuffer();
+            if (res.status !== 200) throw new Error(`${page}: HTTP ${res.status}`);
+            if (i >= 3) times.push(performance.now() - t0);
+          }
+          return times;
+        };
+        const fresh = await timePage(true);
+        const cached = await timePage(false);
+        add('dashboard fix list page, server-side (rendered)', `median ${ms(median(fresh))}, p95 ${ms(pct(fresh, 95))}; from the page cache: p95 ${ms(pct(cached, 95))}`, '<= 300 ms', smoke ? null : pct(fresh, 95) <= 300);
+        const loadRow = (label: string, load: Load) => {
+          const errors = load.errors + load.timeouts + (load.non2xx ?? 0);
+          add(`64 concurrent connections for ${LOAD_S} s on ${label}`, `${load.requests.total} requests (${mb(load.throughput.average)}/s, browsers' Accept-Encoding), ${errors} errors, p99 ${ms(load.latency.p99)}`, '0 errors, p99 <= 200 ms', smoke ? null : errors === 0 && load.latency.p99 <= 200);
+        };
+        loadRow('the fix list', await cannon(page));
+        const sessionValue = await session();
+        server.invalidate();
+        const signedIn = await fetch(page, { headers: { cookie: `zhf_session=${sessionValue}` } });
+        if (!(await signedIn.text()).includes('@bench-reader')) throw new Error(`the signed-in fix list does not show its reader${engine ? ` (${engine.label})` : ''}`);
+        loadRow('the fix list, signed in', await cannon(page, [`cookie=zhf_session=${sessionValue}`]));
+        loadRow('/api/breakages (this week\'s list)', await cannon(`${server.url}/api/breakages?week=${week}&jobset=nixpkgs/unstable`));
+      } finally {
+        await server.close();
+        await rt.close();
+      }
+      return rows;
+    };
+    // A contributor's page: signed in (a GitHub-linked user, as the OAuth callback stores one),
+    // holding a few claims, so the page carries their forms. The session is made here: this
+    // configuration has no GitHub to sign in through.
+    const sessionValue = randomBytes(32).toString('base64url');
+    const postgresRows = await dashboardFigures(config, async () => {
       const { claimBreakage, insertSession, upsertGithubUser } = await import('../../db/src/queries/index.ts');
       const user = await upsertGithubUser(db, { githubId: 4242, login: 'bench-reader', name: null, avatarUrl: null });
-      const sessionValue = randomBytes(32).toString('base64url');
       await insertSession(db, { idHash: createHash('sha256').update(sessionValue).digest('hex'), userId: user.id, csrf: randomBytes(32).toString('base64url'), expiresAt: new Date(Date.now() + 86_400_000) });
       const open = await queryRows<{ id: number }>(db, sql`select id from breakages where state = 'open' order by id limit 3`);
       for (const b of open) await claimBreakage(db, { breakageId: b.id, userId: user.id, handle: user.login, prUrl: null, note: null, now: new Date() });
-      server.invalidate();
-      const signedIn = await fetch(page, { headers: { cookie: `zhf_session=${sessionValue}` } });
-      if (!(await signedIn.text()).includes('@bench-reader')) throw new Error('the signed-in fix list does not show its reader');
-      loadRow('the fix list, signed in', await cannon(page, [`cookie=zhf_session=${sessionValue}`]));
-      loadRow('/api/breakages (this week\'s list)', await cannon(`${server.url}/api/breakages?week=${week}&jobset=nixpkgs/unstable`));
-    } finally {
-      await server.close();
-      await rt.close();
+      return sessionValue;
+    });
+
+    // 8b. The same on PGlite, zhf's zero-setup engine: the whole database (with the reader's
+    // session and claims) copied into an embedded data directory, opened as `zhf start` opens one.
+    {
+      const dataDir = mkdtempSync(join(os.tmpdir(), 'zhf-bench-pglite-'));
+      try {
+        global.gc?.();
+        const rssBefore = process.memoryUsage().rss;
+        const copy = await copyPostgresToPglite(main.url, dataDir);
+        const rssAfter = process.memoryUsage().rss;
+        const biggest = [...copy.tables].sort((a, b) => b.bytes - a.bytes).slice(0, 3);
+        row(`copy of the bench database into an embedded PGlite directory (${copy.tables.length} tables, ${copy.rows.toLocaleString('en')} rows, ${mb(copy.bytes)} of COPY text; migrations by zhf's own open first)`,
+          `${(copy.ms / 1000).toFixed(1)} s in all: open and migrate ${(copy.openMs / 1000).toFixed(1)} s, rows ${(copy.copyMs / 1000).toFixed(1)} s (${biggest.map((t) => `${t.name} ${t.rows.toLocaleString('en')} in ${(t.ms / 1000).toFixed(1)} s`).join(', ')}), VACUUM (ANALYZE) ${(copy.vacuumMs / 1000).toFixed(1)} s; row counts and ${copy.sequences} sequences checked equal; this process's RSS ${mb(rssBefore)} before, ${mb(rssAfter)} after, ${mb(dirSize(dataDir))} on disk`,
+          'report', null);
+        const pgliteConfig = loadConfig({ ZHF_JOBSETS: 'nixpkgs/unstable,nixpkgs/staging-next', HYDRA_URL: child.url, ZHF_DATA_DIR: dataDir });
+        if (pgliteConfig.databaseUrl !== null) throw new Error('the PGlite runtime must not get a DATABASE_URL');
+        // The reader's session and claims came across with the copy.
+        await dashboardFigures(pgliteConfig, async () => sessionValue, { label: 'PGlite', beside: postgresRows });
+      } finally {
+        if (args.keep) say(`kept the PGlite directory for inspection: ${dataDir}`);
+        else rmSync(dataDir, { recursive: true, force: true });
+      }
     }
 
     // 9. Traffic toward Hydra.

@@ -5,6 +5,7 @@
  * changed-paths.json, and the stdenv and NixOS-test labels the file sets are shown.
  */
 import { existsSync } from 'node:fs';
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { ScriptedHydra, type EvalHandle } from '@zhf/sim';
 import { CHROMIUM, screenshot, useApp, visit, X, type Browser, LAPTOP, PHONE, expectFits } from './harness.ts';
@@ -117,4 +118,25 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('preflight: any eval, 
       await screenshot(b.page, `preflight-upload-last-page-${name}`);
     }
   }, 180_000);
+
+  it('says how many jobs are not known yet when builds are known only from short records', async () => {
+    const oldest = app.facts.evals[0]!;
+    const newest = app.facts.evals.at(-1)!;
+    // Seven of the newest eval's rebuilt builds as /api/latestbuilds leaves them until their full
+    // records come: no outputs, no derivation. (Last in this suite: the other tests need them whole.)
+    const short = REBUILT.slice(-7).map((p) => newest.buildOf(`${p}.${X}`));
+    await app.runtime.database.db.execute(sql`
+      update builds set outputs = '{}', drvpath = '', detailed = false where id in (${sql.join(short.map((id) => sql`${id}`), sql`, `)})`);
+    for (const [vp, name, javaScript] of [[LAPTOP, 'laptop', true], [PHONE, 'phone', false]] as const) {
+      const b = await open(vp, javaScript);
+      // A URL of its own: the anonymous page cache holds this comparison from before the change.
+      await visit(b.page, `${app.url}/preflight?base=${oldest.id}&candidate=${newest.id}&short=${name}`, javaScript);
+      await b.page.waitForSelector('[data-testid=preflight-report]');
+      await expect(b.page.locator('[data-testid=preflight-unknown]').textContent()).resolves.toBe('7 not known yet');
+      await expect(b.page.locator('[data-testid=impact-atRisk] summary .count').textContent()).resolves.toBe('243');
+      await expect(b.page.locator('[data-testid=preflight-report] .note-box').allTextContents()).resolves.toContainEqual(expect.stringMatching(/^7 jobs are not known yet/));
+      await expectFits(b, vp);
+      await screenshot(b.page, `preflight-not-known-${name}`);
+    }
+  }, 120_000);
 });

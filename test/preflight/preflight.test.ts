@@ -10,7 +10,7 @@ import { onError } from '../../apps/dashboard/src/lib/server/api/errors.ts';
 import { preflightRoutes } from '../../apps/dashboard/src/lib/server/api/routes/preflight.ts';
 import { computePreflight, findRebuilds } from '../../apps/collector/src/pure/preflight.ts';
 import { GeneratedHydra, SYSTEMS } from '@zhf/sim';
-import { startHarness } from '../support/collector.ts';
+import { newSim, startHarness } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
 
 const END = Date.UTC(2026, 10, 20) / 1000;
@@ -243,5 +243,98 @@ describeEachDriver('mass-rebuild preflight against the simulated Hydra', (get) =
     const huge = await post(null, JSON.stringify({ jobset: 'nixpkgs/unstable', changedPaths: { pad: 'x'.repeat(5 * 1024 * 1024) } }));
     expect(huge.status).toBe(413);
     expect((await huge.json()).error.code).toBe('payload_too_large');
+  });
+});
+
+describeEachDriver('preflight of builds known only from short records', (get) => {
+  // Builds stored from /api/latestbuilds alone (job and status: no outputs, drvpath '') until
+  // their full records come, which this collector never fetches (maxDetailFetches: 0). Compared
+  // as "no outputs, another derivation", every one of them would count as rebuilt.
+  const X = 'x86_64-linux';
+  const T = Date.UTC(2026, 10, 2) / 1000;
+  const spec = (name: string, version: string) => ({
+    status: 0, drv: `/nix/store/${version}-${name}.drv`, outputs: { out: `/nix/store/${version}-${name}` },
+  });
+  const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((n) => `${n}.${X}`);
+  const [a, b, c, d, e, f, g, h] = names as [string, string, string, string, string, string, string, string];
+  const fresh = `i.${X}`;
+  let base = 0;
+  let candidate = 0;
+  let app: Hono;
+
+  beforeAll(async () => {
+    const sim = newSim(T);
+    const unstable = sim.jobset('shortpf', 'unstable');
+    const staging = sim.jobset('shortpf', 'staging');
+    sim.eval(unstable, { jobs: Object.fromEntries(names.map((n) => [n, spec(n, 'v1')])) });
+    sim.advance(3600);
+    // Each jobset's first eval is read with its full records; the evals after it with short records only.
+    const whole = await startHarness(get(), sim);
+    const short = await startHarness(get(), sim, { collector: { maxDetailFetches: 0 } });
+    const sync = async (h: typeof whole, jobset: string) => {
+      for (const r of await h.collector.syncAll([jobset])) expect(r.error).toBeUndefined();
+    };
+    try {
+      await sync(whole, 'shortpf/unstable');
+      sim.advance(600);
+      const e2 = sim.eval(unstable, { jobs: {
+        [a]: 'reuse', [b]: 'reuse', [c]: 'reuse', [d]: 'reuse',
+        [e]: spec(e, 'v2'), [f]: spec(f, 'v2'), [g]: spec(g, 'v2'), [h]: spec(h, 'v2'),
+      } });
+      sim.advance(3600);
+      await sync(short, 'shortpf/unstable');
+      base = e2.id;
+      // Staging: a, b, d and e, f as unstable builds them now; g, h with outputs of their own;
+      // c changed in a second eval (a short record); i new.
+      sim.eval(staging, { jobs: {
+        [a]: spec(a, 'v1'), [b]: spec(b, 'v1'), [c]: spec(c, 'v1'), [d]: spec(d, 'v1'),
+        [e]: spec(e, 'v2'), [f]: spec(f, 'v2'), [g]: spec(g, 'v3'), [h]: spec(h, 'v3'), [fresh]: spec(fresh, 'v1'),
+      } });
+      sim.advance(3600);
+      await sync(whole, 'shortpf/staging');
+      sim.advance(600);
+      const s2 = sim.eval(staging, { jobs: {
+        [a]: 'reuse', [b]: 'reuse', [c]: spec(c, 'v4'), [d]: 'reuse', [e]: 'reuse', [f]: 'reuse', [g]: 'reuse', [h]: 'reuse', [fresh]: 'reuse',
+      } });
+      sim.advance(3600);
+      await sync(short, 'shortpf/staging');
+      candidate = s2.id;
+    } finally {
+      await whole.close();
+      await short.close();
+    }
+    app = new Hono().onError(onError).route('/api/preflight', preflightRoutes({ database: get() }));
+  });
+
+  it('stores the situation it tests: short records on both sides', async () => {
+    const known = async (evalId: number) => new Map((await loadPreflightJobs(get().db, evalId)).map((j) => [j.job, j.outputs.length > 0 || j.drvpath !== '']));
+    expect(Object.fromEntries(await known(base))).toEqual(Object.fromEntries(names.map((n) => [n, ![e, f, g, h].includes(n)])));
+    expect(Object.fromEntries(await known(candidate))).toEqual(Object.fromEntries([...names, fresh].map((n) => [n, n !== c])));
+  });
+
+  it('counts jobs with a short record on either side as not known yet, neither rebuilt nor unchanged', async () => {
+    const report = await preflightEvals(get().db, base, candidate);
+    // c (candidate short), e, f, g, h (base short) cannot be decided; i is new; a, b, d are unchanged.
+    expect(report.totals.unknownOutputs).toBe(5);
+    expect(rebuiltJobs(report)).toEqual([fresh]);
+    expect(report.totals.rebuilt).toBe(1);
+    expect(report.impact.new.map((i) => i.job)).toEqual([fresh]);
+    expect(report.notes.some((n) => n.startsWith('5 jobs are not known yet'))).toBe(true);
+    // The SQL and the pure rule agree on this data too.
+    const pure = computePreflight({ base: await loadPreflightJobs(get().db, base), candidate: await loadPreflightJobs(get().db, candidate) });
+    const { base: _b, candidate: _c, ...fromSql } = report;
+    expect(fromSql).toEqual(pure);
+    // Against itself only the short record stays undecided.
+    expect((await preflightEvals(get().db, candidate, candidate)).totals).toMatchObject({ rebuilt: 0, unknownOutputs: 1 });
+  });
+
+  it('says how many are not known in the terminal report and the API', async () => {
+    const text = formatPreflightText(await preflightEvals(get().db, base, candidate));
+    expect(text).toContain('Rebuilt jobs: 1 (base has 8 jobs, candidate 9)');
+    expect(text).toMatch(/^Not known yet \(a build with no outputs stored on either side\): 5$/m);
+    const res = await app.request(`/api/preflight?base=${base}&candidate=${candidate}`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as PreflightResult;
+    expect(body.totals).toMatchObject({ rebuilt: 1, unknownOutputs: 5 });
   });
 });

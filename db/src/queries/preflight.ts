@@ -60,6 +60,11 @@ export interface PreflightSideRow {
 /** What the preflight of two evals needs from the database: the rebuilt pairs and each side's size. */
 export interface PreflightRebuilds {
   rebuilt: { candidate: PreflightSideRow; base: PreflightSideRow | null }[];
+  /**
+   * Candidate jobs the rule cannot decide yet: present in the base, with a build on either side
+   * known only from its short record (no outputs, derivation ''), and not unchanged by outputs.
+   */
+  unknown: number;
   baseJobs: number;
   candidateJobs: number;
   /** Every system of either eval. */
@@ -72,7 +77,9 @@ export interface PreflightRebuilds {
  * The rebuild set of `candidateEvalId` against `baseEvalId`, computed in the database: a
  * candidate job rebuilds when one of its output paths is found in none of the base's builds
  * (an anti-join over the base's paths), or, without known outputs, when the base lacks the job
- * or has another derivation for it — the rule of the pure `findRebuilds`. Only the rebuilt jobs
+ * or has another derivation for it — the rule of the pure `findRebuilds`. A job whose build on
+ * either side has neither outputs nor a derivation (a short record) is counted apart, as the
+ * pure `classifyRebuilds` does, and is not rebuilt. Only the rebuilt jobs
  * leave the database, each with its base job of the same name; sizes, systems and whether the
  * candidate has results come from the evals' outcome histograms. The query's hash tables
  * (300k store paths, 250k job names) get the memory to stay out of temporary files.
@@ -91,6 +98,8 @@ export async function preflightRebuildRows(db: Db, baseEvalId: number, candidate
   type Row = {
     job: string; system: string; c_outcome: PreflightSideRow['outcome']; c_kind: PreflightSideRow['kind']; c_build: number;
     b_system: string | null; b_outcome: PreflightSideRow['outcome'] | null; b_kind: PreflightSideRow['kind']; b_build: number | null;
+    /** Set on the one extra row (all else null) that counts the undecided jobs. */
+    unknown_n: number | null;
   };
   const rows = await db.transaction(async (tx) => {
     // Every join here is between sets of 100k+ rows: hash joins in memory, never nested loops
@@ -108,35 +117,47 @@ export async function preflightRebuildRows(db: Db, baseEvalId: number, candidate
     return queryRows<Row>(tx as unknown as Db, sql`
       with m as materialized (
         select ${inEval(cjs, candidateEvalId)} as in_c, ${inEval(bjs, baseEvalId)} as in_b,
-          ms.job_id, ms.build_id, bd.outputs, bd.finished, bd.status
+          ms.job_id, ms.build_id, bd.outputs, bd.finished, bd.status,
+          -- Outputs or a derivation to compare: a short record has neither.
+          (cardinality(bd.outputs) > 0 or bd.drvpath <> '') as known
         from memberships ms join builds bd on bd.id = ms.build_id
         where ${inEval(cjs, candidateEvalId)} or ${inEval(bjs, baseEvalId)}
       ),
       -- Candidate jobs with an output path that no base build has (a set anti-join over paths),
       -- plus candidate jobs without known outputs (decided below by derivation).
       pick as (
-        select x.job_id, x.build_id, x.finished, x.status, true as by_outputs
+        select x.job_id, x.build_id, x.finished, x.status, true as by_outputs, true as known
         from (select m.job_id, m.build_id, m.finished, m.status, unnest(m.outputs) as path from m where m.in_c) x
         where not exists (select 1 from (select unnest(m.outputs) as path from m where m.in_b) p where p.path = x.path)
         group by 1, 2, 3, 4
         union all
-        select job_id, build_id, finished, status, false from m where m.in_c and cardinality(m.outputs) = 0
+        select job_id, build_id, finished, status, false, known from m where m.in_c and cardinality(m.outputs) = 0
       ),
       -- Only the picked jobs get names, and their base job of the same name.
       paired as (
-        select pick.by_outputs, cj.name, cj.system, pick.build_id, pick.finished, pick.status, bj.id as base_job_id, bj.system as base_system
+        select pick.by_outputs, pick.known, cj.name, cj.system, pick.build_id, pick.finished, pick.status, bj.id as base_job_id, bj.system as base_system
         from pick join jobs cj on cj.id = pick.job_id and cj.jobset_id = ${cjs}
         left join jobs bj on bj.jobset_id = ${bjs} and bj.name = cj.name
+      ),
+      decided as (
+        select p.*, b.job_id as b_job_id, b.build_id as b_build_id, b.finished as b_finished, b.status as b_status,
+          (b.job_id is not null and not (p.known and b.known)) as undecided
+        from paired p left join (select * from m where m.in_b) b on b.job_id = p.base_job_id
       )
-      select p.name as job, p.system, ${outcomeSql('p')} as c_outcome, ${kindSql('p')} as c_kind, p.build_id::float8 as c_build,
-        case when b.job_id is not null then p.base_system end as b_system,
-        case when b.job_id is not null then ${outcomeSql('b')} end as b_outcome, ${kindSql('b')} as b_kind, b.build_id::float8 as b_build
-      from paired p left join (select * from m where m.in_b) b on b.job_id = p.base_job_id
-      where p.by_outputs or b.job_id is null
-        or (select drvpath from builds where id = b.build_id) is distinct from (select drvpath from builds where id = p.build_id)
-      -- In code-unit order (job names are ASCII), the report's lists come out sorted already.
-      order by p.name collate "C"`);
+      (select p.name collate "C" as job, p.system, ${outcomeSql('p')} as c_outcome, ${kindSql('p')} as c_kind, p.build_id::float8 as c_build,
+        case when p.b_job_id is not null then p.base_system end as b_system,
+        case when p.b_job_id is not null then ${outcomeSql('b')} end as b_outcome, ${kindSql('b')} as b_kind, p.b_build_id::float8 as b_build,
+        null::float8 as unknown_n
+      from decided p cross join lateral (select p.b_finished as finished, p.b_status as status) b
+      where not p.undecided and (p.by_outputs or p.b_job_id is null
+        or (select drvpath from builds where id = p.b_build_id) is distinct from (select drvpath from builds where id = p.build_id)))
+      union all
+      select null, null, null, null, null, null, null, null, null, count(*)::float8 from decided where undecided
+      -- In code-unit order (job names are ASCII), the report's lists come out sorted already; the count row last.
+      order by job nulls last`);
   });
+  const counted = rows.pop();
+  if (!counted || counted.unknown_n === null) throw new Error('preflight: the undecided jobs\' count row is missing');
   const rebuilt = rows.map((r) => ({
     candidate: { job: r.job, system: r.system, outcome: r.c_outcome, kind: r.c_kind, buildId: Number(r.c_build) },
     base: r.b_build === null
@@ -159,7 +180,7 @@ export async function preflightRebuildRows(db: Db, baseEvalId: number, candidate
       if (h.outcome === 'success' || h.outcome === 'failure') candidateResults = true;
     }
   }
-  return { rebuilt, baseJobs, candidateJobs, systems: [...systems].sort(), candidateResults };
+  return { rebuilt, unknown: Number(counted.unknown_n), baseJobs, candidateJobs, systems: [...systems].sort(), candidateResults };
 }
 
 export async function preflightEvalRef(db: Db, evalId: number): Promise<PreflightEvalRef | null> {

@@ -31,6 +31,8 @@ export function formatPreflightText(report: PreflightResult, opts: { maxLines?: 
   const systems = Object.entries(report.rebuildsBySystem);
   const sysWidth = Math.max(6, ...systems.map(([s]) => s.length));
   for (const [system, n] of systems) out.push(`  ${system.padEnd(sysWidth)}  ${String(n).padStart(7)}`);
+  // Neither rebuilt nor unchanged until their full records are fetched (a report from an older server has no count).
+  if (t.unknownOutputs > 0) out.push(`Not known yet (a build with no outputs stored on either side): ${t.unknownOutputs}`);
   out.push('');
   out.push('Packages rebuilt per kernel (the label count):');
   for (const kernel of ['linux', 'darwin'] as const) {

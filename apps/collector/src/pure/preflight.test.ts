@@ -62,6 +62,31 @@ describe('computePreflight: what rebuilds', () => {
   });
 });
 
+describe('computePreflight: builds known only from short records', () => {
+  // A short record (/api/latestbuilds): job and status, no outputs, derivation ''.
+  const short = (pkg: string, system: string) => job(pkg, system, 'v0', { outputs: [], drvpath: '' });
+  it.each<[string, PreflightJob[], PreflightJob[], string[], number]>([
+    ['short record in the candidate: not known', [job('hello', X, 'v1')], [short('hello', X)], [], 1],
+    ['short records on both sides: not known (not unchanged)', [short('hello', X)], [short('hello', X)], [], 1],
+    ['short record in the base, candidate outputs not in the base: not known', [short('hello', X)], [job('hello', X, 'v2')], [], 1],
+    [
+      'short record in the base, candidate outputs built by another base job: unchanged',
+      [short('hello', X), job('hello-wrapped', X, 'v1', { outputs: ['/nix/store/v2-hello-x86_64-linux'] })],
+      [job('hello', X, 'v2')],
+      [],
+      0,
+    ],
+    ['short record of a new job: rebuilds (absent from the base)', [], [short('hello', X)], ['hello.x86_64-linux'], 0],
+    ['a candidate derivation without outputs against a short record: not known', [short('hello', X)], [job('hello', X, 'v1', { outputs: [] })], [], 1],
+    ['whole records on both sides: nothing unknown', [job('hello', X, 'v1')], [job('hello', X, 'v2')], ['hello.x86_64-linux'], 0],
+  ])('%s', (_name, base, candidate, expected, unknown) => {
+    const r = computePreflight({ base, candidate });
+    expect(rebuiltJobs(r)).toEqual(expected);
+    expect(r.totals.unknownOutputs).toBe(unknown);
+    expect(r.notes.some((n) => n.includes('not known yet'))).toBe(unknown > 0);
+  });
+});
+
 describe('computePreflight: impact against the base', () => {
   const base = [
     job('green', X, 'v1', { buildId: 1 }),

@@ -180,7 +180,11 @@ export const PreflightReportSchema = obj({
   labels: strs,
   candidateResults: bool,
   impact: obj(Object.fromEntries(PREFLIGHT_LISTS.map((k) => [k, z.array(PreflightItemSchema)])) as Record<(typeof PREFLIGHT_LISTS)[number], z.ZodArray<typeof PreflightItemSchema>>),
-  totals: obj({ baseJobs: int, candidateJobs: nint, rebuilt: int, ...intsOf(PREFLIGHT_LISTS).shape }),
+  totals: obj({
+    baseJobs: int, candidateJobs: nint, rebuilt: int,
+    unknownOutputs: described(int, 'candidate jobs neither rebuilt nor unchanged yet: a build of theirs on either side is known only from its short record (no outputs stored)'),
+    ...intsOf(PREFLIGHT_LISTS).shape,
+  }),
   notes: strs,
   truncated: described(z.array(preflightList), 'impact lists with items past this slice (totals keep the full counts)'),
   offset: described(int, 'the first item of each list in this slice, from 0'),
