@@ -1,9 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { is, sql as dsql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite, PgliteSession } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import type { PgliteSession } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres, PostgresJsSession } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
@@ -67,7 +66,17 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   };
 }
 
+/**
+ * PGlite's session class, set once a PGlite database is opened. PGlite is loaded only then:
+ * its module costs ~45 MB of RSS, which a process on PostgreSQL (the collector's) never needs.
+ */
+let pgliteSessionClass: typeof PgliteSession | null = null;
+
 async function openPglite(dataDir: string): Promise<Database> {
+  const [{ PGlite }, { drizzle: drizzlePglite, PgliteSession }, { migrate: migratePglite }] = await Promise.all([
+    import('@electric-sql/pglite'), import('drizzle-orm/pglite'), import('drizzle-orm/pglite/migrator'),
+  ]);
+  pgliteSessionClass = PgliteSession;
   // A PGlite directory has one owner across processes (see data-dir-lock.ts): throws DataDirBusyError.
   const dataDirLock = dataDir.startsWith('memory://') ? undefined : acquireDataDirLock(dataDir);
   let client: PGlite;
@@ -139,7 +148,7 @@ export function jsonParam(value: unknown): SQL {
 export async function copyRows(db: Db, target: string, rows: string): Promise<void> {
   if (rows === '') return;
   const session = (db as unknown as { session: unknown }).session;
-  if (is(session, PgliteSession)) {
+  if (pgliteSessionClass !== null && is(session, pgliteSessionClass)) {
     const client = (session as unknown as { client: { query(q: string, p: unknown[], o: { blob: Blob }): Promise<unknown> } }).client;
     await client.query(`copy ${target} from '/dev/blob'`, [], { blob: new Blob([rows]) });
     return;

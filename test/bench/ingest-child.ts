@@ -7,6 +7,7 @@
 import { openDatabase } from '../../db/src/index.ts';
 import { createLogger } from '../../apps/collector/src/log.ts';
 import { collectorFor } from './collector.ts';
+import { peakRss } from './peak-rss.ts';
 
 const [databaseUrl, hydraUrl] = process.argv.slice(2);
 if (!databaseUrl || !hydraUrl) throw new Error('usage: ingest-child.ts <database url> <hydra url>');
@@ -17,5 +18,5 @@ const t0 = performance.now();
 const rep = await collector.syncJobset('nixpkgs/unstable', undefined, 'evals');
 const ms = performance.now() - t0;
 await database.close();
-process.send!({ ms, maxRss: process.resourceUsage().maxRSS * 1024, error: rep.error ?? null, newEvals: rep.newEvals.length });
+process.send!({ ms, maxRss: peakRss(), error: rep.error ?? null, newEvals: rep.newEvals.length });
 process.disconnect();

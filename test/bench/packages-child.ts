@@ -7,6 +7,7 @@
 import { openDatabase } from '../../db/src/index.ts';
 import { HydraClient } from '../../apps/collector/src/hydra/client.ts';
 import { refreshMaintainers } from '../../apps/collector/src/maintainers/refresh.ts';
+import { peakRss } from './peak-rss.ts';
 
 const [databaseUrl, url, jobsetId] = process.argv.slice(2);
 if (!databaseUrl || !url || !jobsetId) throw new Error('usage: packages-child.ts <database url> <file url> <jobset id>');
@@ -17,5 +18,5 @@ const result = await refreshMaintainers(database.db, client, { jobsetId: Number(
 const ms = performance.now() - t0;
 client.close();
 await database.close();
-process.send!({ ms, maxRss: process.resourceUsage().maxRSS * 1024, result });
+process.send!({ ms, maxRss: peakRss(), result });
 process.disconnect();

@@ -411,7 +411,8 @@ async function main() {
     const [busiest] = await queryRows<{ login: string; n: string }>(main.database.db, sql`
       select login, count(*)::text as n from maintainer_packages where login is not null group by login order by count(*) desc limit 1`);
     for (const [label, path] of [
-      [`/api/breakages?maintainer= (the busiest: ${Number(busiest!.n).toLocaleString('en')} packages), this week`, `/api/breakages?maintainer=${busiest!.login}`],
+      // The history's newest week: the API's clock is the machine's, whose week has no breakages.
+      [`/api/breakages?maintainer= (the busiest: ${Number(busiest!.n).toLocaleString('en')} packages), this week`, `/api/breakages?maintainer=${busiest!.login}&week=${week}`],
       ['/api/breakages?maintainer=&week=all&state=open (the maintainer page)', `/api/breakages?maintainer=${busiest!.login}&week=all&state=open&sort=opened&limit=200`],
     ] as const) {
       const t = await timeIt(path);

@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
-import { asMaintainers, maintainedPackagesSql, type MaintainerIdentity, type MaintainerRef } from './maintainers.ts';
+import { asMaintainers, maintainerKeys, type MaintainerIdentity, type MaintainerRef } from './maintainers.ts';
 import { buildKeySql } from './sql-fragments.ts';
 import { commitRange, pgTextArray, type Page } from './verdicts.ts';
 
@@ -160,6 +160,8 @@ export function breakageFilterSql(f: BreakageFilters, now: Date): SQL {
   if (f.claimed === true) parts.push(activeClaimExists(now));
   if (f.claimed === false) parts.push(sql`not ${activeClaimExists(now)}`);
   if (f.jobId !== undefined) parts.push(sql`bk.job_id = ${f.jobId}`);
+  // The package's maintainers as stored on the breakage: one GIN lookup, no join to the job and its package.
+  if (f.maintainer) parts.push(sql`bk.maintainer_keys && ${pgTextArray(maintainerKeys(f.maintainer))}::text[]`);
   if (f.folded !== undefined) parts.push(f.folded ? foldedSql(f, now) : sql`not ${foldedSql(f, now)}`);
   return sql.join(parts, sql` and `);
 }
@@ -218,7 +220,6 @@ export function jobFilterSql(f: BreakageFilters): SQL | null {
   const parts: SQL[] = [];
   if (f.systems?.length) parts.push(sql`j.system = any(${pgTextArray(f.systems)}::text[])`);
   if (f.q) parts.push(sql`j.name ilike ${likePattern(f.q)}`);
-  if (f.maintainer) parts.push(sql`(j.jobset_id, j.package) in (${maintainedPackagesSql(f.maintainer)})`);
   if (f.team) {
     parts.push(sql`exists (select 1 from package_maintainers tm where tm.jobset_id = j.jobset_id and tm.attr_path = j.package
       and exists (select 1 from unnest(tm.teams) t where lower(t) = ${f.team.toLowerCase()}))`);

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { jsonParam, queryRows, type Db } from '../client.ts';
 import { outcomeSql, kindSql } from '../verdict/index.ts';
 import { idArray } from './sql-fragments.ts';
+import { packageMaintainerKeysSql } from './maintainers.ts';
 
 export interface JobRunRow {
   job_id: number;
@@ -84,10 +85,11 @@ export async function writeBreakages(db: Db, jobsetId: number, jobIds: number[],
           kind text, status int, "buildId" bigint, "baselineEvalId" bigint, "rangeFrom" text, "rangeTo" text, flaky boolean, preexisting boolean)
       )
       insert into breakages as bk (jobset_id, job_id, opened_eval_id, opened_at, week, state, closed_eval_id, closed_at, kind, status,
-        flaky, preexisting, build_id, baseline_eval_id, range_from, range_to, updated_at)
+        flaky, preexisting, build_id, baseline_eval_id, range_from, range_to, updated_at, maintainer_keys)
       select ${jobsetId}, x."jobId", x."openedEvalId", oe.timestamp, to_char(oe.timestamp at time zone 'UTC', 'IYYY-"W"IW'),
-        x.state, x."closedEvalId", ce.timestamp, x.kind, x.status, x.flaky, x.preexisting, x."buildId", x."baselineEvalId", x."rangeFrom", x."rangeTo", now()
-      from x join evals oe on oe.id = x."openedEvalId" left join evals ce on ce.id = x."closedEvalId"
+        x.state, x."closedEvalId", ce.timestamp, x.kind, x.status, x.flaky, x.preexisting, x."buildId", x."baselineEvalId", x."rangeFrom", x."rangeTo", now(),
+        ${packageMaintainerKeysSql(sql`xj.jobset_id`, sql`xj.package`)}
+      from x join evals oe on oe.id = x."openedEvalId" left join evals ce on ce.id = x."closedEvalId" join jobs xj on xj.id = x."jobId"
       on conflict (job_id, opened_eval_id) do update set
         state = excluded.state, closed_eval_id = excluded.closed_eval_id, closed_at = excluded.closed_at, kind = excluded.kind,
         status = excluded.status, flaky = excluded.flaky, preexisting = excluded.preexisting, build_id = excluded.build_id, baseline_eval_id = excluded.baseline_eval_id,

@@ -68,6 +68,8 @@ export async function replaceAttribution(
           select ${jobsetId}, x.a, x.l, x.g from jsonb_to_recordset(${JSON.stringify(refs)}::jsonb) as x(a text, l text, g bigint)`);
       }
     }
+    // Before commit: readers see the new attribution and the breakages it names together.
+    await refreshBreakageMaintainerKeys(tx, jobsetId);
     const now = source.now.toISOString();
     await tx.execute(sql`
       insert into package_sources (jobset_id, url, revision_key, release, packages, attributed, read_at, checked_at, last_error, last_error_at)
@@ -76,8 +78,9 @@ export async function replaceAttribution(
         packages = excluded.packages, attributed = excluded.attributed, read_at = excluded.read_at, checked_at = excluded.checked_at,
         last_error = null, last_error_at = null`);
   });
-  await db.execute(sql`analyze package_maintainers`);
-  await db.execute(sql`analyze maintainer_packages`);
+  // Vacuumed, not only analyzed: the rows are all new, and until the visibility map knows them
+  // every index-only read of a maintainer (findMaintainer) visits the heap for each of 13k rows.
+  await db.execute(sql`vacuum (analyze) package_maintainers, maintainer_packages`);
 }
 
 /** Records a check of the source: `error` null when the channel had not moved; otherwise what failed (attribution untouched). */
@@ -127,6 +130,44 @@ export function maintainedPackagesSql(m: MaintainerIdentity): SQL {
     ? sql`mp.login = ${l}`
     : sql`(mp.github_id = ${m.githubId} or (mp.github_id is null and mp.login = ${l}))`;
   return sql`select mp.jobset_id, mp.attr_path from maintainer_packages mp where ${match}`;
+}
+
+/**
+ * The match keys of one `maintainer_packages` row `mp`, as rows `v(k)` (null: no key): `g:<id>`
+ * for an entry with a GitHub id, `n:<login>` for one with a login and no id, `l:<login>` for any
+ * with a login. A breakage stores its package's keys (`breakages.maintainer_keys`), and
+ * `maintainerKeys` gives the keys a person matches, so that overlapping key sets mean exactly
+ * what `maintainedPackagesSql` means. The migration that added the column repeats this.
+ */
+export const maintainerKeyRows = sql`cross join lateral (values
+    (case when mp.github_id is not null then 'g:' || mp.github_id end),
+    (case when mp.github_id is null and mp.login is not null then 'n:' || mp.login end),
+    (case when mp.login is not null then 'l:' || mp.login end)) v(k)`;
+
+/** The keys of package `pkg` in jobset `jobsetId` (SQL expressions), sorted; `{}` when nobody maintains it. */
+export function packageMaintainerKeysSql(jobsetId: SQL, pkg: SQL): SQL {
+  return sql`array(select distinct v.k from maintainer_packages mp ${maintainerKeyRows}
+    where mp.jobset_id = ${jobsetId} and mp.attr_path = ${pkg} and v.k is not null order by v.k)`;
+}
+
+/** The keys `m` matches (see `maintainerKeyRows`): by id, or by login where the file gives no id; by login alone when `m`'s id is unknown. */
+export function maintainerKeys(m: MaintainerIdentity): string[] {
+  const l = m.login.toLowerCase();
+  return m.githubId === null ? [`l:${l}`] : [`g:${m.githubId}`, `n:${l}`];
+}
+
+/** Brings `maintainer_keys` of the jobset's breakages up to its current attribution (only rows whose keys change are written). */
+export async function refreshBreakageMaintainerKeys(db: Db, jobsetId: number): Promise<void> {
+  await db.execute(sql`
+    with k as (
+      select mp.attr_path, array_agg(distinct v.k order by v.k) as keys
+      from maintainer_packages mp ${maintainerKeyRows}
+      where mp.jobset_id = ${jobsetId} and v.k is not null
+      group by mp.attr_path
+    )
+    update breakages bk set maintainer_keys = coalesce(k.keys, '{}'::text[])
+    from jobs j left join k on k.attr_path = j.package
+    where j.id = bk.job_id and bk.jobset_id = ${jobsetId} and bk.maintainer_keys is distinct from coalesce(k.keys, '{}'::text[])`);
 }
 
 /** Attribution of the given `(jobsetId, package)` pairs. */

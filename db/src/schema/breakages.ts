@@ -30,8 +30,18 @@ export const breakages = pgTable('breakages', {
   /** Handle of the claimant credited when the breakage closed as fixed. */
   fixedBy: text('fixed_by'),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  /**
+   * Who maintains the job's package (SPEC section 9), as match keys (`maintainerKeys` in
+   * queries/maintainers.ts): `?maintainer=` finds a person's breakages through one index instead
+   * of joining every candidate breakage to its job and package. Kept current from
+   * maintainer_packages when a breakage is written and when the attribution is replaced.
+   */
+  maintainerKeys: text('maintainer_keys').array().notNull().default(sql`'{}'::text[]`),
 }, (t) => [
   uniqueIndex('breakages_job_opened').on(t.jobId, t.openedEvalId),
+  // No pending list: the rows an attribution refresh rewrites are indexed at once, not scanned
+  // linearly by every ?maintainer= read until the next vacuum.
+  index('breakages_maintainer_keys').using('gin', t.maintainerKeys).with({ fastupdate: 'off' }),
   index('breakages_week').on(t.jobsetId, t.week),
   index('breakages_open').on(t.jobsetId).where(sql`state = 'open'`),
   // Root causes (SPEC section 8): the open dependency failures behind a root, by their build.

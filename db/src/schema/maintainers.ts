@@ -39,7 +39,8 @@ export const maintainerPackages = pgTable('maintainer_packages', {
   login: text('login'),
   githubId: bigint('github_id', { mode: 'number' }),
 }, (t) => [
-  index('maintainer_packages_login').on(t.login),
-  index('maintainer_packages_github_id').on(t.githubId),
+  // With the other column: who a login is (its ids) and a person's other logins are read from the index.
+  index('maintainer_packages_login').on(t.login, t.githubId),
+  index('maintainer_packages_github_id').on(t.githubId, t.login),
   index('maintainer_packages_package').on(t.jobsetId, t.attrPath),
 ]);

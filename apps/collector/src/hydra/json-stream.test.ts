@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseJsonArrayStream, streamArrayField, streamObjectField, TruncatedJsonError } from './json-stream.ts';
+import { parseJsonArrayStream, streamArrayField, streamObjectFieldPicks, TruncatedJsonError } from './json-stream.ts';
 
 async function* chunked(text: string, sizes: () => number): AsyncGenerator<Uint8Array> {
   const bytes = new TextEncoder().encode(text);
@@ -118,24 +118,50 @@ describe('streamArrayField', () => {
   });
 });
 
-describe('streamObjectField', () => {
-  const value = { version: '2', packages: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`p${i}."x,}"`, { meta: { s: 'a,b]}{"\\"', n: [i, { k: '{' }] } }])), tail: [1] };
-
-  it.each([1, 3, 64, 4096])('hands over every entry, a batch per chunk, whatever the chunk size (%i bytes)', async (size) => {
-    const got: Record<string, unknown> = {};
-    let batches = 0;
-    const rest = await streamObjectField(chunked(JSON.stringify(value, null, size % 2 ? 1 : 0), () => size), 'packages', (e) => {
-      batches++;
-      Object.assign(got, e);
-    });
-    expect(got).toEqual(value.packages);
-    expect(rest).toEqual({ version: '2', packages: {}, tail: [1] });
-    // Streamed, not parsed at the end: memory holds one chunk, not the object.
-    if (size >= 64) expect(batches).toBeGreaterThan(3);
+describe('streamObjectFieldPicks', () => {
+  // Entries of every shape the scanner must walk past or into: strings holding brackets, commas,
+  // quotes and escapes; names with escapes; the picked names at the wrong depth, inside arrays
+  // or in a non-object meta; picked values that are primitives, empty, or absent.
+  const entry = (i: number): unknown => {
+    switch (i % 9) {
+      case 0: return { meta: { s: 'a,b]}{"\\"', n: [i, { k: '{' }], maintainers: [{ github: `u${i}`, x: [1, { y: '}' }] }], teams: ['t'] } };
+      case 1: return { maintainers: ['not under meta'], meta: { teams: [{ shortName: 'x]"' }] } };
+      case 2: return { meta: 'not an object', teams: [1] };
+      case 3: return null;
+      case 4: return { meta: { inner: { maintainers: ['too deep'] }, list: [{ maintainers: ['in an array'] }], maintainers: null } };
+      case 5: return { meta: { 'mainta\u0069ners': 0, teams: [] }, outputs: ['out', 'dev'] };
+      case 6: return { meta: { maintainers: 'x,y}' } };
+      case 7: return [{ meta: { maintainers: ['an array entry'] } }];
+      default: return { meta: { description: '\\', maintainers: [], teams: 7 }, tail: {} };
+    }
+  };
+  const value = { version: '2', packages: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [i % 5 ? `p${i}."x,}"` : `p\u00e9${i}\\`, entry(i)])), tail: [1] };
+  const expected = Object.entries(value.packages).map(([k, e]) => {
+    const meta = typeof e === 'object' && e !== null && !Array.isArray(e) ? (e as { meta?: unknown }).meta : undefined;
+    const m = typeof meta === 'object' && meta !== null && !Array.isArray(meta) ? meta as Record<string, unknown> : {};
+    return [k, [m.maintainers, m.teams]];
   });
 
-  it('reports a truncated object', async () => {
+  it.each([1, 3, 64, 4096])('hands over every entry with the picked values, whatever the chunk size (%i bytes)', async (size) => {
+    for (const indent of [0, 1]) {
+      const got: [string, unknown[]][] = [];
+      const rest = await streamObjectFieldPicks(chunked(JSON.stringify(value, null, indent), () => size), 'packages',
+        [['meta', 'maintainers'], ['meta', 'teams']], (k, v) => got.push([k, [...v]]));
+      expect(got).toEqual(expected);
+      expect(rest).toEqual({ version: '2', packages: {}, tail: [1] });
+    }
+  });
+
+  it('matches member names written with escapes', async () => {
+    const got: unknown[][] = [];
+    await streamObjectFieldPicks(chunked('{"packages":{"a\\"b":{"m\\u0065ta":{"te\\u0061ms":[1],"x":"\\"","maintainers":[2]}}}}', () => 3), 'packages',
+      [['meta', 'maintainers'], ['meta', 'teams']], (k, v) => got.push([k, ...v]));
+    expect(got).toEqual([['a"b', [2], [1]]]);
+  });
+
+  it('reports a truncated object and mismatched brackets', async () => {
     const t = JSON.stringify(value);
-    await expect(streamObjectField(chunked(t.slice(0, t.length - 30), () => 100), 'packages', () => {})).rejects.toThrow(TruncatedJsonError);
+    await expect(streamObjectFieldPicks(chunked(t.slice(0, t.length - 30), () => 100), 'packages', [['meta']], () => {})).rejects.toThrow(TruncatedJsonError);
+    await expect(streamObjectFieldPicks(chunked('{"packages":{"a":{"meta":[1}}}', () => 5), 'packages', [['meta']], () => {})).rejects.toThrow(SyntaxError);
   });
 });

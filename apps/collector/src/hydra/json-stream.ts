@@ -246,61 +246,138 @@ export async function streamArrayField(
   return { stopped: false, rest: outer.finish() };
 }
 
+/** A member name trie for `streamObjectFieldPicks`: `pick` >= 0 marks a picked value. */
+interface PickNode {
+  pick: number;
+  children: { name: string; bytes: Uint8Array; node: PickNode }[];
+}
+
+function pickTrie(picks: string[][]): PickNode {
+  const root: PickNode = { pick: -1, children: [] };
+  const enc = new TextEncoder();
+  picks.forEach((path, i) => {
+    let n = root;
+    for (const name of path) {
+      let c = n.children.find((x) => x.name === name);
+      if (!c) n.children.push(c = { name, bytes: enc.encode(name), node: { pick: -1, children: [] } });
+      n = c.node;
+    }
+    n.pick = i;
+  });
+  return root;
+}
+
 /**
  * Streams one top-level JSON object whose key `field` holds a huge object (the channel's
- * packages.json: ~144k packages, hundreds of MB), handing its entries to `onEntries` a batch at a
- * time (one JSON.parse per chunk, as parseJsonArrayStream does). Returns the object's other keys,
- * with `field` as `{}`. Memory stays at one chunk plus one entry.
+ * packages.json: ~144k packages, hundreds of MB) and hands over each of its entries as its key
+ * and the values found at the member paths `picks` inside the entry (`['meta', 'maintainers']`),
+ * undefined where absent. Only those values are parsed: the rest of each entry (descriptions,
+ * platform lists, licenses, most of the file) is scanned for structure and dropped, so reading
+ * allocates little beyond what the caller keeps. Returns the object's other keys, with `field`
+ * as `{}`. Memory stays at one chunk plus one entry.
  */
-export async function streamObjectField(
+export async function streamObjectFieldPicks(
   chunks: AsyncIterable<Uint8Array>,
   field: string,
-  onEntries: (entries: Record<string, unknown>) => void,
+  picks: string[][],
+  onEntry: (key: string, values: unknown[]) => void,
 ): Promise<Record<string, unknown>> {
+  const root = pickTrie(picks);
   const decoder = new TextDecoder();
   const outer = new OuterScanner(field, OPEN_OBJ);
   let buf: Uint8Array = new Uint8Array(0);
   let pos = 0;
-  let batchStart = 0; // inside the field: first byte of the first entry not yet parsed
-  // Inside the field: depth 2 is between its entries.
+  let inField = false;
+  // Inside the field: depth 2 is the field's object (between its entries), 3 an entry's value.
   let depth = 2;
+  // Per depth: whether the container is an object, and the trie node its member names are looked up in.
+  const isObj: boolean[] = [];
+  const nodes: (PickNode | null)[] = [];
+  let expectKey = true;
   let inString = false;
   let escaped = false;
-  let inField = false;
+  let strStart = 0;
+  let strEscapes = false;
+  let member = null as PickNode | null; // trie node of the member whose name was just read
+  let valuePending = false; // after a `:`, until the value's first byte
+  let capture = -1; // index of the pick being captured
+  let captureStart = 0;
+  let captureDepth = 0;
+  let entryKey: string | null = null;
+  let values: unknown[] = new Array<unknown>(picks.length).fill(undefined);
 
-  const flush = (end: number) => {
-    if (end <= batchStart) return;
-    const text = decoder.decode(buf.subarray(batchStart, end));
-    batchStart = end + 1;
-    if (text.trim() === '') return;
-    onEntries(JSON.parse(`{${text}}`) as Record<string, unknown>);
+  const text = (from: number, to: number) => decoder.decode(buf.subarray(from, to));
+  const endCapture = (end: number) => {
+    values[capture] = JSON.parse(text(captureStart, end));
+    capture = -1;
+  };
+  const endEntry = () => {
+    if (entryKey === null) return;
+    onEntry(entryKey, values);
+    entryKey = null;
+    values = new Array<unknown>(picks.length).fill(undefined);
+  };
+  const readKey = () => {
+    // The string is buf[strStart..pos] with its quotes.
+    if (depth === 2) {
+      entryKey = strEscapes ? (JSON.parse(text(strStart, pos + 1)) as string) : text(strStart + 1, pos);
+      member = root;
+      return;
+    }
+    const node = nodes[depth];
+    member = null;
+    if (!node || node.children.length === 0) return;
+    if (strEscapes) {
+      const name = JSON.parse(text(strStart, pos + 1)) as string;
+      member = node.children.find((c) => c.name === name)?.node ?? null;
+      return;
+    }
+    const len = pos - strStart - 1;
+    for (const c of node.children) {
+      if (c.bytes.length !== len) continue;
+      let same = true;
+      for (let k = 0; k < len && same; k++) same = buf[strStart + 1 + k] === c.bytes[k];
+      if (same) {
+        member = c.node;
+        return;
+      }
+    }
   };
 
   for await (const chunk of chunks) {
     if (inField) {
-      const next = new Uint8Array(buf.length - batchStart + chunk.length);
-      next.set(buf.subarray(batchStart), 0);
-      next.set(chunk, buf.length - batchStart);
-      pos -= batchStart;
-      buf = next;
-      batchStart = 0;
+      // Keep what is still needed: an open string (a name being read) or a value being captured.
+      let keep = pos;
+      if (inString && expectKey) keep = Math.min(keep, strStart);
+      if (capture >= 0) keep = Math.min(keep, captureStart);
+      if (keep >= buf.length) buf = chunk;
+      else {
+        const next = new Uint8Array(buf.length - keep + chunk.length);
+        next.set(buf.subarray(keep), 0);
+        next.set(chunk, buf.length - keep);
+        buf = next;
+      }
+      pos -= keep;
+      strStart -= keep;
+      captureStart -= keep;
     } else {
       buf = chunk;
       pos = 0;
     }
-    let lastBoundary = -1;
     let nextBackslash = -2;
     while (pos < buf.length) {
       if (!inField) {
         if (outer.push(buf[pos++]!)) {
           inField = true;
           depth = 2;
-          batchStart = pos;
+          isObj[2] = true;
+          nodes[2] = null;
+          expectKey = true;
+          valuePending = false;
         }
         continue;
       }
       if (inString) {
-        // Strings are most of the bytes: jump from quote to quote, minding backslashes.
         if (escaped) {
           escaped = false;
           pos++;
@@ -312,6 +389,7 @@ export async function streamObjectField(
         if (nextBackslash !== -1 && nextBackslash < end) {
           pos = nextBackslash + 1;
           escaped = true;
+          strEscapes = true;
           continue;
         }
         if (quote === -1) {
@@ -319,25 +397,59 @@ export async function streamObjectField(
           break;
         }
         inString = false;
-        pos = quote + 1;
+        pos = quote;
+        if (expectKey) {
+          readKey();
+          expectKey = false;
+        }
+        pos++;
         continue;
       }
       const c = buf[pos]!;
-      if (c === QUOTE) inString = true;
-      else if (c === OPEN_OBJ || c === OPEN_ARR) depth++;
-      else if (c === COMMA && depth === 2) lastBoundary = pos;
-      else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
-        depth--;
-        if (depth === 1) {
-          flush(pos);
-          lastBoundary = -1;
+      if (isSpace(c)) {
+        pos++;
+        continue;
+      }
+      if (valuePending) {
+        valuePending = false;
+        if (member !== null && member.pick >= 0 && capture < 0) {
+          capture = member.pick;
+          captureStart = pos;
+          captureDepth = depth;
+        }
+      }
+      if (c === QUOTE) {
+        inString = true;
+        strStart = pos;
+        strEscapes = false;
+      } else if (c === 0x3a /* : */) {
+        if (!isObj[depth]) throw new SyntaxError('unexpected ":" in a JSON array');
+        valuePending = true;
+      } else if (c === COMMA) {
+        if (capture >= 0 && depth === captureDepth) endCapture(pos);
+        if (depth === 2) endEntry();
+        expectKey = isObj[depth]!;
+        member = null;
+      } else if (c === OPEN_OBJ || c === OPEN_ARR) {
+        depth++;
+        isObj[depth] = c === OPEN_OBJ;
+        nodes[depth] = c === OPEN_OBJ && member !== null && member.children.length > 0 ? member : null;
+        expectKey = c === OPEN_OBJ;
+        member = null;
+      } else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
+        if (isObj[depth] !== (c === CLOSE_OBJ)) throw new SyntaxError(`unexpected ${JSON.stringify(String.fromCharCode(c))} in JSON`);
+        if (capture >= 0 && depth === captureDepth) endCapture(pos);
+        if (depth === 2) {
+          endEntry();
           inField = false;
           outer.closeField(CLOSE_OBJ);
         }
+        depth--;
+        expectKey = false;
+        member = null;
       }
       pos++;
     }
-    if (inField && lastBoundary >= 0) flush(lastBoundary);
   }
   return outer.finish();
 }

@@ -3,7 +3,7 @@
 
 import { Readable, pipeline } from 'node:stream';
 import zlib from 'node:zlib';
-import { streamObjectField } from '../hydra/json-stream.ts';
+import { streamObjectFieldPicks } from '../hydra/json-stream.ts';
 
 export interface Maintainer {
   /** GitHub login as the file spells it; null for maintainers without a GitHub account. */
@@ -116,16 +116,15 @@ function teamName(v: unknown): string | null {
   return null;
 }
 
-/** The attribution of one `packages` entry, or null when it names no maintainer and no team. */
-export function attributionOf(key: string, entry: unknown, intern?: Map<string, Maintainer>): PackageAttribution | null {
-  if (typeof entry !== 'object' || entry === null) return null;
-  const meta = (entry as { meta?: unknown }).meta;
-  if (typeof meta !== 'object' || meta === null) return null;
-  const m = meta as { maintainers?: unknown; teams?: unknown };
+/**
+ * The attribution of one `packages` entry from its `meta.maintainers` and `meta.teams` (undefined
+ * when absent), or null when it names no maintainer and no team.
+ */
+export function attributionOf(key: string, rawMaintainers: unknown, rawTeams: unknown, intern?: Map<string, Maintainer>): PackageAttribution | null {
   const maintainers: Maintainer[] = [];
   const seen = new Set<string>();
-  if (Array.isArray(m.maintainers)) {
-    for (const raw of m.maintainers) {
+  if (Array.isArray(rawMaintainers)) {
+    for (const raw of rawMaintainers) {
       const x = asMaintainer(raw);
       if (!x) continue;
       const id = x.githubId !== null ? `#${x.githubId}` : x.github !== null ? `@${x.github.toLowerCase()}` : `=${x.name}`;
@@ -138,7 +137,7 @@ export function attributionOf(key: string, entry: unknown, intern?: Map<string, 
       maintainers.push(shared);
     }
   }
-  const teams = Array.isArray(m.teams) ? [...new Set(m.teams.map(teamName).filter((t): t is string => t !== null))] : [];
+  const teams = Array.isArray(rawTeams) ? [...new Set(rawTeams.map(teamName).filter((t): t is string => t !== null))] : [];
   if (maintainers.length === 0 && teams.length === 0) return null;
   return { attrPath: unquoteAttrPath(key), maintainers, teams };
 }
@@ -152,12 +151,11 @@ export async function readPackagesJson(body: AsyncIterable<Uint8Array>): Promise
   const attributed: PackageAttribution[] = [];
   let packages = 0;
   const intern = new Map<string, Maintainer>();
-  const rest = await streamObjectField(decodeIfBrotli(body), 'packages', (entries) => {
-    for (const key in entries) {
-      packages++;
-      const a = attributionOf(key, entries[key], intern);
-      if (a) attributed.push(a);
-    }
+  // Of each entry only meta.maintainers and meta.teams are parsed: the rest is most of the bytes.
+  const rest = await streamObjectFieldPicks(decodeIfBrotli(body), 'packages', [['meta', 'maintainers'], ['meta', 'teams']], (key, [m, t]) => {
+    packages++;
+    const a = attributionOf(key, m, t, intern);
+    if (a) attributed.push(a);
   });
   const version = rest.version;
   if (!((typeof version === 'string' || typeof version === 'number') && SUPPORTED_VERSIONS.has(String(version)))) {
