@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
 import { asMaintainers, maintainerKeys, type MaintainerIdentity, type MaintainerRef } from './maintainers.ts';
-import { buildKeySql } from './sql-fragments.ts';
+import { buildKeySql, idArray } from './sql-fragments.ts';
 import { commitRange, pgTextArray, type Page } from './verdicts.ts';
 
 /** A claim counts as active until released or 14 days after its last update (SPEC section 4). */
@@ -147,8 +147,17 @@ const activeClaimExists = (now: Date) => sql`exists (
   select 1 from claims c where c.breakage_id = bk.id and c.released_at is null
     and c.updated_at > ${new Date(now.getTime() - CLAIM_TTL_MS).toISOString()}::timestamptz)`;
 
+/**
+ * What `BreakageFilters.folded` tests a row against, read once per request: the builds of the
+ * roots the same filters list, and the builds whose root is one of them.
+ */
+export interface FoldSets {
+  rootBuilds: number[];
+  dependentBuilds: number[];
+}
+
 /** The filters on the breakage row itself (claims through `exists`: at most one claim is active). */
-export function breakageFilterSql(f: BreakageFilters, now: Date): SQL {
+export function breakageFilterSql(f: BreakageFilters, now: Date, fold?: FoldSets): SQL {
   const parts: SQL[] = [sql`true`];
   if (f.jobsetId !== undefined) parts.push(sql`bk.jobset_id = ${f.jobsetId}`);
   if (f.week?.kind === 'week') parts.push(sql`bk.week = ${f.week.week} and not bk.preexisting`);
@@ -162,7 +171,10 @@ export function breakageFilterSql(f: BreakageFilters, now: Date): SQL {
   if (f.jobId !== undefined) parts.push(sql`bk.job_id = ${f.jobId}`);
   // The package's maintainers as stored on the breakage: one GIN lookup, no join to the job and its package.
   if (f.maintainer) parts.push(sql`bk.maintainer_keys && ${pgTextArray(maintainerKeys(f.maintainer))}::text[]`);
-  if (f.folded !== undefined) parts.push(f.folded ? foldedSql(f, now) : sql`not ${foldedSql(f, now)}`);
+  if (f.folded !== undefined) {
+    if (!fold) throw new Error('breakageFilterSql: the folded filter needs the fold sets (foldSets)');
+    parts.push(f.folded ? foldedSql(fold, now) : sql`not ${foldedSql(fold, now)}`);
+  }
   return sql.join(parts, sql` and `);
 }
 
@@ -196,23 +208,43 @@ export function rootCandidatesSql(f: BreakageFilters, now: Date): SQL {
       from g
       join rb on rb.root_key = g.root_key
       join builds rbb on rbb.id = rb.build_id
-      join breakages bk on bk.job_id = rbb.job_id
+      -- Each root job's few breakages by index (\`offset 0\`: not a merge join over every breakage).
+      cross join lateral (
+        select bk.id, bk.job_id, bk.build_id, bk.state, bk.opened_eval_id from breakages bk
+        where bk.job_id = rbb.job_id and ${bkWhere} offset 0) bk
       join jobs j on j.id = bk.job_id
-      where ${bkWhere} and ${jWhere} and ${buildKeySql(sql`bk.build_id`)} = g.root_key
+      where ${jWhere} and ${buildKeySql(sql`bk.build_id`)} = g.root_key
       order by g.root_key, (bk.state = 'open') desc, bk.opened_eval_id desc, bk.id
     )`;
 }
 
 /**
- * Folded under a listed root (`BreakageFilters.folded`): a build of a root the same filters
- * list, claimed or not (a claimed root covers its dependents), or an open dependency failure
- * behind one that has no claim of its own (a claimed dependent stays in sight).
+ * The fold sets of filters `f` (`BreakageFilters.folded`): the builds of the roots the same
+ * filters list, claimed or not (a claimed root covers its dependents), and the builds whose root
+ * is one of them. One statement, so that the count and the page test rows against the same sets
+ * without computing the roots twice each.
  */
-function foldedSql(f: BreakageFilters, now: Date): SQL {
+export async function foldSets(db: Db, f: BreakageFilters, now: Date): Promise<FoldSets> {
   const roots = rootCandidatesSql({ ...f, claimed: undefined, kinds: undefined }, now);
-  return sql`(bk.build_id in (${roots} select rb.build_id from rb where rb.root_key in (select root_key from cand))
+  const rows = await queryRows<{ dependent: boolean; build_id: string | number }>(db, sql`
+    ${roots}
+    select false as dependent, rb.build_id from rb where rb.root_key in (select root_key from cand)
+    union all
+    select true, bc.build_id from build_causes bc where bc.root_key in (select root_key from cand)`);
+  const out: FoldSets = { rootBuilds: [], dependentBuilds: [] };
+  for (const r of rows) (r.dependent ? out.dependentBuilds : out.rootBuilds).push(Number(r.build_id));
+  return out;
+}
+
+/**
+ * Folded under a listed root: a build of a root (claimed or not), or an open dependency failure
+ * behind one that has no claim of its own (a claimed dependent stays in sight). `in (select
+ * unnest(...))` is a hashed lookup whatever plan the statement gets.
+ */
+function foldedSql(fold: FoldSets, now: Date): SQL {
+  return sql`(bk.build_id in (select unnest(${idArray(fold.rootBuilds)}))
     or (bk.state = 'open' and bk.kind = 'dependency' and not ${activeClaimExists(now)}
-      and bk.build_id in (${roots} select bc.build_id from build_causes bc where bc.root_key in (select root_key from cand))))`;
+      and bk.build_id in (select unnest(${idArray(fold.dependentBuilds)}))))`;
 }
 
 /** The filters on the job (`j`), or null when there are none. */
@@ -333,7 +365,8 @@ export async function listBreakages(
   db: Db, ctx: BreakageCtx, f: BreakageFilters, cursor: BreakageCursor | null, limit: number,
 ): Promise<Page<BreakageView> & { nextCursorKey: BreakageCursor | null }> {
   const o = ORDER[f.sort];
-  const bkWhere = breakageFilterSql(f, ctx.now);
+  const fold = f.folded === undefined ? undefined : await foldSets(db, f, ctx.now);
+  const bkWhere = breakageFilterSql(f, ctx.now, fold);
   const jWhere = jobFilterSql(f);
   const [c] = await queryRows<{ n: string | number }>(db, jWhere === null
     ? sql`select count(*) as n from breakages bk where ${bkWhere}`

@@ -63,36 +63,41 @@ export async function listRoots(
   const shown = page.slice(0, limit) as { root_key: string; n: string | number; id: number }[];
   if (!shown.length) return { items: [], total, nextCursorKey: null };
   const ids = shown.map((r) => r.id);
-  const rows = await queryRows<RawBreakage>(db, sql`
-    select ${breakageColumns}
-    from breakages bk join jobs j on j.id = bk.job_id join jobsets js on js.id = bk.jobset_id
-    ${activeClaimJoin(ctx.now)} ${attributionJoin} ${rootJoins(ctx.now)}
-    where bk.id = any(${intArray(ids)})`);
-  const views = new Map(rows.map((r) => [r.id, toView(r, ctx.hydraUrl)]));
   const keyList = pgTextArray(shown.map((r) => r.root_key));
-  const blocked = await queryRows<{ root_key: string; job: string; jobset: string; system: string; breakage_id: number; rn: string | number }>(db, sql`
-    select root_key, job, jobset, system, breakage_id, rn from (
-      select bc.root_key, j.name as job, js.project || '/' || js.name as jobset, j.system, d.id as breakage_id,
-        row_number() over (partition by bc.root_key order by js.project, js.name, j.name, d.id) as rn
-      from build_causes bc
-      join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
-      join jobs j on j.id = d.job_id join jobsets js on js.id = d.jobset_id
-      where bc.root_key = any(${keyList}::text[])
-    ) x where rn <= ${BLOCKED_SHOWN}`);
-  const jobsets = await queryRows<{ root_key: string; jobset: string }>(db, sql`
-    select distinct bc.root_key, js.project || '/' || js.name as jobset
-    from build_causes bc
-    join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
-    join jobsets js on js.id = d.jobset_id
-    where bc.root_key = any(${keyList}::text[])
-    union
-    select distinct bc.root_key, js.project || '/' || js.name
-    from build_causes bc join builds rbb on rbb.id = bc.root_build_id join jobs j on j.id = rbb.job_id join jobsets js on js.id = j.jobset_id
-    where bc.root_key = any(${keyList}::text[])
-    union
-    select distinct fb.drvpath, js.project || '/' || js.name
-    from builds fb join jobs j on j.id = fb.job_id join jobsets js on js.id = j.jobset_id
-    where fb.drvpath = any(${keyList}::text[]) and fb.status <> 0`);
+  // The page's breakages, and (one statement) what the shown roots block and where: both at once.
+  const [rows, details] = await Promise.all([
+    queryRows<RawBreakage>(db, sql`
+      select ${breakageColumns}
+      from breakages bk join jobs j on j.id = bk.job_id join jobsets js on js.id = bk.jobset_id
+      ${activeClaimJoin(ctx.now)} ${attributionJoin} ${rootJoins(ctx.now)}
+      where bk.id = any(${intArray(ids)})`),
+    queryRows<{ blocked: boolean; root_key: string; job: string | null; jobset: string; system: string | null; breakage_id: number | null; rn: string | number | null }>(db, sql`
+      with dep as materialized (
+        select bc.root_key, d.id, d.job_id, d.jobset_id
+        from build_causes bc join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
+        where bc.root_key = any(${keyList}::text[])
+      )
+      select true as blocked, root_key, job, jobset, system, breakage_id, rn from (
+        select dep.root_key, j.name as job, js.project || '/' || js.name as jobset, j.system, dep.id as breakage_id,
+          row_number() over (partition by dep.root_key order by js.project, js.name, j.name, dep.id) as rn
+        from dep join jobs j on j.id = dep.job_id join jobsets js on js.id = dep.jobset_id
+      ) x where rn <= ${BLOCKED_SHOWN}
+      union all
+      select false, root_key, null, jobset, null, null, null from (
+        select dep.root_key, js.project || '/' || js.name as jobset from dep join jobsets js on js.id = dep.jobset_id
+        union
+        select rb.root_key, js.project || '/' || js.name
+        from (select distinct root_key, root_build_id from build_causes where root_key = any(${keyList}::text[])) rb
+        join builds rbb on rbb.id = rb.root_build_id join jobs j on j.id = rbb.job_id join jobsets js on js.id = j.jobset_id
+        union
+        select fb.drvpath, js.project || '/' || js.name
+        from builds fb join jobs j on j.id = fb.job_id join jobsets js on js.id = j.jobset_id
+        where fb.drvpath = any(${keyList}::text[]) and fb.status <> 0
+      ) w`),
+  ]);
+  const views = new Map(rows.map((r) => [r.id, toView(r, ctx.hydraUrl)]));
+  const blocked = details.filter((d) => d.blocked);
+  const jobsets = details.filter((d) => !d.blocked);
   const items: RootView[] = [];
   for (const r of shown) {
     const breakage = views.get(r.id);
@@ -101,7 +106,7 @@ export async function listRoots(
       breakage,
       blocks: Number(r.n),
       blocked: blocked.filter((b) => b.root_key === r.root_key).sort((a, b) => Number(a.rn) - Number(b.rn))
-        .map((b) => ({ job: b.job, jobset: b.jobset, system: b.system, breakageId: b.breakage_id })),
+        .map((b) => ({ job: b.job!, jobset: b.jobset, system: b.system!, breakageId: b.breakage_id! })),
       jobsets: [...new Set(jobsets.filter((j) => j.root_key === r.root_key).map((j) => j.jobset))].sort(),
     });
   }
