@@ -178,12 +178,16 @@ export function breakageFilterSql(f: BreakageFilters, now: Date, fold?: FoldSets
   return sql.join(parts, sql` and `);
 }
 
-/** The open dependency failures with a known root, grouped by root key. */
+/**
+ * The open dependency failures with a known root, grouped by root key: distinct jobs, then a
+ * count per key (two hash aggregates; `count(distinct (a, b))` sorts the row values instead).
+ */
 const rootGroupsSql = sql`
-  select bc.root_key, count(distinct (d.jobset_id, d.job_id)) as n
-  from build_causes bc join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
-  where bc.root_key is not null
-  group by bc.root_key`;
+  select root_key, count(*) as n from (
+    select distinct bc.root_key, d.jobset_id, d.job_id
+    from build_causes bc join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
+    where bc.root_key is not null
+  ) x group by root_key`;
 
 /**
  * The roots under filters `f`, as a `with` clause defining `rb` (each root key's builds) and

@@ -79,7 +79,8 @@ export async function listRoots(
       )
       select true as blocked, root_key, job, jobset, system, breakage_id, rn from (
         select dep.root_key, j.name as job, js.project || '/' || js.name as jobset, j.system, dep.id as breakage_id,
-          row_number() over (partition by dep.root_key order by js.project, js.name, j.name, dep.id) as rn
+          -- Keys are only grouped here: bytewise ("C") compares the long store paths at a fraction of the cost.
+          row_number() over (partition by dep.root_key collate "C" order by js.project, js.name, j.name, dep.id) as rn
         from dep join jobs j on j.id = dep.job_id join jobsets js on js.id = dep.jobset_id
       ) x where rn <= ${BLOCKED_SHOWN}
       union all
