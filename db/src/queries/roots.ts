@@ -97,8 +97,18 @@ export async function listRoots(
       ) w`),
   ]);
   const views = new Map(rows.map((r) => [r.id, toView(r, ctx.hydraUrl)]));
-  const blocked = details.filter((d) => d.blocked);
-  const jobsets = details.filter((d) => !d.blocked);
+  // Grouped by root key once (a page of 100 roots has a few thousand rows).
+  const blocked = new Map<string, { rn: number; job: BlockedJob }[]>();
+  const jobsets = new Map<string, Set<string>>();
+  for (const d of details) {
+    if (d.blocked) {
+      const list = blocked.get(d.root_key) ?? [];
+      list.push({ rn: Number(d.rn), job: { job: d.job!, jobset: d.jobset, system: d.system!, breakageId: d.breakage_id! } });
+      blocked.set(d.root_key, list);
+    } else {
+      jobsets.set(d.root_key, (jobsets.get(d.root_key) ?? new Set()).add(d.jobset));
+    }
+  }
   const items: RootView[] = [];
   for (const r of shown) {
     const breakage = views.get(r.id);
@@ -106,9 +116,8 @@ export async function listRoots(
     items.push({
       breakage,
       blocks: Number(r.n),
-      blocked: blocked.filter((b) => b.root_key === r.root_key).sort((a, b) => Number(a.rn) - Number(b.rn))
-        .map((b) => ({ job: b.job!, jobset: b.jobset, system: b.system!, breakageId: b.breakage_id! })),
-      jobsets: [...new Set(jobsets.filter((j) => j.root_key === r.root_key).map((j) => j.jobset))].sort(),
+      blocked: (blocked.get(r.root_key) ?? []).sort((a, b) => a.rn - b.rn).map((b) => b.job),
+      jobsets: [...(jobsets.get(r.root_key) ?? [])].sort(),
     });
   }
   const last = shown[shown.length - 1]!;
