@@ -122,9 +122,10 @@ export const breakageColumns = sql`
 
 /**
  * The root cause of the row's failing build (its breakage preferring an open one) and the
- * claim on it, and how many open dependency failures have this row's build as their root.
+ * claim on it, and how many open dependency failures have this row's build as their root
+ * (`blocks: false`: not counted here, `blk.n` is null; the caller counts them another way).
  */
-export const rootJoins = (now: Date) => sql`
+export const rootJoins = (now: Date, opts: { blocks?: boolean } = {}) => sql`
   left join lateral (
     select bc.root_build_id, rb.job as root_job, rb.project || '/' || rb.jobset as root_jobset, rb.system as root_system,
       (select r.id from builds rbb join breakages r on r.job_id = rbb.job_id where rbb.id = bc.root_build_id
@@ -134,11 +135,11 @@ export const rootJoins = (now: Date) => sql`
   ) rc on true
   left join claims rcl on rcl.breakage_id = rc.root_breakage_id and rcl.released_at is null
     and rcl.updated_at > ${new Date(now.getTime() - CLAIM_TTL_MS).toISOString()}::timestamptz
-  left join lateral (
+  ${opts.blocks === false ? sql`cross join (select null::bigint as n) blk` : sql`left join lateral (
     select count(distinct (d.jobset_id, d.job_id)) as n from build_causes dc
     join breakages d on d.build_id = dc.build_id and d.state = 'open' and d.kind = 'dependency'
     where dc.root_key = ${buildKeySql(sql`bk.build_id`)} and d.id <> bk.id
-  ) blk on true`;
+  ) blk on true`}`;
 
 /** A job's attribution is its package's (the job name without the system), read once per package. */
 export const attributionJoin = sql`left join package_maintainers pm on pm.jobset_id = bk.jobset_id and pm.attr_path = j.package`;
@@ -212,7 +213,7 @@ export function rootCandidatesSql(f: BreakageFilters, now: Date): SQL {
       from g
       join rb on rb.root_key = g.root_key
       join builds rbb on rbb.id = rb.build_id
-      -- Each root job's few breakages by index (\`offset 0\`: not a merge join over every breakage).
+      -- Each root job's few breakages by index (offset 0: not a merge join over every breakage).
       cross join lateral (
         select bk.id, bk.job_id, bk.build_id, bk.state, bk.opened_eval_id from breakages bk
         where bk.job_id = rbb.job_id and ${bkWhere} offset 0) bk

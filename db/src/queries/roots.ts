@@ -65,26 +65,29 @@ export async function listRoots(
   const ids = shown.map((r) => r.id);
   const keyList = pgTextArray(shown.map((r) => r.root_key));
   // The page's breakages, and (one statement) what the shown roots block and where: both at once.
+  // A root breakage's `blocks` is counted from the same dependents as its blocked list: the
+  // breakage's build has the root's key, so these are the rows `rootJoins` would count.
   const [rows, details] = await Promise.all([
     queryRows<RawBreakage>(db, sql`
       select ${breakageColumns}
       from breakages bk join jobs j on j.id = bk.job_id join jobsets js on js.id = bk.jobset_id
-      ${activeClaimJoin(ctx.now)} ${attributionJoin} ${rootJoins(ctx.now)}
+      ${activeClaimJoin(ctx.now)} ${attributionJoin} ${rootJoins(ctx.now, { blocks: false })}
       where bk.id = any(${intArray(ids)})`),
-    queryRows<{ blocked: boolean; root_key: string; job: string | null; jobset: string; system: string | null; breakage_id: number | null; rn: string | number | null }>(db, sql`
+    queryRows<{ what: 'blocked' | 'jobset' | 'blocks'; root_key: string; job: string | null; jobset: string | null; system: string | null; breakage_id: number | null; rn: string | number | null }>(db, sql`
       with dep as materialized (
         select bc.root_key, d.id, d.job_id, d.jobset_id
         from build_causes bc join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
         where bc.root_key = any(${keyList}::text[])
-      )
-      select true as blocked, root_key, job, jobset, system, breakage_id, rn from (
+      ),
+      shown as (select * from unnest(${intArray(ids)}, ${keyList}::text[]) as s(id, root_key))
+      select 'blocked' as what, root_key, job, jobset, system, breakage_id, rn from (
         select dep.root_key, j.name as job, js.project || '/' || js.name as jobset, j.system, dep.id as breakage_id,
           -- Keys are only grouped here: bytewise ("C") compares the long store paths at a fraction of the cost.
           row_number() over (partition by dep.root_key collate "C" order by js.project, js.name, j.name, dep.id) as rn
         from dep join jobs j on j.id = dep.job_id join jobsets js on js.id = dep.jobset_id
       ) x where rn <= ${BLOCKED_SHOWN}
       union all
-      select false, root_key, null, jobset, null, null, null from (
+      select 'jobset', root_key, null, jobset, null, null, null from (
         select dep.root_key, js.project || '/' || js.name as jobset from dep join jobsets js on js.id = dep.jobset_id
         union
         select rb.root_key, js.project || '/' || js.name
@@ -94,19 +97,26 @@ export async function listRoots(
         select fb.drvpath, js.project || '/' || js.name
         from builds fb join jobs j on j.id = fb.job_id join jobsets js on js.id = j.jobset_id
         where fb.drvpath = any(${keyList}::text[]) and fb.status <> 0
-      ) w`),
+      ) w
+      union all
+      select 'blocks', s.root_key, null, null, null, s.id, count(x.job_id)
+      from shown s left join (
+        select distinct s2.id, dep.jobset_id, dep.job_id from shown s2 join dep on dep.root_key = s2.root_key and dep.id <> s2.id
+      ) x on x.id = s.id
+      group by s.root_key, s.id`),
   ]);
-  const views = new Map(rows.map((r) => [r.id, toView(r, ctx.hydraUrl)]));
+  const blocks = new Map(details.filter((d) => d.what === 'blocks').map((d) => [d.breakage_id!, Number(d.rn)]));
+  const views = new Map(rows.map((r) => [r.id, { ...toView(r, ctx.hydraUrl), blocks: blocks.get(r.id) ?? 0 }]));
   // Grouped by root key once (a page of 100 roots has a few thousand rows).
   const blocked = new Map<string, { rn: number; job: BlockedJob }[]>();
   const jobsets = new Map<string, Set<string>>();
   for (const d of details) {
-    if (d.blocked) {
+    if (d.what === 'blocked') {
       const list = blocked.get(d.root_key) ?? [];
-      list.push({ rn: Number(d.rn), job: { job: d.job!, jobset: d.jobset, system: d.system!, breakageId: d.breakage_id! } });
+      list.push({ rn: Number(d.rn), job: { job: d.job!, jobset: d.jobset!, system: d.system!, breakageId: d.breakage_id! } });
       blocked.set(d.root_key, list);
-    } else {
-      jobsets.set(d.root_key, (jobsets.get(d.root_key) ?? new Set()).add(d.jobset));
+    } else if (d.what === 'jobset') {
+      jobsets.set(d.root_key, (jobsets.get(d.root_key) ?? new Set()).add(d.jobset!));
     }
   }
   const items: RootView[] = [];
