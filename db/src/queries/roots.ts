@@ -73,61 +73,59 @@ export async function listRoots(
       from breakages bk join jobs j on j.id = bk.job_id join jobsets js on js.id = bk.jobset_id
       ${activeClaimJoin(ctx.now)} ${attributionJoin} ${rootJoins(ctx.now, { blocks: false })}
       where bk.id = any(${intArray(ids)})`),
-    queryRows<{ what: 'blocked' | 'jobset' | 'blocks'; root_key: string; job: string | null; jobset: string | null; system: string | null; breakage_id: number | null; rn: string | number | null }>(db, sql`
-      with dep as materialized (
-        select bc.root_key, d.id, d.job_id, d.jobset_id
-        from build_causes bc join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
-        where bc.root_key = any(${keyList}::text[])
-      ),
-      shown as (select * from unnest(${intArray(ids)}, ${keyList}::text[]) as s(id, root_key))
-      select 'blocked' as what, root_key, job, jobset, system, breakage_id, rn from (
-        select dep.root_key, j.name as job, js.project || '/' || js.name as jobset, j.system, dep.id as breakage_id,
-          -- Keys are only grouped here: bytewise ("C") compares the long store paths at a fraction of the cost.
-          row_number() over (partition by dep.root_key collate "C" order by js.project, js.name, j.name, dep.id) as rn
+    // Rows name their root by its place in `shown` (1-based), not by its long key.
+    queryRows<{ what: 'blocked' | 'jobset' | 'blocks'; root: number; job: string | null; jobset: string | null; system: string | null; breakage_id: number | null; rn: string | number | null }>(db, sql`
+      with shown as (select * from unnest(${intArray(ids)}, ${keyList}::text[]) with ordinality as s(id, root_key, i)),
+      dep as materialized (
+        select s.i, s.id as root_id, d.id, d.job_id, d.jobset_id
+        from shown s join build_causes bc on bc.root_key = s.root_key
+        join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
+      )
+      select 'blocked' as what, i::int as root, job, jobset, system, breakage_id, rn from (
+        select dep.i, j.name as job, js.project || '/' || js.name as jobset, j.system, dep.id as breakage_id,
+          row_number() over (partition by dep.i order by js.project, js.name, j.name, dep.id) as rn
         from dep join jobs j on j.id = dep.job_id join jobsets js on js.id = dep.jobset_id
       ) x where rn <= ${BLOCKED_SHOWN}
       union all
-      select 'jobset', root_key, null, jobset, null, null, null from (
-        select dep.root_key, js.project || '/' || js.name as jobset from dep join jobsets js on js.id = dep.jobset_id
+      select 'jobset', i::int, null, jobset, null, null, null from (
+        select dep.i, js.project || '/' || js.name as jobset from dep join jobsets js on js.id = dep.jobset_id
         union
-        select rb.root_key, js.project || '/' || js.name
-        from (select distinct root_key, root_build_id from build_causes where root_key = any(${keyList}::text[])) rb
+        select rb.i, js.project || '/' || js.name
+        from (select distinct s.i, bc.root_build_id from shown s join build_causes bc on bc.root_key = s.root_key) rb
         join builds rbb on rbb.id = rb.root_build_id join jobs j on j.id = rbb.job_id join jobsets js on js.id = j.jobset_id
         union
-        select fb.drvpath, js.project || '/' || js.name
-        from builds fb join jobs j on j.id = fb.job_id join jobsets js on js.id = j.jobset_id
-        where fb.drvpath = any(${keyList}::text[]) and fb.status <> 0
+        select s.i, js.project || '/' || js.name
+        from shown s join builds fb on fb.drvpath = s.root_key and fb.status <> 0
+        join jobs j on j.id = fb.job_id join jobsets js on js.id = j.jobset_id
       ) w
       union all
-      select 'blocks', s.root_key, null, null, null, s.id, count(x.job_id)
-      from shown s left join (
-        select distinct s2.id, dep.jobset_id, dep.job_id from shown s2 join dep on dep.root_key = s2.root_key and dep.id <> s2.id
-      ) x on x.id = s.id
-      group by s.root_key, s.id`),
+      select 'blocks', s.i::int, null, null, null, s.id, count(x.job_id)
+      from shown s left join (select distinct dep.i, dep.jobset_id, dep.job_id from dep where dep.id <> dep.root_id) x on x.i = s.i
+      group by s.i, s.id`),
   ]);
   const blocks = new Map(details.filter((d) => d.what === 'blocks').map((d) => [d.breakage_id!, Number(d.rn)]));
   const views = new Map(rows.map((r) => [r.id, { ...toView(r, ctx.hydraUrl), blocks: blocks.get(r.id) ?? 0 }]));
-  // Grouped by root key once (a page of 100 roots has a few thousand rows).
-  const blocked = new Map<string, { rn: number; job: BlockedJob }[]>();
-  const jobsets = new Map<string, Set<string>>();
+  // Grouped by root once (a page of 100 roots has a few thousand rows).
+  const blocked = new Map<number, { rn: number; job: BlockedJob }[]>();
+  const jobsets = new Map<number, Set<string>>();
   for (const d of details) {
     if (d.what === 'blocked') {
-      const list = blocked.get(d.root_key) ?? [];
+      const list = blocked.get(d.root) ?? [];
       list.push({ rn: Number(d.rn), job: { job: d.job!, jobset: d.jobset!, system: d.system!, breakageId: d.breakage_id! } });
-      blocked.set(d.root_key, list);
+      blocked.set(d.root, list);
     } else if (d.what === 'jobset') {
-      jobsets.set(d.root_key, (jobsets.get(d.root_key) ?? new Set()).add(d.jobset!));
+      jobsets.set(d.root, (jobsets.get(d.root) ?? new Set()).add(d.jobset!));
     }
   }
   const items: RootView[] = [];
-  for (const r of shown) {
+  for (const [i, r] of shown.entries()) {
     const breakage = views.get(r.id);
     if (!breakage) continue;
     items.push({
       breakage,
       blocks: Number(r.n),
-      blocked: (blocked.get(r.root_key) ?? []).sort((a, b) => a.rn - b.rn).map((b) => b.job),
-      jobsets: [...(jobsets.get(r.root_key) ?? [])].sort(),
+      blocked: (blocked.get(i + 1) ?? []).sort((a, b) => a.rn - b.rn).map((b) => b.job),
+      jobsets: [...(jobsets.get(i + 1) ?? [])].sort(),
     });
   }
   const last = shown[shown.length - 1]!;
