@@ -29,6 +29,11 @@ describeEachDriver('GET /api/roots and root causes on breakages (SPEC section 8)
       expect(r.json.total).toBe(2);
       expect(r.json.items.map((i: { breakage: { job: string }; blocks: number }) => [i.breakage.job, i.blocks])).toEqual([[`openssl.${X}`, 3], [`zlib.${X}`, 1]]);
       expect(r.json.items[0].blocked.map((b: { job: string }) => b.job)).toEqual([`curl.${X}`, `git.${X}`, `libssh.${X}`]);
+      // Each root's breakage is the one /api/breakages/:id shows, blocks included.
+      for (const item of r.json.items) {
+        expect(item.breakage).toEqual((await call(app, 'GET', `/api/breakages/${item.breakage.id}`)).json);
+        expect(item.breakage.blocks).toBe(item.blocks);
+      }
       // Paging: one per page, the order holds across pages.
       const p1 = await call(app, 'GET', '/api/roots?limit=1');
       const p2 = await call(app, 'GET', `/api/roots?limit=1&cursor=${p1.json.nextCursor}`);

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
 import { asMaintainers, maintainerKeys, type MaintainerIdentity, type MaintainerRef } from './maintainers.ts';
-import { buildKeySql } from './sql-fragments.ts';
+import { buildKeySql, idArray } from './sql-fragments.ts';
 import { commitRange, pgTextArray, type Page } from './verdicts.ts';
 
 /** A claim counts as active until released or 14 days after its last update (SPEC section 4). */
@@ -122,9 +122,10 @@ export const breakageColumns = sql`
 
 /**
  * The root cause of the row's failing build (its breakage preferring an open one) and the
- * claim on it, and how many open dependency failures have this row's build as their root.
+ * claim on it, and how many open dependency failures have this row's build as their root
+ * (`blocks: false`: not counted here, `blk.n` is null; the caller counts them another way).
  */
-export const rootJoins = (now: Date) => sql`
+export const rootJoins = (now: Date, opts: { blocks?: boolean } = {}) => sql`
   left join lateral (
     select bc.root_build_id, rb.job as root_job, rb.project || '/' || rb.jobset as root_jobset, rb.system as root_system,
       (select r.id from builds rbb join breakages r on r.job_id = rbb.job_id where rbb.id = bc.root_build_id
@@ -134,11 +135,11 @@ export const rootJoins = (now: Date) => sql`
   ) rc on true
   left join claims rcl on rcl.breakage_id = rc.root_breakage_id and rcl.released_at is null
     and rcl.updated_at > ${new Date(now.getTime() - CLAIM_TTL_MS).toISOString()}::timestamptz
-  left join lateral (
+  ${opts.blocks === false ? sql`cross join (select null::bigint as n) blk` : sql`left join lateral (
     select count(distinct (d.jobset_id, d.job_id)) as n from build_causes dc
     join breakages d on d.build_id = dc.build_id and d.state = 'open' and d.kind = 'dependency'
     where dc.root_key = ${buildKeySql(sql`bk.build_id`)} and d.id <> bk.id
-  ) blk on true`;
+  ) blk on true`}`;
 
 /** A job's attribution is its package's (the job name without the system), read once per package. */
 export const attributionJoin = sql`left join package_maintainers pm on pm.jobset_id = bk.jobset_id and pm.attr_path = j.package`;
@@ -147,8 +148,17 @@ const activeClaimExists = (now: Date) => sql`exists (
   select 1 from claims c where c.breakage_id = bk.id and c.released_at is null
     and c.updated_at > ${new Date(now.getTime() - CLAIM_TTL_MS).toISOString()}::timestamptz)`;
 
+/**
+ * What `BreakageFilters.folded` tests a row against, read once per request: the builds of the
+ * roots the same filters list, and the builds whose root is one of them.
+ */
+export interface FoldSets {
+  rootBuilds: number[];
+  dependentBuilds: number[];
+}
+
 /** The filters on the breakage row itself (claims through `exists`: at most one claim is active). */
-export function breakageFilterSql(f: BreakageFilters, now: Date): SQL {
+export function breakageFilterSql(f: BreakageFilters, now: Date, fold?: FoldSets): SQL {
   const parts: SQL[] = [sql`true`];
   if (f.jobsetId !== undefined) parts.push(sql`bk.jobset_id = ${f.jobsetId}`);
   if (f.week?.kind === 'week') parts.push(sql`bk.week = ${f.week.week} and not bk.preexisting`);
@@ -162,16 +172,23 @@ export function breakageFilterSql(f: BreakageFilters, now: Date): SQL {
   if (f.jobId !== undefined) parts.push(sql`bk.job_id = ${f.jobId}`);
   // The package's maintainers as stored on the breakage: one GIN lookup, no join to the job and its package.
   if (f.maintainer) parts.push(sql`bk.maintainer_keys && ${pgTextArray(maintainerKeys(f.maintainer))}::text[]`);
-  if (f.folded !== undefined) parts.push(f.folded ? foldedSql(f, now) : sql`not ${foldedSql(f, now)}`);
+  if (f.folded !== undefined) {
+    if (!fold) throw new Error('breakageFilterSql: the folded filter needs the fold sets (foldSets)');
+    parts.push(f.folded ? foldedSql(fold, now) : sql`not ${foldedSql(fold, now)}`);
+  }
   return sql.join(parts, sql` and `);
 }
 
-/** The open dependency failures with a known root, grouped by root key. */
+/**
+ * The open dependency failures with a known root, grouped by root key: distinct jobs, then a
+ * count per key (two hash aggregates; `count(distinct (a, b))` sorts the row values instead).
+ */
 const rootGroupsSql = sql`
-  select bc.root_key, count(distinct (d.jobset_id, d.job_id)) as n
-  from build_causes bc join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
-  where bc.root_key is not null
-  group by bc.root_key`;
+  select root_key, count(*) as n from (
+    select distinct bc.root_key, d.jobset_id, d.job_id
+    from build_causes bc join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
+    where bc.root_key is not null
+  ) x group by root_key`;
 
 /**
  * The roots under filters `f`, as a `with` clause defining `rb` (each root key's builds) and
@@ -196,23 +213,43 @@ export function rootCandidatesSql(f: BreakageFilters, now: Date): SQL {
       from g
       join rb on rb.root_key = g.root_key
       join builds rbb on rbb.id = rb.build_id
-      join breakages bk on bk.job_id = rbb.job_id
+      -- Each root job's few breakages by index (offset 0: not a merge join over every breakage).
+      cross join lateral (
+        select bk.id, bk.job_id, bk.build_id, bk.state, bk.opened_eval_id from breakages bk
+        where bk.job_id = rbb.job_id and ${bkWhere} offset 0) bk
       join jobs j on j.id = bk.job_id
-      where ${bkWhere} and ${jWhere} and ${buildKeySql(sql`bk.build_id`)} = g.root_key
+      where ${jWhere} and ${buildKeySql(sql`bk.build_id`)} = g.root_key
       order by g.root_key, (bk.state = 'open') desc, bk.opened_eval_id desc, bk.id
     )`;
 }
 
 /**
- * Folded under a listed root (`BreakageFilters.folded`): a build of a root the same filters
- * list, claimed or not (a claimed root covers its dependents), or an open dependency failure
- * behind one that has no claim of its own (a claimed dependent stays in sight).
+ * The fold sets of filters `f` (`BreakageFilters.folded`): the builds of the roots the same
+ * filters list, claimed or not (a claimed root covers its dependents), and the builds whose root
+ * is one of them. One statement, so that the count and the page test rows against the same sets
+ * without computing the roots twice each.
  */
-function foldedSql(f: BreakageFilters, now: Date): SQL {
+export async function foldSets(db: Db, f: BreakageFilters, now: Date): Promise<FoldSets> {
   const roots = rootCandidatesSql({ ...f, claimed: undefined, kinds: undefined }, now);
-  return sql`(bk.build_id in (${roots} select rb.build_id from rb where rb.root_key in (select root_key from cand))
+  const rows = await queryRows<{ dependent: boolean; build_id: string | number }>(db, sql`
+    ${roots}
+    select false as dependent, rb.build_id from rb where rb.root_key in (select root_key from cand)
+    union all
+    select true, bc.build_id from build_causes bc where bc.root_key in (select root_key from cand)`);
+  const out: FoldSets = { rootBuilds: [], dependentBuilds: [] };
+  for (const r of rows) (r.dependent ? out.dependentBuilds : out.rootBuilds).push(Number(r.build_id));
+  return out;
+}
+
+/**
+ * Folded under a listed root: a build of a root (claimed or not), or an open dependency failure
+ * behind one that has no claim of its own (a claimed dependent stays in sight). `in (select
+ * unnest(...))` is a hashed lookup whatever plan the statement gets.
+ */
+function foldedSql(fold: FoldSets, now: Date): SQL {
+  return sql`(bk.build_id in (select unnest(${idArray(fold.rootBuilds)}))
     or (bk.state = 'open' and bk.kind = 'dependency' and not ${activeClaimExists(now)}
-      and bk.build_id in (${roots} select bc.build_id from build_causes bc where bc.root_key in (select root_key from cand))))`;
+      and bk.build_id in (select unnest(${idArray(fold.dependentBuilds)}))))`;
 }
 
 /** The filters on the job (`j`), or null when there are none. */
@@ -333,7 +370,8 @@ export async function listBreakages(
   db: Db, ctx: BreakageCtx, f: BreakageFilters, cursor: BreakageCursor | null, limit: number,
 ): Promise<Page<BreakageView> & { nextCursorKey: BreakageCursor | null }> {
   const o = ORDER[f.sort];
-  const bkWhere = breakageFilterSql(f, ctx.now);
+  const fold = f.folded === undefined ? undefined : await foldSets(db, f, ctx.now);
+  const bkWhere = breakageFilterSql(f, ctx.now, fold);
   const jWhere = jobFilterSql(f);
   const [c] = await queryRows<{ n: string | number }>(db, jWhere === null
     ? sql`select count(*) as n from breakages bk where ${bkWhere}`

@@ -63,46 +63,69 @@ export async function listRoots(
   const shown = page.slice(0, limit) as { root_key: string; n: string | number; id: number }[];
   if (!shown.length) return { items: [], total, nextCursorKey: null };
   const ids = shown.map((r) => r.id);
-  const rows = await queryRows<RawBreakage>(db, sql`
-    select ${breakageColumns}
-    from breakages bk join jobs j on j.id = bk.job_id join jobsets js on js.id = bk.jobset_id
-    ${activeClaimJoin(ctx.now)} ${attributionJoin} ${rootJoins(ctx.now)}
-    where bk.id = any(${intArray(ids)})`);
-  const views = new Map(rows.map((r) => [r.id, toView(r, ctx.hydraUrl)]));
   const keyList = pgTextArray(shown.map((r) => r.root_key));
-  const blocked = await queryRows<{ root_key: string; job: string; jobset: string; system: string; breakage_id: number; rn: string | number }>(db, sql`
-    select root_key, job, jobset, system, breakage_id, rn from (
-      select bc.root_key, j.name as job, js.project || '/' || js.name as jobset, j.system, d.id as breakage_id,
-        row_number() over (partition by bc.root_key order by js.project, js.name, j.name, d.id) as rn
-      from build_causes bc
-      join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
-      join jobs j on j.id = d.job_id join jobsets js on js.id = d.jobset_id
-      where bc.root_key = any(${keyList}::text[])
-    ) x where rn <= ${BLOCKED_SHOWN}`);
-  const jobsets = await queryRows<{ root_key: string; jobset: string }>(db, sql`
-    select distinct bc.root_key, js.project || '/' || js.name as jobset
-    from build_causes bc
-    join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
-    join jobsets js on js.id = d.jobset_id
-    where bc.root_key = any(${keyList}::text[])
-    union
-    select distinct bc.root_key, js.project || '/' || js.name
-    from build_causes bc join builds rbb on rbb.id = bc.root_build_id join jobs j on j.id = rbb.job_id join jobsets js on js.id = j.jobset_id
-    where bc.root_key = any(${keyList}::text[])
-    union
-    select distinct fb.drvpath, js.project || '/' || js.name
-    from builds fb join jobs j on j.id = fb.job_id join jobsets js on js.id = j.jobset_id
-    where fb.drvpath = any(${keyList}::text[]) and fb.status <> 0`);
+  // The page's breakages, and (one statement) what the shown roots block and where: both at once.
+  // A root breakage's `blocks` is counted from the same dependents as its blocked list: the
+  // breakage's build has the root's key, so these are the rows `rootJoins` would count.
+  const [rows, details] = await Promise.all([
+    queryRows<RawBreakage>(db, sql`
+      select ${breakageColumns}
+      from breakages bk join jobs j on j.id = bk.job_id join jobsets js on js.id = bk.jobset_id
+      ${activeClaimJoin(ctx.now)} ${attributionJoin} ${rootJoins(ctx.now, { blocks: false })}
+      where bk.id = any(${intArray(ids)})`),
+    // Rows name their root by its place in `shown` (1-based), not by its long key.
+    queryRows<{ what: 'blocked' | 'jobset' | 'blocks'; root: number; job: string | null; jobset: string | null; system: string | null; breakage_id: number | null; rn: string | number | null }>(db, sql`
+      with shown as (select * from unnest(${intArray(ids)}, ${keyList}::text[]) with ordinality as s(id, root_key, i)),
+      dep as materialized (
+        select s.i, s.id as root_id, d.id, d.job_id, d.jobset_id
+        from shown s join build_causes bc on bc.root_key = s.root_key
+        join breakages d on d.build_id = bc.build_id and d.state = 'open' and d.kind = 'dependency'
+      )
+      select 'blocked' as what, i::int as root, job, jobset, system, breakage_id, rn from (
+        select dep.i, j.name as job, js.project || '/' || js.name as jobset, j.system, dep.id as breakage_id,
+          row_number() over (partition by dep.i order by js.project, js.name, j.name, dep.id) as rn
+        from dep join jobs j on j.id = dep.job_id join jobsets js on js.id = dep.jobset_id
+      ) x where rn <= ${BLOCKED_SHOWN}
+      union all
+      select 'jobset', i::int, null, jobset, null, null, null from (
+        select dep.i, js.project || '/' || js.name as jobset from dep join jobsets js on js.id = dep.jobset_id
+        union
+        select rb.i, js.project || '/' || js.name
+        from (select distinct s.i, bc.root_build_id from shown s join build_causes bc on bc.root_key = s.root_key) rb
+        join builds rbb on rbb.id = rb.root_build_id join jobs j on j.id = rbb.job_id join jobsets js on js.id = j.jobset_id
+        union
+        select s.i, js.project || '/' || js.name
+        from shown s join builds fb on fb.drvpath = s.root_key and fb.status <> 0
+        join jobs j on j.id = fb.job_id join jobsets js on js.id = j.jobset_id
+      ) w
+      union all
+      select 'blocks', s.i::int, null, null, null, s.id, count(x.job_id)
+      from shown s left join (select distinct dep.i, dep.jobset_id, dep.job_id from dep where dep.id <> dep.root_id) x on x.i = s.i
+      group by s.i, s.id`),
+  ]);
+  const blocks = new Map(details.filter((d) => d.what === 'blocks').map((d) => [d.breakage_id!, Number(d.rn)]));
+  const views = new Map(rows.map((r) => [r.id, { ...toView(r, ctx.hydraUrl), blocks: blocks.get(r.id) ?? 0 }]));
+  // Grouped by root once (a page of 100 roots has a few thousand rows).
+  const blocked = new Map<number, { rn: number; job: BlockedJob }[]>();
+  const jobsets = new Map<number, Set<string>>();
+  for (const d of details) {
+    if (d.what === 'blocked') {
+      const list = blocked.get(d.root) ?? [];
+      list.push({ rn: Number(d.rn), job: { job: d.job!, jobset: d.jobset!, system: d.system!, breakageId: d.breakage_id! } });
+      blocked.set(d.root, list);
+    } else if (d.what === 'jobset') {
+      jobsets.set(d.root, (jobsets.get(d.root) ?? new Set()).add(d.jobset!));
+    }
+  }
   const items: RootView[] = [];
-  for (const r of shown) {
+  for (const [i, r] of shown.entries()) {
     const breakage = views.get(r.id);
     if (!breakage) continue;
     items.push({
       breakage,
       blocks: Number(r.n),
-      blocked: blocked.filter((b) => b.root_key === r.root_key).sort((a, b) => Number(a.rn) - Number(b.rn))
-        .map((b) => ({ job: b.job, jobset: b.jobset, system: b.system, breakageId: b.breakage_id })),
-      jobsets: [...new Set(jobsets.filter((j) => j.root_key === r.root_key).map((j) => j.jobset))].sort(),
+      blocked: (blocked.get(i + 1) ?? []).sort((a, b) => a.rn - b.rn).map((b) => b.job),
+      jobsets: [...(jobsets.get(i + 1) ?? [])].sort(),
     });
   }
   const last = shown[shown.length - 1]!;

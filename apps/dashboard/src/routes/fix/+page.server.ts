@@ -51,10 +51,14 @@ export const load: PageServerLoad = async (event) => {
     // Under "unclaimed", claimed roots (and the dependents they cover) are not listed: say how many.
     view === 'roots' && claimed === 'false' ? apiTry<Page<RootItem>>(event, `/api/roots${rootsQs({ claimed: 'true', limit: 1, cursor: null })}`) : null,
   ]);
+  // A week without roots points at the backlog's, under the same filters (asked only then).
+  const backlogRoots = view === 'roots' && roots?.total === 0 && week !== 'backlog' && week !== 'all'
+    ? (await apiTry<Page<RootItem>>(event, `/api/roots${rootsQs({ week: 'backlog', limit: 1, cursor: null })}`))?.total ?? 0
+    : 0;
   const systems = [...new Set(jobsets.items.flatMap((j) => Object.keys(j.latestEval?.countsBySystem ?? {})))].sort();
   return {
     week, thisWeek, filters, view, items: list.items, total: list.total, nextCursor: list.nextCursor,
-    roots, claimedRoots: claimedRoots?.total ?? 0,
+    roots, claimedRoots: claimedRoots?.total ?? 0, backlogRoots,
     jobsets: jobsets.items.map((j) => j.jobset), systems,
   };
 };

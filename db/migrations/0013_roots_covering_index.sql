@@ -1,0 +1,2 @@
+DROP INDEX "breakages_open_dependency_build";--> statement-breakpoint
+CREATE INDEX "breakages_open_dependency_build" ON "breakages" USING btree ("build_id","jobset_id","job_id","id") WHERE state = 'open' and kind = 'dependency';
