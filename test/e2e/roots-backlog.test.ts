@@ -4,10 +4,10 @@
  * how many roots the backlog has under the same filters, linking to them. At 1280 and 390 px.
  */
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isoWeekOf, weekRange } from '../../apps/collector/src/pure/week.ts';
 import { ScriptedHydra, type EvalHandle, type JobValue } from '@zhf/sim';
-import { CHROMIUM, ensureBuild, expectFits, openBrowser, screenshot, startApp, visit, VIEWPORTS, type Browser, type Running, LAPTOP } from './harness.ts';
+import { CHROMIUM, expectFits, screenshot, useApp, visit, VIEWPORTS, LAPTOP } from './harness.ts';
 
 const X = 'x86_64-linux';
 const DAY = 86_400;
@@ -48,23 +48,12 @@ function history(nowMs = Date.now()) {
 }
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('a week without roots points at the backlog', () => {
-  let app: Running<ReturnType<typeof history>>;
-  const browsers: Browser[] = [];
-
-  beforeAll(async () => {
-    ensureBuild();
-    app = await startApp(history);
-  }, 300_000);
-
-  afterAll(async () => {
-    for (const b of browsers) await b.close().catch(() => {});
-    await app?.close();
-  });
+  const app = useApp<ReturnType<typeof history>>(history);
+  const { open } = app;
 
   it('says "no root this week; N roots in the backlog" and links to them, keeping the filters', async () => {
     for (const [vp, name] of VIEWPORTS) {
-      const b = await openBrowser({ viewport: vp, isMobile: vp !== LAPTOP });
-      browsers.push(b);
+      const b = await open(vp);
       await visit(b.page, `${app.url}/fix`);
       expect(await b.page.locator('[data-testid=root]').count()).toBe(0);
       expect(await b.page.locator('[data-testid=no-roots]').count()).toBe(0);
@@ -80,8 +69,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('a week without roots 
   }, 180_000);
 
   it('one root: singular, and the link keeps the filters; none in the backlog either: the plain sentence', async () => {
-    const b = await openBrowser({ viewport: LAPTOP });
-    browsers.push(b);
+    const b = await open(LAPTOP);
     await visit(b.page, `${app.url}/fix?q=libxml2&system=${X}`);
     const hint = b.page.locator('[data-testid=backlog-roots]');
     await expect(hint.textContent()).resolves.toMatch(/^No root this week under these filters;\s+1 root in the backlog\.$/);
