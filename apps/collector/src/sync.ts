@@ -361,6 +361,22 @@ export class Collector {
     await this.ingestEvalFull(js, e, neighbour, mode, report, open, unknown, fetchMode, t0, phases);
   }
 
+  /**
+   * After an eval is appended, inside its transaction: the breakages of the jobs it changed, its
+   * cached counts, and (`olderChanged`: builds of older evals moved too) every stale eval's.
+   */
+  private async deriveAppended(tx: Db, js: JobsetRow, evalId: number, jobIds: number[] | 'all', olderChanged: boolean, report: SyncReport, phases: Record<string, number>): Promise<void> {
+    let t = Date.now();
+    const b = await recomputeBreakages(tx, js.id, jobIds);
+    report.breakagesOpened += b.opened;
+    report.breakagesClosed += b.closed;
+    phases.breakagesMs = Date.now() - t;
+    t = Date.now();
+    await refreshEvalStats(tx, js.id, [evalId]);
+    if (olderChanged) await refreshEvalStats(tx, js.id);
+    phases.statsMs = Date.now() - t;
+  }
+
   /** The eval with full records of every unknown build (bulk list or singles), in one transaction. */
   private async ingestEvalFull(
     js: JobsetRow, e: HydraEval, neighbour: number | null, mode: 'append' | 'prepend', report: SyncReport,
@@ -403,16 +419,8 @@ export class Collector {
       const stateChanged = changed.filter((c) => !c.inserted);
       if (stateChanged.length) await this.markStaleFor(tx, js.id, stateChanged.map((c) => c.id));
       if (mode === 'append') {
-        t = Date.now();
         const jobIds = membership.jobIds === 'all' ? 'all' : [...new Set([...membership.jobIds, ...stateChanged.map((c) => c.jobId)])];
-        const b = await recomputeBreakages(tx, js.id, jobIds);
-        report.breakagesOpened += b.opened;
-        report.breakagesClosed += b.closed;
-        lap('breakages', t);
-        t = Date.now();
-        await refreshEvalStats(tx, js.id, [e.id]);
-        if (stateChanged.length) await refreshEvalStats(tx, js.id);
-        lap('stats', t);
+        await this.deriveAppended(tx, js, e.id, jobIds, stateChanged.length > 0, report, phases);
       }
       report.buildsUpdated += stateChanged.length;
     });
@@ -638,16 +646,8 @@ export class Collector {
       // Builds named now that earlier evals listed unresolved take their place there too.
       const earlier = short.length ? await this.settle(tx, js, report, [], short.map((b) => b.id), false) : [];
       lap('settle', t);
-      t = Date.now();
       const jobIds = membership.jobIds === 'all' ? 'all' : [...new Set([...membership.jobIds, ...awaiting, ...earlier])];
-      const b = await recomputeBreakages(tx, js.id, jobIds);
-      report.breakagesOpened += b.opened;
-      report.breakagesClosed += b.closed;
-      lap('breakages', t);
-      t = Date.now();
-      await refreshEvalStats(tx, js.id, [e.id]);
-      await refreshEvalStats(tx, js.id);
-      lap('stats', t);
+      await this.deriveAppended(tx, js, e.id, jobIds, true, report, phases);
     });
     t = Date.now();
     await analyzeAfterLoad(this.db, 'breakages', short.length);
