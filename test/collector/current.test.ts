@@ -175,4 +175,45 @@ describeEachDriver('current after restarts and re-points, complete without the b
       await h.close();
     }
   }, 60_000);
+
+  it('an unresolved member left queued for days is asked by itself too: later evals\' windows stay at their own new builds', async () => {
+    const database = get();
+    const sim = newSim(T0);
+    const js = sim.jobset('cur6', 'unstable');
+    const names = Array.from({ length: 3000 }, (_, i) => `p${i}.${X}`);
+    const all = (v: 'success' | 'reuse') => Object.fromEntries(names.map((n) => [n, v] as const));
+    sim.eval(js, { jobs: { [`late.${X}`]: 'success', ...all('success') } });
+    sim.advance(3600);
+    const h = await startHarness(database, sim, { collector: { backfillEvals: 1, maxDetailFetches: 0 } });
+    try {
+      await h.collector.syncAll(['cur6/unstable']);
+      // A new build of `late` that stays queued for ten days: an unresolved member of e2.
+      const e2 = sim.eval(js, { jobs: { ...all('reuse'), [`late.${X}`]: { status: 1, finishAt: sim.now() + 10 * 86400 }, [MARK]: 'success' } });
+      sim.advance(3600);
+      await h.collector.syncAll(['cur6/unstable']);
+      expect((await categoriesOf(database, e2.id))[`late.${X}`]).toBe('pending');
+      // Every other job rebuilds: 3,000 stored builds above the queued one.
+      sim.eval(js, { jobs: { ...all('success'), [`late.${X}`]: 'reuse', [MARK]: 'success' } });
+      sim.advance(3600);
+      await h.collector.syncAll(['cur6/unstable']);
+      h.sim.counters.reset();
+      const e4 = sim.eval(js, { jobs: { ...all('reuse'), [`late.${X}`]: 'reuse', [`p7.${X}`]: 'failure', [MARK]: 'success' } });
+      sim.advance(3600);
+      const [r] = await h.collector.syncAll(['cur6/unstable']);
+      expect(r!.error).toBeUndefined();
+      const seen = h.sim.counters.snapshot();
+      expect(seen['/api/latestbuilds']!.rows).toBeLessThan(1500);
+      expect(seen['/build/:id']!.requests).toBeGreaterThanOrEqual(1);
+      expect((await categoriesOf(database, e4.id))[`p7.${X}`]).toBe('new_failure');
+      expect((await categoriesOf(database, e4.id))[`late.${X}`]).toBe('pending');
+      // Hydra finishes it (a failure): the next sync shows it in every eval that lists it.
+      sim.advance(10 * 86400);
+      await h.collector.syncAll(['cur6/unstable']);
+      expect((await categoriesOf(database, e2.id))[`late.${X}`]).toBe('new_failure');
+      expect((await categoriesOf(database, e4.id))[`late.${X}`]).not.toBe('pending');
+      await expectStatsMatchScan(database);
+    } finally {
+      await h.close();
+    }
+  }, 60_000);
 });

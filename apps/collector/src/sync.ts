@@ -559,28 +559,31 @@ export class Collector {
   }
 
   /**
-   * `nr` for `/api/latestbuilds`: back to the oldest unresolved member (the stored builds newer
-   * than it, plus the unresolved, +5%), and further down over builds we hold unfinished only
-   * while that costs Hydra less than asking them one by one (`pure/latest-window.ts`); those
-   * left below are polled singly, at most `maxBuildPolls` per sync.
+   * `nr` for `/api/latestbuilds`. It must reach the builds in `mustCover` (a new eval's unknown
+   * members: what its verdicts wait on). Below them, older unresolved members and builds we hold
+   * unfinished are covered only while reaching further costs Hydra less than asking them one by
+   * one (`pure/latest-window.ts`: a row ~1 query, a `/build/:id` ~5), never leaving more than
+   * `maxBuildPolls` to ask; `pollLean` asks those below the window. Rows are estimated as the
+   * stored builds at or above the reach, plus the unresolved ones there, plus `mustCover`, +5%.
    */
-  private async planLatestBuilds(js: JobsetRow, unresolved: number[], extraUnresolved = 0): Promise<number> {
+  private async planLatestBuilds(js: JobsetRow, unresolved: number[], mustCover: number[] = []): Promise<number> {
     const budget = this.opts.maxBuildPolls ?? 300;
-    const oldestUnresolved = unresolved.length ? unresolved[unresolved.length - 1]! : Infinity;
-    // Held builds below the unresolved, oldest first (a prefix of the jobset's oldest held ones).
-    const fetched = await heldUnfinishedIds(this.db, js.id, budget + 1);
-    const held = fetched.filter((id) => id < oldestUnresolved);
-    const allBelowKnown = held.length < fetched.length || fetched.length <= budget;
-    // Candidate i leaves held[0..i) to poll and reaches down to held[i] (or, past the last, to the unresolved).
-    const candidates = pollCandidates(allBelowKnown ? held.length : budget);
-    const reachOf = (i: number) => (i < held.length ? held[i]! : oldestUnresolved);
-    const finite = candidates.map(reachOf).filter((r) => r !== Infinity);
-    const counts = new Map<number, number>();
-    const stored = await buildsSinceEach(this.db, js.id, finite);
-    finite.forEach((r, k) => counts.set(r, stored[k]!));
+    const mustFloor = mustCover.reduce((m, id) => Math.min(m, id), Infinity);
+    // The oldest held builds (a prefix of all of them when more than the budget are held).
+    const held = await heldUnfinishedIds(this.db, js.id, budget + 1);
+    const heldCut = held.length > budget ? held[held.length - 1]! : Infinity;
+    // Everything the window may cover, oldest first: complete up to heldCut.
+    const optional = [...new Set([...held, ...unresolved])].filter((id) => id < mustFloor && id <= heldCut).sort((a, b) => a - b);
+    // Reaching only mustFloor (polling every optional one) is possible when no held build below it is unlisted.
+    const complete = heldCut === Infinity || heldCut >= mustFloor;
+    const candidates = complete ? pollCandidates(optional.length) : pollCandidates(Math.min(budget, optional.length - 1));
+    const reachOf = (i: number) => (i < optional.length ? optional[i]! : mustFloor);
+    const finite = [...new Set(candidates.map(reachOf).filter((r) => r !== Infinity))];
+    const stored = new Map<number, number>();
+    (await buildsSinceEach(this.db, js.id, finite)).forEach((n, k) => stored.set(finite[k]!, n));
     const nrOf = (i: number) => {
       const reach = reachOf(i);
-      const rows = (reach === Infinity ? 0 : counts.get(reach)!) + unresolved.length + extraUnresolved;
+      const rows = reach === Infinity ? mustCover.length : stored.get(reach)! + unresolved.filter((id) => id >= reach).length + mustCover.length;
       return Math.min(Math.max(Math.ceil(rows * 1.05) + 50, this.opts.minLatestBuilds ?? 1000), this.opts.maxLatestBuilds ?? 300_000);
     };
     const options = candidates.map((i) => ({ rows: nrOf(i), polls: i }));
@@ -610,7 +613,9 @@ export class Collector {
     let t = Date.now();
     const stillUnresolved = await unresolvedIds(this.db, js.id);
     const unknownSet = new Set(unknown);
-    const nr = await this.planLatestBuilds(js, stillUnresolved.filter((id) => !unknownSet.has(id)), unknown.length);
+    // Members already unresolved in earlier evals (still queued) need not be in this window: they are asked singly when cheaper.
+    const earlierSet = new Set(stillUnresolved);
+    const nr = await this.planLatestBuilds(js, stillUnresolved, unknown.filter((id) => !earlierSet.has(id)));
     const rows = await this.latestBuilds(js, nr);
     lap('latest', t);
     phases.latestRows = rows.length;
@@ -682,10 +687,13 @@ export class Collector {
         await this.settle(tx, js, report, changed, named.map((r) => r.id));
       });
       report.buildsResolved = (report.buildsResolved ?? 0) + named.length;
-      // Held builds below the window (it did not reach the jobset's oldest build) are asked one by one.
+      // Held builds and unresolved members below the window (it did not reach the jobset's oldest
+      // build) are asked one by one, the unresolved first (verdicts wait on them).
       if (rows.length >= nr) {
         const floor = rows.reduce((m, r) => Math.min(m, r.id), Infinity);
-        const below = await heldUnfinishedBelow(this.db, js.id, floor, this.opts.maxBuildPolls ?? 300);
+        const budget = this.opts.maxBuildPolls ?? 300;
+        const left = unresolved.filter((id) => id < floor).slice(0, budget);
+        const below = [...left, ...(await heldUnfinishedBelow(this.db, js.id, floor, budget - left.length))];
         if (below.length) await this.fetchAndApply(js, below, report, 'poll');
       }
     }
