@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sweepRoots } from '../../db/src/queries/api-reads.ts';
+import { sweepRoots } from '../../db/src/queries/trends.ts';
 
 // Evals 10, 20, ..., 60; a group is open in the evals from `opened` up to, not including, `closed`.
 const ids = [10, 20, 30, 40, 50, 60];

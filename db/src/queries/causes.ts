@@ -4,7 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { jsonParam, queryRows, writeCount, type Db } from '../client.ts';
-import { CLAIM_TTL_MS } from './api-breakages.ts';
+import { CLAIM_TTL_MS } from './breakages.ts';
 import { buildKeySql, idArray } from './sql-fragments.ts';
 import { pgTextArray } from './verdicts.ts';
 

@@ -4,7 +4,7 @@
 
 import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
-import { CLAIM_TTL_MS, isoTime, type BreakageState } from './api-breakages.ts';
+import { CLAIM_TTL_MS, isoTime, type BreakageState } from './breakages.ts';
 import { kindSql, outcomeSql } from '../verdict/index.ts';
 import { runInEvalSql } from './sql-fragments.ts';
 import { pgTextArray } from './verdicts.ts';

@@ -8,7 +8,7 @@ import { queryRows, type Db } from '../client.ts';
 import {
   activeClaimJoin, attributionJoin, breakageColumns, rootCandidatesSql, rootJoins, toView,
   type BreakageCtx, type BreakageFilters, type BreakageView, type RawBreakage,
-} from './api-breakages.ts';
+} from './breakages.ts';
 import { kindSql } from '../verdict/index.ts';
 import { intArray } from './sql-fragments.ts';
 import { pgTextArray } from './verdicts.ts';
