@@ -4,7 +4,7 @@
  * built dashboard, and driven by Debian's headless Chromium through playwright-core.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { loadConfig } from '../../apps/zhf/src/config.ts';
 import { silentLogger } from '../../apps/collector/src/log.ts';
 import { createRuntime, type Runtime } from '../../apps/zhf/src/runtime.ts';
+import { buildIsStale } from '../../apps/zhf/src/build-freshness.ts';
 import { startHydraSim, type DataSource, type RunningHydraSim } from '@zhf/sim';
 import { scenario } from './scenario.ts';
 
@@ -37,26 +38,9 @@ const CHROMIUM_ARGS = [
   '--disable-component-update', '--disable-sync',
 ];
 
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
 /** Builds the dashboard when its sources are newer than the build (or ZHF_E2E_BUILD=1). */
 export function ensureBuild(): void {
-  const handler = join(dashboard, 'build/handler.js');
-  let built = 0;
-  try {
-    built = statSync(handler).mtimeMs;
-  } catch {
-    built = 0;
-  }
-  const sources = Math.max(newest(join(dashboard, 'src')), statSync(join(dashboard, 'svelte.config.js')).mtimeMs);
-  if (process.env.ZHF_E2E_BUILD !== '1' && built > sources) return;
+  if (process.env.ZHF_E2E_BUILD !== '1' && !buildIsStale(join(dashboard, 'build/handler.js'), [join(dashboard, 'src'), join(dashboard, 'svelte.config.js')])) return;
   const r = spawnSync('npx', ['vite', 'build'], { cwd: dashboard, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`dashboard build failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
 }

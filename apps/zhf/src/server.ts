@@ -11,15 +11,19 @@ import { readerTemplate as processReaderTemplate } from '@zhf/dashboard/src/lib/
 import { answerClientError, setSecurityHeaders } from '@zhf/dashboard/src/lib/server/security-headers.ts';
 import { prepareAdapterEnv } from './config.ts';
 import { PageCache } from './page-cache.ts';
+import { buildIsStale } from './build-freshness.ts';
 import type { Runtime } from './runtime.ts';
 
 const dashboardDir = fileURLToPath(new URL('../../dashboard/', import.meta.url));
 const handlerPath = `${dashboardDir}build/handler.js`;
 
-/** Builds the dashboard once when no build exists (a fresh clone), so `npm start` just works. */
+/**
+ * Builds the dashboard when no build exists (a fresh clone) or its sources are newer than the
+ * build (after a pull), so `npm start` just works and never serves yesterday's pages.
+ */
 export function ensureDashboardBuilt(log: Runtime['log']): void {
-  if (existsSync(handlerPath)) return;
-  log.info('building the dashboard (first start only)…');
+  if (!buildIsStale(handlerPath, [`${dashboardDir}src`, `${dashboardDir}svelte.config.js`])) return;
+  log.info(existsSync(handlerPath) ? 'rebuilding the dashboard: its sources changed since the last build…' : 'building the dashboard (first start only)…');
   const res = spawnSync('npx', ['vite', 'build'], { cwd: dashboardDir, stdio: ['ignore', 'ignore', 'inherit'] });
   if (res.status !== 0) throw new Error(`dashboard build failed (exit ${res.status}); run \`npm run build\` to see why`);
 }
