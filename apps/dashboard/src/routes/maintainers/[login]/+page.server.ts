@@ -1,6 +1,7 @@
 import { claimActions } from '$lib/server/pages/claims';
 import { apiGet, qs } from '$lib/server/pages/api';
 import type { Breakage, MaintainerSummary, Page } from '$lib/types';
+import { maintainerGroups } from '$lib/maintainer-page';
 import type { PageServerLoad } from './$types';
 
 const LIMIT = 1000;
@@ -11,8 +12,7 @@ export const load: PageServerLoad = async (event) => {
   // Unknown logins are the API's 404, and so the page's.
   const who = await apiGet<MaintainerSummary>(event, `/api/maintainers/${encodeURIComponent(login)}`);
   const list = await apiGet<Page<Breakage>>(event, `/api/breakages${qs({ week: 'all', state: 'open', maintainer: login, sort: 'opened', limit: LIMIT })}`);
-  const thisWeek = list.items.filter((b) => b.week === who.week);
-  const earlier = list.items.filter((b) => b.week !== who.week);
+  const { thisWeek, earlier } = maintainerGroups(list.items, who.week);
   return { who, thisWeek, earlier, total: list.total, shown: list.items.length };
 };
 
