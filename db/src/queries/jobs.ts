@@ -2,7 +2,7 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../client.ts';
 import { isoTime } from './breakages.ts';
-import { kindSql, outcomeSql, type Category, type Outcome } from '../verdict/index.ts';
+import { kindSql, outcomeSql, type Outcome } from '../verdict/index.ts';
 import { commitRange, type Page } from './verdicts.ts';
 import type { JobsetRef } from './jobsets.ts';
 
@@ -59,4 +59,3 @@ export async function jobHistory(db: Db, js: JobsetRef, jobName: string, before:
   };
 }
 
-export const FAILING: Category[] = ['new_failure', 'still_failing', 'new_job_failing', 'failing'];

@@ -2,7 +2,7 @@
 import { sql } from 'drizzle-orm';
 import { jsonParam, queryRows, type Db } from '../client.ts';
 import { evalViews } from './evals.ts';
-import { FAILING } from './jobs.ts';
+import { FAILING_CATEGORIES } from '../verdict/index.ts';
 
 export interface TrendEval {
   evalId: number;
@@ -61,9 +61,9 @@ export async function trendEvals(db: Db, jobsetId: number, from: Date, to: Date,
   }
   return views.map((v) => {
     const bySystem: Record<string, number> = {};
-    for (const [system, counts] of Object.entries(v.countsBySystem)) bySystem[system] = FAILING.reduce((s, c) => s + (counts[c] ?? 0), 0);
+    for (const [system, counts] of Object.entries(v.countsBySystem)) bySystem[system] = FAILING_CATEGORIES.reduce((s, c) => s + (counts[c] ?? 0), 0);
     return {
-      evalId: v.id, timestamp: v.timestamp, failing: FAILING.reduce((s, c) => s + (v.counts[c] ?? 0), 0),
+      evalId: v.id, timestamp: v.timestamp, failing: FAILING_CATEGORIES.reduce((s, c) => s + (v.counts[c] ?? 0), 0),
       failingBySystem: bySystem, failingByKind: byKind.get(v.id) ?? { direct: 0, dependency: 0 },
       roots: roots.get(v.id)?.roots ?? 0, blockedByRoots: roots.get(v.id)?.blocked ?? 0,
     };

@@ -72,5 +72,8 @@ export const TRANSITIONS: Readonly<Record<Outcome, Readonly<Record<Baseline, Cat
   infra: { success: 'infra', failure: 'infra', none: 'infra', unknown: 'infra' },
 };
 
+/** The categories of a failing job, whatever its baseline (the failure row of the table). */
+export const FAILING_CATEGORIES: readonly Category[] = Object.values(TRANSITIONS.failure);
+
 /** A job that is not in the eval (but was in the one compared with). */
 export const ABSENT_CATEGORY: Category = 'removed';
