@@ -15,9 +15,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
-import { openDatabase, queryRows } from '../../db/src/index.ts';
+import { queryRows } from '../../db/src/index.ts';
 import { evalContext, refreshEvalStats } from '../../db/src/queries/index.ts';
 import { collectorFor } from './collector.ts';
+import { freshDatabase } from './fresh-database.ts';
 import { copyPostgresToPglite } from './pglite-copy.ts';
 import { recomputeBreakages } from '../../apps/collector/src/verdicts/recompute.ts';
 import { preflightEvals } from '../../apps/collector/src/preflight/index.ts';
@@ -94,24 +95,6 @@ async function startChild(opts: object): Promise<Child> {
       return (await p).prerendered;
     },
     stop: () => child.send('stop'),
-  };
-}
-
-async function freshDatabase(base: string) {
-  const name = `zhf_bench_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(base, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  const database = await openDatabase({ databaseUrl: u.toString(), maxConnections: 20 });
-  return {
-    database,
-    url: u.toString(),
-    async drop() {
-      await database.close();
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
   };
 }
 

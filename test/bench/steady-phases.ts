@@ -1,15 +1,13 @@
 // The steady 2% eval's phases at nixpkgs scale, as the collector logs them (`eval ingested ...Ms`):
 //   node --import tsx test/bench/steady-phases.ts [jobs] [evals]
 // A quick look at where a steady eval's time goes, without the whole `npm run bench`.
-import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
-import { openDatabase } from '../../db/src/index.ts';
 import { createHydraSimApp, GeneratedHydra } from '@zhf/sim';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { createLogger } from '../../apps/collector/src/log.ts';
 import { collectorFor } from './collector.ts';
+import { freshDatabase } from './fresh-database.ts';
 
 const jobs = Number(process.argv[2] ?? 250_000);
 const evals = Number(process.argv[3] ?? 6);
@@ -19,12 +17,8 @@ const sim = createHydraSimApp(gen, { rateLimit: false });
 const server = createServer(getRequestListener((req) => sim.app.fetch(req)));
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-const name = `zhf_phases_${randomBytes(4).toString('hex')}`;
-const admin = postgres(base, { max: 1, onnotice: () => {} });
-await admin.unsafe(`create database ${name}`);
-const u = new URL(base);
-u.pathname = `/${name}`;
-const database = await openDatabase({ databaseUrl: u.toString(), maxConnections: 20 });
+const fresh = await freshDatabase(base, 'zhf_phases');
+const database = fresh.database;
 const { collector, client } = collectorFor(database, url, createLogger({ level: 'info' }));
 try {
   for (const id of gen.groundTruth.allEvalIds('unstable')) {
@@ -34,8 +28,6 @@ try {
   }
 } finally {
   client.close();
-  await database.close();
-  await admin.unsafe(`drop database if exists ${name} with (force)`);
-  await admin.end();
+  await fresh.drop();
   server.close();
 }
