@@ -2,10 +2,11 @@
 // model) until every job of the new eval shows its current state, with the full-record path
 // ("today": one /build/:id per new build) and the cheap sources (the default), on the same
 // simulated history with the lifecycle on.
-//   node --import tsx test/bench/lean-figures.ts [jobs]
+//   node --import tsx test/bench/lean-figures.ts [jobs] [single,auto]
 import { openDatabase } from '../../db/src/index.ts';
 import { HydraClient } from '../../apps/collector/src/hydra/client.ts';
 import { Collector } from '../../apps/collector/src/sync.ts';
+import { createLogger } from '../../apps/collector/src/log.ts';
 import { GeneratedHydra, startHydraSim } from '@zhf/sim';
 
 const jobs = Number(process.argv[2] ?? 20_000);
@@ -17,7 +18,7 @@ async function measure(mode: 'single' | 'auto') {
   const sim = await startHydraSim(gen, { rateLimit: false });
   const database = await openDatabase({ dataDir: 'memory://' });
   const client = new HydraClient({ baseUrl: sim.url, userAgent: 'zhf-bench', rps: 100_000, burst: 100_000 });
-  const collector = new Collector(database, client, { backfillEvals: 2, rps: 1, singleConcurrency: 8, fetchMode: mode, maxDetailFetches: 0 });
+  const collector = new Collector(database, client, { backfillEvals: 2, rps: 1, singleConcurrency: 8, fetchMode: mode, maxDetailFetches: 0 }, process.env.ZHF_LOG_LEVEL ? createLogger({ level: process.env.ZHF_LOG_LEVEL as 'debug' }) : undefined);
   await collector.syncAll(['nixpkgs/unstable']);
   gen.setClock(end);
   sim.counters.reset();
@@ -32,4 +33,5 @@ async function measure(mode: 'single' | 'auto') {
   return out;
 }
 
-for (const mode of ['single', 'auto'] as const) console.log(JSON.stringify(await measure(mode)));
+const modes = (process.argv[3] ?? 'single,auto').split(',') as ('single' | 'auto')[];
+for (const mode of modes) console.log(JSON.stringify(await measure(mode)));

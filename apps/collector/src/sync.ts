@@ -2,17 +2,17 @@ import type { Database, Db } from '@zhf/db';
 import {
   appendEval, evalBuildCount, firstEvalOfBuilds, markBackfilled, recordSyncOutcome, saveJobsetProbe, applyOutcomeChanges, countUnfinished, gatesWithoutConstituents, storeConstituents, ensureJobset, finishedAmong, unfinishedAmong, ingestedEvalIds, insertNewBuilds, InsertedJobs, markStatsStale, prependEval, refreshEvalStats,
   analyzeAfterLoad, openRunBuilds, touchBuilds, unfinishedBuilds, unknownBuildIds, upsertBuilds, type BuildChange, type BuildRecord, type EvalRecord, type JobsetRow,
-  applyShortStates, breakageBuildsToRecheck, buildsSinceEach, buildsWantingDetails, heldUnfinishedBelow, heldUnfinishedIds, jobsLeftAt, jobsOfBuilds, markBulkFailed,
+  applyShortStates, breakageBuildsToRecheck, markQueued, buildsSinceEach, buildsWantingDetails, heldUnfinishedBelow, heldUnfinishedIds, jobsLeftAt, jobsOfBuilds, markBulkFailed,
   newPlaceholders, openBreakageCount, rewriteMembers, stalePlaceholders, storeUnresolved, takeResolved, unresolvedIds, type ShortBuild,
   evalProgress,
 } from '@zhf/db/queries';
 import { HydraError, HydraFiltered, HydraNotFound, type HydraClient } from './hydra/client.ts';
-import { evalRevision, toBuildRecord, type HydraEval, type HydraShortBuild } from './hydra/types.ts';
+import { evalRevision, toBuildRecord, type HydraEval, type HydraQueueItem, type HydraShortBuild } from './hydra/types.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { resolveCauses, type CauseReport } from './causes/resolve.ts';
 import { refreshMaintainers } from './maintainers/refresh.ts';
 import { recomputeBreakages } from './verdicts/recompute.ts';
-import { cheapestReach, pollCandidates } from './pure/latest-window.ts';
+import { cheapestReach, pollCandidates, widenedNr, windowNr, type WindowSize } from './pure/latest-window.ts';
 
 export interface CollectorOptions {
   backfillEvals: number;
@@ -86,6 +86,28 @@ export interface SyncReport {
   known?: { evalId: number; known: number; total: number };
 }
 
+/** A jobset as `/api/jobsets` lists it: what says it changed, and its current eval's unfinished builds. */
+interface JobsetProbe {
+  fingerprint: string;
+  scheduled: number;
+}
+
+/** One `/api/latestbuilds` window: the `nr` to ask first, the id it must reach, what sizes it. */
+interface LatestPlan {
+  nr: number;
+  reach: number;
+  size: WindowSize;
+  /** Share of the pending members assumed finished (1 without the probe). */
+  share: number;
+  /** Unresolved members and the new eval's unknown ones. */
+  pending: number[];
+}
+
+/** The lowest id of a window's rows (Infinity when empty). */
+function lowestId(rows: { id: number }[]): number {
+  return rows.reduce((m, r) => Math.min(m, r.id), Infinity);
+}
+
 /** A report with nothing done yet, for `ref`. */
 function emptyReport(ref: string): SyncReport {
   return { jobset: ref, newEvals: [], buildsFetched: 0, buildsUpdated: 0, breakagesOpened: 0, breakagesClosed: 0, ms: 0, fetchMs: 0 };
@@ -114,7 +136,7 @@ export class Collector {
   private log: Logger;
   private lastBulkPoll = new Map<string, number>();
   /** One /api/jobsets answer per project and pass over the jobsets. */
-  private probeCache = new Map<string, Promise<Map<string, string> | null>>();
+  private probeCache = new Map<string, Promise<Map<string, JobsetProbe> | null>>();
   private inPass = false;
   /** Where the pass in hand reports its progress (`zhf sync --once` draws it). */
   private progress?: Progress;
@@ -131,6 +153,19 @@ export class Collector {
     return (this.opts.fetchMode ?? 'auto') === 'auto';
   }
 
+  /** The instance's queue (`/api/queue`), read once per pass for every jobset. */
+  private queueCache: Promise<HydraQueueItem[]> | null = null;
+
+  /** The first `queueProbe` builds of Hydra's instance-wide queue; one request per pass. */
+  private queueProbe(): Promise<HydraQueueItem[]> {
+    if (!this.queueCache || !this.inPass) {
+      this.queueCache = this.client.queue(this.opts.queueProbe ?? 1000);
+      // A failed probe is not kept: the next jobset (or pass) asks again.
+      this.queueCache.catch(() => (this.queueCache = null));
+    }
+    return this.queueCache;
+  }
+
   /** Newest finished builds per jobset, read once per pass (`/api/latestbuilds`). */
   private latestCache = new Map<string, { nr: number; rows: HydraShortBuild[] }>();
 
@@ -142,6 +177,7 @@ export class Collector {
   async syncAll(refs: string[], signal?: AbortSignal, progress?: Progress): Promise<SyncReport[]> {
     this.probeCache.clear();
     this.latestCache.clear();
+    this.queueCache = null;
     this.inPass = true;
     this.progress = progress;
     try {
@@ -247,11 +283,11 @@ export class Collector {
   }
 
   /** Fingerprints of a project's jobsets from the cheap /api/jobsets listing (null when unavailable). */
-  private probe(project: string): Promise<Map<string, string> | null> {
+  private probe(project: string): Promise<Map<string, JobsetProbe> | null> {
     let p = this.probeCache.get(project);
     if (!p) {
       p = this.client.jobsetSummaries(project).then(
-        (list) => new Map(list.map((j) => [j.name, `${j.lastcheckedtime}:${j.starttime}:${j.nrtotal}`])),
+        (list) => new Map(list.map((j) => [j.name, { fingerprint: `${j.lastcheckedtime}:${j.starttime}:${j.nrtotal}`, scheduled: j.nrscheduled }])),
         (err) => {
           // A filtered answer was logged once by the client; the evals page then fails the same way.
           // Unreachable (no HTTP status): the evals page fails next and the failed sync logs it once.
@@ -270,7 +306,7 @@ export class Collector {
   private async discoverAndIngest(js: JobsetRow, report: SyncReport, signal?: AbortSignal): Promise<void> {
     const ref = `${js.project}/${js.name}`;
     const known = await ingestedEvalIds(this.db, js.id);
-    const fingerprint = (await this.probe(js.project))?.get(js.name) ?? null;
+    const fingerprint = (await this.probe(js.project))?.get(js.name)?.fingerprint ?? null;
     if (known.length > 0 && fingerprint !== null && fingerprint === js.probe) {
       this.log.debug('no change since the last probe', { jobset: ref });
       return;
@@ -548,7 +584,7 @@ export class Collector {
     }
     if ((this.opts.queueProbe ?? 1000) > 0) {
       try {
-        const queued = (await this.client.queue(this.opts.queueProbe ?? 1000)).filter((q) => q.project === js.project && q.jobset === js.name);
+        const queued = (await this.queueProbe()).filter((q) => q.project === js.project && q.jobset === js.name);
         for (const id of await finishedAmong(this.db, queued.map((q) => q.id))) records.push(toBuildRecord(await this.client.build(id)));
       } catch (err) {
         if (!(err instanceof HydraNotFound)) this.log.warn('queue probe failed; restarts are noticed on the next bulk poll', { jobset: ref, reason: String(err) });
@@ -559,14 +595,15 @@ export class Collector {
   }
 
   /**
-   * `nr` for `/api/latestbuilds`. It must reach the builds in `mustCover` (a new eval's unknown
+   * The `/api/latestbuilds` window. It must reach the builds in `mustCover` (a new eval's unknown
    * members: what its verdicts wait on). Below them, older unresolved members and builds we hold
    * unfinished are covered only while reaching further costs Hydra less than asking them one by
-   * one (`pure/latest-window.ts`: a row ~1 query, a `/build/:id` ~5), never leaving more than
-   * `maxBuildPolls` to ask; `pollLean` asks those below the window. Rows are estimated as the
-   * stored builds at or above the reach, plus the unresolved ones there, plus `mustCover`, +5%.
+   * one (`pure/latest-window.ts`: a row ~1 query, a `/build/:id` ~14), never leaving more than
+   * `maxBuildPolls` to ask; `pollLean` asks those below the window. Hydra lists finished builds
+   * only, so a window's rows are the stored builds at or above its reach plus the share of the
+   * pending members there that has finished: the jobset's `nrscheduled` tells how many have not.
    */
-  private async planLatestBuilds(js: JobsetRow, unresolved: number[], mustCover: number[] = []): Promise<number> {
+  private async planLatestBuilds(js: JobsetRow, unresolved: number[], mustCover: number[] = []): Promise<LatestPlan> {
     const budget = this.opts.maxBuildPolls ?? 300;
     const mustFloor = mustCover.reduce((m, id) => Math.min(m, id), Infinity);
     // The oldest held builds (a prefix of all of them when more than the budget are held).
@@ -579,27 +616,65 @@ export class Collector {
     const candidates = complete ? pollCandidates(optional.length) : pollCandidates(Math.min(budget, optional.length - 1));
     const reachOf = (i: number) => (i < optional.length ? optional[i]! : mustFloor);
     const finite = [...new Set(candidates.map(reachOf).filter((r) => r !== Infinity))];
-    const stored = new Map<number, number>();
+    const stored = new Map<number, { finished: number; unfinished: number }>();
     (await buildsSinceEach(this.db, js.id, finite)).forEach((n, k) => stored.set(finite[k]!, n));
-    const nrOf = (i: number) => {
+    const heldAll = held.length > budget ? await countUnfinished(this.db, js.id) : held.length;
+    const share = await this.finishedShare(js, unresolved.length + mustCover.length, heldAll);
+    // Builds held unfinished take a row only once finished: they count with the pending share.
+    const sizeOf = (i: number): WindowSize => {
       const reach = reachOf(i);
-      const rows = reach === Infinity ? mustCover.length : stored.get(reach)! + unresolved.filter((id) => id >= reach).length + mustCover.length;
-      return Math.min(Math.max(Math.ceil(rows * 1.05) + 50, this.opts.minLatestBuilds ?? 1000), this.opts.maxLatestBuilds ?? 300_000);
+      const min = this.opts.minLatestBuilds ?? 1000, max = this.opts.maxLatestBuilds ?? 300_000;
+      if (reach === Infinity) return { stored: 0, pending: mustCover.length, min, max };
+      const s = stored.get(reach)!;
+      return { stored: s.finished, pending: s.unfinished + unresolved.filter((id) => id >= reach).length + mustCover.length, min, max };
     };
-    const options = candidates.map((i) => ({ rows: nrOf(i), polls: i }));
-    const best = cheapestReach(options, budget);
-    return options[best === -1 ? 0 : best]!.rows;
+    const options = candidates.map((i) => ({ rows: windowNr(sizeOf(i), share), polls: i }));
+    const best = Math.max(0, cheapestReach(options, budget));
+    const size = sizeOf(candidates[best]!);
+    this.log.debug('latestbuilds window planned', { jobset: `${js.project}/${js.name}`, share: Number(share.toFixed(3)), held: heldAll, nr: options[best]!.rows, polls: candidates[best] });
+    return { nr: options[best]!.rows, reach: reachOf(candidates[best]!), size, share, pending: [...unresolved, ...mustCover] };
   }
 
-  /** The jobset's newest finished builds: one request per pass unless a wider window is needed. */
-  private async latestBuilds(js: JobsetRow, nr: number): Promise<HydraShortBuild[]> {
+  /**
+   * The share of pending builds likely finished by now: the jobset's current eval has
+   * `nrscheduled` unfinished builds, of which `held` we hold unfinished already; the rest are
+   * taken to be among the `pending` members. Without the probe: all (the window then is as wide
+   * as if every pending build had finished).
+   */
+  private async finishedShare(js: JobsetRow, pending: number, held: number): Promise<number> {
+    const scheduled = (await this.probe(js.project))?.get(js.name)?.scheduled;
+    if (scheduled === undefined || pending === 0) return 1;
+    const unfinishedPending = Math.min(pending, Math.max(0, scheduled - held));
+    return Math.min(1, (pending - unfinishedPending) / pending + 0.05);
+  }
+
+  /**
+   * The jobset's newest finished builds, read once per pass unless a wider window is needed. An
+   * answer that fills `nr` yet stops above the plan's reach is asked again, wider (`widenedNr`),
+   * up to the plan's full size; what lies below the last answer is then polled singly.
+   */
+  private async latestBuilds(js: JobsetRow, plan: LatestPlan): Promise<{ rows: HydraShortBuild[]; nr: number }> {
     const ref = `${js.project}/${js.name}`;
     const cached = this.latestCache.get(ref);
-    if (cached && cached.nr >= nr) return cached.rows;
-    const rows = (await this.client.latestBuilds(js.project, js.name, nr))
-      .filter((r) => r.project === js.project && r.jobset === js.name && r.finished === 1);
-    this.latestCache.set(ref, { nr, rows });
-    return rows;
+    if (cached && cached.nr >= plan.nr && (cached.rows.length < cached.nr || lowestId(cached.rows) <= plan.reach)) return cached;
+    const full = windowNr(plan.size, 1);
+    let nr = plan.nr;
+    for (;;) {
+      const rows = (await this.client.latestBuilds(js.project, js.name, nr))
+        .filter((r) => r.project === js.project && r.jobset === js.name && r.finished === 1);
+      const lowest = lowestId(rows);
+      if (rows.length < nr || lowest <= plan.reach || nr >= full) {
+        const out = { nr, rows };
+        this.latestCache.set(ref, out);
+        return out;
+      }
+      const above = plan.pending.filter((id) => id >= lowest);
+      const aboveSet = new Set(above);
+      const named = rows.filter((r) => aboveSet.has(r.id)).length;
+      const next = widenedNr(plan.size, nr, named, above.length, plan.share);
+      this.log.debug('latestbuilds window widened', { jobset: ref, nr, next, named, above: above.length });
+      nr = next;
+    }
   }
 
   /**
@@ -615,8 +690,8 @@ export class Collector {
     const unknownSet = new Set(unknown);
     // Members already unresolved in earlier evals (still queued) need not be in this window: they are asked singly when cheaper.
     const earlierSet = new Set(stillUnresolved);
-    const nr = await this.planLatestBuilds(js, stillUnresolved, unknown.filter((id) => !earlierSet.has(id)));
-    const rows = await this.latestBuilds(js, nr);
+    const plan = await this.planLatestBuilds(js, stillUnresolved, unknown.filter((id) => !earlierSet.has(id)));
+    const { rows } = await this.latestBuilds(js, plan);
     lap('latest', t);
     phases.latestRows = rows.length;
     const short = rows.filter((r) => unknownSet.has(r.id)).map(shortToRecord);
@@ -673,9 +748,9 @@ export class Collector {
   private async pollLean(js: JobsetRow, report: SyncReport, signal?: AbortSignal): Promise<void> {
     const ref = `${js.project}/${js.name}`;
     const unresolved = await unresolvedIds(this.db, js.id);
-    const nr = await this.planLatestBuilds(js, unresolved);
-    if (nr > 0) {
-      const rows = await this.latestBuilds(js, nr);
+    const plan = await this.planLatestBuilds(js, unresolved);
+    if (plan.nr > 0) {
+      const { rows, nr } = await this.latestBuilds(js, plan);
       const pendingSet = new Set(unresolved);
       const named = rows.filter((r) => pendingSet.has(r.id));
       const states = rows.filter((r) => !pendingSet.has(r.id)).map(shortToState);
@@ -698,16 +773,27 @@ export class Collector {
       }
     }
     if (signal?.aborted) return;
+    // Queued builds we hold finished were restarted or re-pointed: pending from now on; their
+    // full records (a re-point's new derivation, the seen-success/failure flags) follow below.
+    let requeued: number[] = [];
     if ((this.opts.queueProbe ?? 1000) > 0) {
       try {
-        const queued = (await this.client.queue(this.opts.queueProbe ?? 1000)).filter((q) => q.project === js.project && q.jobset === js.name);
-        const restarted = await finishedAmong(this.db, queued.map((q) => q.id));
-        if (restarted.length) await this.fetchAndApply(js, restarted, report, 'poll');
+        const queued = (await this.queueProbe()).filter((q) => q.project === js.project && q.jobset === js.name);
+        requeued = await finishedAmong(this.db, queued.map((q) => q.id));
+        if (requeued.length) {
+          await this.db.transaction(async (txRaw) => {
+            const tx = txRaw as unknown as Db;
+            await this.settle(tx, js, report, await markQueued(tx, requeued), []);
+          });
+        }
       } catch (err) {
         if (err instanceof HydraFiltered) throw err;
         if (!(err instanceof HydraNotFound)) this.log.warn('queue probe failed', { jobset: ref, reason: String(err) });
       }
     }
+    this.log.debug('verdicts current', { jobset: ref, requeued: requeued.length });
+    if (signal?.aborted) return;
+    if (requeued.length) await this.fetchAndApply(js, requeued, report, 'requeued');
     if (signal?.aborted) return;
     // Every open breakage's failing build at least once a day, spread over the day's syncs.
     const open = await openBreakageCount(this.db, js.id);

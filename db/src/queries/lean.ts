@@ -92,6 +92,20 @@ export async function applyShortStates(tx: Db, rows: ShortBuild[]): Promise<{ id
   return out.map((r) => ({ id: Number(r.id), jobId: r.job_id, inserted: false as const, oldFinished: r.old_finished, oldStatus: r.old_status }));
 }
 
+/**
+ * Builds Hydra's queue lists that we hold finished (restarted, or re-pointed to a new
+ * derivation): unfinished again, their old status kept as Hydra keeps it until the rebuild
+ * ends. Returns the builds that changed, with their old state.
+ */
+export async function markQueued(tx: Db, ids: number[]): Promise<{ id: number; jobId: number; inserted: false; oldFinished: number | null; oldStatus: number | null }[]> {
+  if (!ids.length) return [];
+  const out = await queryRows<{ id: string | number; job_id: number; status: number | null }>(tx, sql`
+    update builds b set finished = 0, checked_at = now()
+    where b.id = any(${idArray(ids)}) and b.id > 0 and b.finished = 1
+    returning b.id, b.job_id, b.status`);
+  return out.map((r) => ({ id: Number(r.id), jobId: r.job_id, inserted: false as const, oldFinished: 1, oldStatus: r.status }));
+}
+
 /** One job's member build in one eval: a build id, or null for "not a member". */
 export interface MemberAssignment {
   jobId: number;
@@ -269,21 +283,18 @@ export async function heldUnfinishedBelow(db: Db, jobsetId: number, belowId: num
   return rows.map((r) => Number(r.id));
 }
 
-/** For each of `minIds`, how many of the jobset's stored builds have an id of at least it (one scan). */
-export async function buildsSinceEach(db: Db, jobsetId: number, minIds: number[]): Promise<number[]> {
+/**
+ * For each of `minIds`, the jobset's stored builds with an id of at least it: how many are
+ * finished and how many we hold unfinished (one scan from the lowest).
+ */
+export async function buildsSinceEach(db: Db, jobsetId: number, minIds: number[]): Promise<{ finished: number; unfinished: number }[]> {
   if (!minIds.length) return [];
   const lowest = Math.min(...minIds);
-  const [r] = await queryRows<{ n: number[] }>(db, sql`
-    select array[${sql.join(minIds.map((m) => sql`count(*) filter (where b.id >= ${m})::int`), sql`, `)}] as n
-    from builds b join jobs j on j.id = b.job_id where b.id >= ${lowest} and j.jobset_id = ${jobsetId}`);
-  return (r?.n ?? minIds.map(() => 0)).map(Number);
-}
-
-/** How many of the jobset's stored builds have an id of at least `minId`. */
-export async function buildsSince(db: Db, jobsetId: number, minId: number): Promise<number> {
-  const [r] = await queryRows<{ n: number }>(db, sql`
-    select count(*)::int as n from builds b join jobs j on j.id = b.job_id where b.id >= ${minId} and j.jobset_id = ${jobsetId}`);
-  return r?.n ?? 0;
+  const [r] = await queryRows<{ f: number[]; u: number[] }>(db, sql`
+    select array[${sql.join(minIds.map((m) => sql`count(*) filter (where b.id >= ${m} and b.finished = 1)::int`), sql`, `)}] as f,
+      array[${sql.join(minIds.map((m) => sql`count(*) filter (where b.id >= ${m} and b.finished = 0)::int`), sql`, `)}] as u
+    from builds b join jobs j on j.id = b.job_id where b.id >= ${lowest} and b.id > 0 and j.jobset_id = ${jobsetId}`);
+  return minIds.map((_, k) => ({ finished: Number(r?.f[k] ?? 0), unfinished: Number(r?.u[k] ?? 0) }));
 }
 
 /**
