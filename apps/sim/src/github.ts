@@ -15,7 +15,7 @@
 import { Hono, type Context } from 'hono';
 import { hash4, hashString, type HydraData } from './model.ts';
 import type { DataSource } from './server.ts';
-import { serveLocal } from './serve-local.ts';
+import { serveLocal, type LocalServer } from './serve-local.ts';
 
 export interface GithubBranchSpec {
   /** The nixpkgs branch (`master`, `staging-next`). */
@@ -468,11 +468,8 @@ export function createGithubSimApp(source: DataSource, opts: GithubSimOptions = 
   return { app, model, requests };
 }
 
-export interface RunningGithubSim extends GithubSimApp {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+/** The simulator and where it listens. */
+export interface RunningGithubSim extends GithubSimApp, LocalServer {}
 
 export async function startGithubSim(source: DataSource, opts: GithubSimOptions & { port?: number } = {}): Promise<RunningGithubSim> {
   const sim = createGithubSimApp(source, opts);

@@ -14,7 +14,7 @@ import zlib from 'node:zlib';
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { mountChannelFiles } from './packages-json.ts';
-import { serveLocal } from './serve-local.ts';
+import { serveLocal, type LocalServer } from './serve-local.ts';
 import { type HydraData, type SimBuild, type SimBuildSummary, type SimEval, prng } from './model.ts';
 import { type OtherJobsetsOptions, withOtherJobsets } from './instance.ts';
 import { type BuildPageBuild, type StepPageStep, type StepStatusText, renderBuildPageHtml, renderStepPageHtml } from './build-page-html.ts';
@@ -1244,11 +1244,8 @@ function toResponse(out: Out, counter: RouteCounter, fault: Fault | undefined, o
   return new Response(stream, { status: out.status, headers });
 }
 
-export interface RunningHydraSim extends HydraSimApp {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+/** The simulator and where it listens. */
+export interface RunningHydraSim extends HydraSimApp, LocalServer {}
 
 /** Starts the simulator on 127.0.0.1 (port 0 = random) and resolves once it listens. */
 export async function startHydraSim(source: DataSource, opts: HydraSimOptions & { port?: number } = {}): Promise<RunningHydraSim> {

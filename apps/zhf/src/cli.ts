@@ -27,7 +27,17 @@ roundup and preflight ask the running server that owns it; the other commands re
 
 class UsageError extends Error {}
 
-const COMMANDS = ['start', 'serve', 'demo', 'sync', 'backfill', 'preflight', 'roundup', 'check'];
+/** Each command's handler, given the configuration, the command's arguments and the logger. */
+const COMMANDS: Record<string, (config: Config, rest: string[], log: Logger) => Promise<number>> = {
+  start: (config) => serveForever(config, { collector: true }),
+  serve: (config) => serveForever(config, { collector: false }),
+  demo: (config, _rest, log) => demo(config, log),
+  sync,
+  backfill,
+  preflight,
+  roundup,
+  check,
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -35,33 +45,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return command ? 0 : 2;
   }
-  if (!COMMANDS.includes(command)) {
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!run) {
     process.stderr.write(`zhf: unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
     return 2;
   }
   const config = loadConfig(undefined, command === 'demo' ? DEMO_DEFAULTS : {});
-  const log = createLogger({ level: config.logLevel });
-  switch (command) {
-    case 'start':
-      return serveForever(config, { collector: true });
-    case 'serve':
-      return serveForever(config, { collector: false });
-    case 'demo':
-      return demo(config, log);
-    case 'sync':
-      return sync(config, rest);
-    case 'backfill':
-      return backfill(config, rest);
-    case 'preflight':
-      return preflight(config, rest);
-    case 'roundup':
-      return roundup(config, rest);
-    case 'check':
-      return check(config, rest);
-    default:
-      log.error(`no handler for command ${JSON.stringify(command)}`);
-      return 2;
-  }
+  return run(config, rest, createLogger({ level: config.logLevel }));
 }
 
 function args<O extends NonNullable<ParseArgsConfig['options']>>(rest: string[], options: O, allowPositionals = false) {

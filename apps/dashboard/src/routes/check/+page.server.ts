@@ -1,11 +1,10 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { apiGet, apiSend, qs } from '$lib/server/pages/api';
+import { fileOrText } from '$lib/server/pages/file-or-text';
 import type { JobsetItem, Page } from '$lib/types';
 import { packageProblem } from '@zhf/collector/check/run';
 import type { CheckResult } from './types';
 import type { Actions, PageServerLoad } from './$types';
-
-const MAX_UPLOAD = 5 * 1024 * 1024;
 
 export const load: PageServerLoad = async (event) => {
   const p = event.url.searchParams;
@@ -24,12 +23,8 @@ export const actions: Actions = {
     const form = await event.request.formData();
     const jobset = String(form.get('jobset') ?? '');
     const system = String(form.get('system') ?? '').trim();
-    const file = form.get('file');
-    let text = String(form.get('text') ?? '').trim();
-    if (file instanceof File && file.size > 0) {
-      if (file.size > MAX_UPLOAD) return fail(413, { jobset, message: 'report.json is over 5 MB' });
-      text = (await file.text()).trim();
-    }
+    const text = await fileOrText(form);
+    if (text === null) return fail(413, { jobset, message: 'report.json is over 5 MB' });
     if (!text) return fail(400, { jobset, message: 'Drop a report.json, paste it, or list packages one per line.' });
     let body: Record<string, unknown>;
     if (text.startsWith('{')) {

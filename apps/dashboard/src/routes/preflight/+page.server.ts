@@ -1,10 +1,10 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { apiGet, apiSend, qs } from '$lib/server/pages/api';
+import { fileOrText } from '$lib/server/pages/file-or-text';
 import { heldUpload, HOLD, holdUpload } from '$lib/server/pages/uploads';
 import { IMPACT_LISTS, type EvalView, type ImpactList, type JobsetItem, type Page, type PreflightReport } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
-const MAX_UPLOAD = 5 * 1024 * 1024;
 /** Items of an impact list per page; the rest are a "next" link away. */
 const PAGE = 100;
 /** Eval ids suggested per jobset as one types; any ingested eval id is accepted. */
@@ -58,12 +58,8 @@ export const actions: Actions = {
   upload: async (event) => {
     const form = await event.request.formData();
     const jobset = String(form.get('jobset') ?? '');
-    const file = form.get('file');
-    let text = String(form.get('text') ?? '').trim();
-    if (file instanceof File && file.size > 0) {
-      if (file.size > MAX_UPLOAD) return fail(413, { jobset, message: 'changed-paths.json is over 5 MB' });
-      text = (await file.text()).trim();
-    }
+    const text = await fileOrText(form);
+    if (text === null) return fail(413, { jobset, message: 'changed-paths.json is over 5 MB' });
     if (!text) return fail(400, { jobset, message: 'Choose a changed-paths.json file or paste its contents.' });
     let changedPaths: unknown;
     try {

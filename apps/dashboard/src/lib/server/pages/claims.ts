@@ -3,7 +3,7 @@
 // so the same forms work without JavaScript and with `use:enhance`.
 import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
 import { PR_URL } from '../api/routes/breakages.ts';
-import { apiSend } from './api.ts';
+import { apiSend, type ApiResult } from './api.ts';
 
 /** The API names its JSON fields; the reader of a form knows them by their labels. */
 function inFormTerms(message: string): string {
@@ -34,38 +34,38 @@ function needUser(event: RequestEvent, id: number | null) {
   return null;
 }
 
+/** A claim or PR form: the breakage, the PR link it gives, checked, and `bad`, the failure to answer with instead. */
+async function prForm(event: RequestEvent) {
+  const { id, form } = await idOf(event);
+  const prUrl = String(form.get('prUrl') ?? '').trim();
+  const problem = prUrlProblem(prUrl);
+  return { id, form, prUrl, bad: needUser(event, id) ?? (problem ? fail(400, { id, message: problem }) : null) };
+}
+
+/** The API's answer: its error in the form's terms, or back to the page (post/redirect/get). */
+function answer(event: RequestEvent, id: number | null, r: ApiResult<unknown>) {
+  if (!r.ok) return fail(r.status, { id, message: inFormTerms(r.message) });
+  redirect(303, backTo(event.url));
+}
+
 export const claimActions = {
   claim: async (event: RequestEvent) => {
-    const { id, form } = await idOf(event);
-    const bad = needUser(event, id);
+    const { id, prUrl, bad } = await prForm(event);
     if (bad) return bad;
-    const prUrl = String(form.get('prUrl') ?? '').trim();
-    const problem = prUrlProblem(prUrl);
-    if (problem) return fail(400, { id, message: problem });
-    const r = await apiSend(event, 'POST', `/api/breakages/${id}/claim`, prUrl ? { prUrl } : {});
-    if (!r.ok) return fail(r.status, { id, message: inFormTerms(r.message) });
-    redirect(303, backTo(event.url));
+    return answer(event, id, await apiSend(event, 'POST', `/api/breakages/${id}/claim`, prUrl ? { prUrl } : {}));
   },
   release: async (event: RequestEvent) => {
     const { id } = await idOf(event);
     const bad = needUser(event, id);
     if (bad) return bad;
-    const r = await apiSend(event, 'DELETE', `/api/breakages/${id}/claim`);
-    if (!r.ok) return fail(r.status, { id, message: inFormTerms(r.message) });
-    redirect(303, backTo(event.url));
+    return answer(event, id, await apiSend(event, 'DELETE', `/api/breakages/${id}/claim`));
   },
   pr: async (event: RequestEvent) => {
-    const { id, form } = await idOf(event);
-    const bad = needUser(event, id);
+    const { id, form, prUrl, bad } = await prForm(event);
     if (bad) return bad;
-    const prUrl = String(form.get('prUrl') ?? '').trim();
-    const problem = prUrlProblem(prUrl);
-    if (problem) return fail(400, { id, message: problem });
     const note = form.get('note');
     const body: Record<string, string | null> = { prUrl: prUrl || null };
     if (typeof note === 'string') body.note = note.trim() || null;
-    const r = await apiSend(event, 'PATCH', `/api/breakages/${id}/claim`, body);
-    if (!r.ok) return fail(r.status, { id, message: inFormTerms(r.message) });
-    redirect(303, backTo(event.url));
+    return answer(event, id, await apiSend(event, 'PATCH', `/api/breakages/${id}/claim`, body));
   },
 };
