@@ -1,10 +1,9 @@
 import { Hono } from 'hono';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { mountExtraRoutes, UPLOAD_PATHS } from '../../apps/dashboard/src/lib/server/api/extra.ts';
 import { freezeRoundup } from '../../apps/collector/src/roundup/build.ts';
 import { createApp, NotFound } from '../../apps/dashboard/src/lib/server/api/index.ts';
 import { describeEachDriver } from '../support/db.ts';
-import { A, breakageId, call, devLogin, ingestScenario, NOW, REQUESTS, testConfig, X, type App, type Scenario } from './support.ts';
+import { A, breakageId, call, devLogin, ingestScenario, NOW, REQUESTS, serverApp, testConfig, X, type App, type Scenario } from './support.ts';
 import { serveLocal, type LocalServer } from '../support/http.ts';
 import type { z } from 'zod';
 import { BreakageSchema, PreflightReportSchema } from '../../apps/dashboard/src/lib/api/schemas.ts';
@@ -27,39 +26,28 @@ const FUTURE = 'a'.repeat(40);
  * history, oldest first, so compare answers follow their order; pulls 7 (merged), 8 (open)
  * and 10 (a rejected token, i.e. 502) exist.
  */
-class FakeGithub {
-  revisions: string[] = [];
-  url = '';
-  private server?: LocalServer;
+let revisions: string[] = [];
+const githubApi = new Hono();
+const notFound = { message: 'Not Found', status: '404' };
+githubApi.get('/repos/NixOS/nixpkgs/compare/:spec', (c) => {
+  const [of, commit] = c.req.param('spec').split('...').map((r) => revisions.indexOf(r ?? ''));
+  if (of === undefined || commit === undefined || of < 0 || commit < 0) return c.json(notFound, 404);
+  return c.json({ status: commit === of ? 'identical' : commit < of ? 'behind' : 'ahead' });
+});
+githubApi.get('/repos/NixOS/nixpkgs/pulls/:n', (c) => {
+  const n = Number(c.req.param('n'));
+  const base = { ref: 'master', repo: { full_name: 'NixOS/nixpkgs' } };
+  if (n === 7) return c.json({ number: 7, title: 'requests: 2.32 -> 2.33', html_url: 'https://github.com/NixOS/nixpkgs/pull/7', merged: true, merge_commit_sha: revisions[1], base });
+  if (n === 8) return c.json({ number: 8, title: null, merged: false, merge_commit_sha: revisions[2], base });
+  if (n === 10) return c.json({ message: 'Bad credentials' }, 401);
+  return c.json(notFound, 404);
+});
 
-  async start() {
-    const app = new Hono();
-    const notFound = { message: 'Not Found', status: '404' };
-    app.get('/repos/NixOS/nixpkgs/compare/:spec', (c) => {
-      const [of, commit] = c.req.param('spec').split('...').map((r) => this.revisions.indexOf(r ?? ''));
-      if (of === undefined || commit === undefined || of < 0 || commit < 0) return c.json(notFound, 404);
-      return c.json({ status: commit === of ? 'identical' : commit < of ? 'behind' : 'ahead' });
-    });
-    app.get('/repos/NixOS/nixpkgs/pulls/:n', (c) => {
-      const n = Number(c.req.param('n'));
-      const base = { ref: 'master', repo: { full_name: 'NixOS/nixpkgs' } };
-      if (n === 7) return c.json({ number: 7, title: 'requests: 2.32 -> 2.33', html_url: 'https://github.com/NixOS/nixpkgs/pull/7', merged: true, merge_commit_sha: this.revisions[1], base });
-      if (n === 8) return c.json({ number: 8, title: null, merged: false, merge_commit_sha: this.revisions[2], base });
-      if (n === 10) return c.json({ message: 'Bad credentials' }, 401);
-      return c.json(notFound, 404);
-    });
-    this.server = await serveLocal(app.fetch);
-    this.url = this.server.url;
-  }
-
-  close() {
-    return this.server?.close() ?? Promise.resolve();
-  }
-}
-
-const gh = new FakeGithub();
-beforeAll(() => gh.start());
-afterAll(() => gh.close());
+let gh: LocalServer;
+beforeAll(async () => {
+  gh = await serveLocal(githubApi.fetch);
+});
+afterAll(() => gh?.close());
 
 describeEachDriver('OpenAPI document', (get) => {
   let s: Scenario;
@@ -67,14 +55,9 @@ describeEachDriver('OpenAPI document', (get) => {
   let doc: Schema;
   beforeAll(async () => {
     s = await ingestScenario(get());
-    gh.revisions = [s.e1.revision, s.e2.revision, s.e3.revision, FUTURE];
-    // As the server builds it: with the collector's feature routes and their upload limit.
-    const database = get();
-    const config = testConfig({ ZHF_GITHUB_API_URL: gh.url });
+    revisions = [s.e1.revision, s.e2.revision, s.e3.revision, FUTURE];
     // The simulated Hydra stays up for the log route.
-    app = createApp({ database, config, now: () => NOW, hydra: s.h.client }, {
-      extraRoutes: (api) => mountExtraRoutes(api, { database, config }), largeBodyPaths: UPLOAD_PATHS,
-    });
+    app = serverApp(get(), testConfig({ ZHF_GITHUB_API_URL: gh.url }), { hydra: s.h.client });
     doc = (await call(app, 'GET', '/api/openapi.json')).json;
   });
   afterAll(async () => {
