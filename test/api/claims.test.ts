@@ -1,33 +1,26 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { queryRows } from '../../db/src/index.ts';
 import { describeEachDriver } from '../support/db.ts';
-import { A, breakageId, call, devLogin, githubSession, ingestScenario, makeApp, NOW, REQUESTS, rowCounts, X, type App, type Scenario, type Session } from './support.ts';
+import { A, breakageId, call, devLogin, githubSession, makeApp, NOW, REQUESTS, rowCounts, useScenario, X, type Session } from './support.ts';
 
 const DAY = 86_400_000;
 
 describeEachDriver('claims (SPEC section 4)', (get) => {
-  let s: Scenario;
-  let app: App;
+  const t = useScenario(get, { closeHydra: true });
   let alice: Session;
   let bob: Session;
   let mona: Session;
   beforeAll(async () => {
-    s = await ingestScenario(get());
-    await s.h.close();
-    app = makeApp(get());
-    alice = await devLogin(app, 'alice');
-    bob = await devLogin(app, 'bob');
+    alice = await devLogin(t.app, 'alice');
+    bob = await devLogin(t.app, 'bob');
     mona = await githubSession(get(), 'mona'); // a maintainer (ZHF_MAINTAINERS=Mona)
-  });
-  afterAll(async () => {
-    await s?.h.close();
   });
 
   it('100 simultaneous claims: exactly one wins, 99 get 409 naming the holder, one claim row', async () => {
     const id = await breakageId(get(), `depfail.${X}`);
-    const users = await Promise.all(Array.from({ length: 100 }, (_, i) => devLogin(app, `racer-${i}`)));
-    const results = await Promise.all(users.map((u) => call(app, 'POST', `/api/breakages/${id}/claim`, { as: u })));
+    const users = await Promise.all(Array.from({ length: 100 }, (_, i) => devLogin(t.app, `racer-${i}`)));
+    const results = await Promise.all(users.map((u) => call(t.app, 'POST', `/api/breakages/${id}/claim`, { as: u })));
     const won = results.filter((r) => r.status === 201);
     const lost = results.filter((r) => r.status === 409);
     expect(won).toHaveLength(1);
@@ -38,47 +31,47 @@ describeEachDriver('claims (SPEC section 4)', (get) => {
     const rows = await queryRows<{ handle: string; released_at: unknown }>(get().db, sql`select handle, released_at from claims where breakage_id = ${id}`);
     expect(rows).toEqual([{ handle: holder, released_at: null }]);
     const racer = users.find((u) => u.handle === holder)!;
-    expect((await call(app, 'DELETE', `/api/breakages/${id}/claim`, { as: racer })).status).toBe(200);
+    expect((await call(t.app, 'DELETE', `/api/breakages/${id}/claim`, { as: racer })).status).toBe(200);
   });
 
   it('claim, update the PR link and note, release; text is stored as given', async () => {
     const id = await breakageId(get(), REQUESTS);
     const note = '<script>alert(1)</script> — naïve 修正 🚀\nline two';
-    const c = await call(app, 'POST', `/api/breakages/${id}/claim`, { as: alice, body: { note } });
+    const c = await call(t.app, 'POST', `/api/breakages/${id}/claim`, { as: alice, body: { note } });
     expect(c.status).toBe(201);
     expect(c.json.claim).toEqual({
       by: 'alice', at: NOW.toISOString(), updatedAt: NOW.toISOString(), expiresAt: new Date(NOW.getTime() + 14 * DAY).toISOString(), prUrl: null, note,
     });
-    const listed = await call(app, 'GET', '/api/breakages?claimed=true');
+    const listed = await call(t.app, 'GET', '/api/breakages?claimed=true');
     expect(listed.json.items.map((b: { job: string }) => b.job)).toEqual([REQUESTS]);
     // This week's unclaimed breakages; broken.x86_64-linux failed in the oldest eval: preexisting, backlog (SPEC section 3).
-    expect((await call(app, 'GET', '/api/breakages?claimed=false')).json.total).toBe(4);
+    expect((await call(t.app, 'GET', '/api/breakages?claimed=false')).json.total).toBe(4);
 
     const pr = 'https://github.com/NixOS/nixpkgs/pull/123456';
     const later = makeApp(get(), { now: () => new Date(NOW.getTime() + DAY) });
     const u = await call(later, 'PATCH', `/api/breakages/${id}/claim`, { as: alice, body: { prUrl: pr } });
     expect(u.status).toBe(200);
     expect(u.json.claim).toMatchObject({ prUrl: pr, note, at: NOW.toISOString(), updatedAt: new Date(NOW.getTime() + DAY).toISOString() });
-    expect((await call(app, 'PATCH', `/api/breakages/${id}/claim`, { as: bob, body: { note: 'mine' } })).status).toBe(403);
-    const again = await call(app, 'POST', `/api/breakages/${id}/claim`, { as: bob });
+    expect((await call(t.app, 'PATCH', `/api/breakages/${id}/claim`, { as: bob, body: { note: 'mine' } })).status).toBe(403);
+    const again = await call(t.app, 'POST', `/api/breakages/${id}/claim`, { as: bob });
     expect(again).toMatchObject({ status: 409, json: { holder: 'alice' } });
 
-    const rel = await call(app, 'DELETE', `/api/breakages/${id}/claim`, { as: alice });
+    const rel = await call(t.app, 'DELETE', `/api/breakages/${id}/claim`, { as: alice });
     expect(rel.status).toBe(200);
     expect(rel.json.claim).toBeNull();
     const [row] = await queryRows<{ release_reason: string; released_by: string; pr_url: string; note: string }>(get().db, sql`
       select release_reason, released_by, pr_url, note from claims where breakage_id = ${id}`);
     expect(row).toEqual({ release_reason: 'released', released_by: 'alice', pr_url: pr, note });
-    expect((await call(app, 'DELETE', `/api/breakages/${id}/claim`, { as: alice })).status).toBe(404);
+    expect((await call(t.app, 'DELETE', `/api/breakages/${id}/claim`, { as: alice })).status).toBe(404);
   });
 
   it('only the holder or a maintainer may release', async () => {
     const id = await breakageId(get(), `hello.${A}`);
-    expect((await call(app, 'POST', `/api/breakages/${id}/claim`, { as: alice })).status).toBe(201);
-    const denied = await call(app, 'DELETE', `/api/breakages/${id}/claim`, { as: bob });
+    expect((await call(t.app, 'POST', `/api/breakages/${id}/claim`, { as: alice })).status).toBe(201);
+    const denied = await call(t.app, 'DELETE', `/api/breakages/${id}/claim`, { as: bob });
     expect(denied.status).toBe(403);
     expect(denied.json).toMatchObject({ error: { code: 'forbidden' }, holder: 'alice' });
-    const byMaintainer = await call(app, 'DELETE', `/api/breakages/${id}/claim`, { as: mona });
+    const byMaintainer = await call(t.app, 'DELETE', `/api/breakages/${id}/claim`, { as: mona });
     expect(byMaintainer.status).toBe(200);
     const [row] = await queryRows<{ released_by: string }>(get().db, sql`select released_by from claims where breakage_id = ${id}`);
     expect(row!.released_by).toBe('mona');
@@ -86,7 +79,7 @@ describeEachDriver('claims (SPEC section 4)', (get) => {
 
   it('a claim expires 14 days after its last update; then anyone may take it', async () => {
     const id = await breakageId(get(), `newjob.${X}`);
-    expect((await call(app, 'POST', `/api/breakages/${id}/claim`, { as: alice })).status).toBe(201);
+    expect((await call(t.app, 'POST', `/api/breakages/${id}/claim`, { as: alice })).status).toBe(201);
     const day13 = makeApp(get(), { now: () => new Date(NOW.getTime() + 13 * DAY) });
     expect((await call(day13, 'POST', `/api/breakages/${id}/claim`, { as: bob })).status).toBe(409);
     const day15 = makeApp(get(), { now: () => new Date(NOW.getTime() + 15 * DAY) });
@@ -102,7 +95,7 @@ describeEachDriver('claims (SPEC section 4)', (get) => {
 
   it('closed breakages cannot be claimed', async () => {
     const id = await breakageId(get(), `broken.${X}`);
-    const r = await call(app, 'POST', `/api/breakages/${id}/claim`, { as: alice });
+    const r = await call(t.app, 'POST', `/api/breakages/${id}/claim`, { as: alice });
     expect(r.status).toBe(409);
     expect(r.json.error.message).toContain('fixed');
   });
@@ -110,8 +103,8 @@ describeEachDriver('claims (SPEC section 4)', (get) => {
   it('bad input is a 4xx JSON error every time, never a 500, and writes nothing', async () => {
     const open = await breakageId(get(), `hello.${X}`.replace('hello', 'depfail'));
     const heldByAlice = await breakageId(get(), `hello.${A}`);
-    expect((await call(app, 'POST', `/api/breakages/${heldByAlice}/claim`, { as: alice })).status).toBe(201);
-    const e2 = s.e2.id;
+    expect((await call(t.app, 'POST', `/api/breakages/${heldByAlice}/claim`, { as: alice })).status).toBe(201);
+    const e2 = t.s.e2.id;
     const big = JSON.stringify({ note: 'x'.repeat(1_100_000) });
     const noCsrf = { cookie: alice.cookie, 'x-csrf-token': '' };
     type Case = [string, string, string, { as?: Session; body?: unknown; headers?: Record<string, string> }, number];
@@ -177,7 +170,7 @@ describeEachDriver('claims (SPEC section 4)', (get) => {
     ];
     const before = await rowCounts(get());
     for (const [name, method, path, opts, status] of cases) {
-      const r = await call(app, method, path, opts);
+      const r = await call(t.app, method, path, opts);
       expect({ name, status: r.status }).toEqual({ name, status });
       expect(r.json?.error, name).toEqual({ code: expect.any(String), message: expect.any(String) });
       expect(r.headers.get('content-type'), name).toContain('application/json');

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEachDriver } from '../support/db.ts';
-import { A, call, ingestScenario, makeApp, REQUESTS, X, type App, type Scenario } from './support.ts';
+import { A, call, REQUESTS, useScenario, X } from './support.ts';
 
 // The fix list puts direct failures first (the ones to fix). The order is the query's, so a
 // second page continues it: dependency failures never reappear at the top of page 2.
 describeEachDriver('fix list order across pages', (get) => {
-  let s: Scenario;
-  let app: App;
-  beforeAll(async () => {
-    s = await ingestScenario(get());
-    app = makeApp(get());
-  });
-  afterAll(async () => s?.h.close());
+  const t = useScenario(get);
 
   it('sort=kind pages through direct failures first, then dependency failures, each by system and job', async () => {
     for (const limit of [1, 2, 3, 100]) {
@@ -19,7 +13,7 @@ describeEachDriver('fix list order across pages', (get) => {
       let cursor: string | null = null;
       do {
         const p: { status: number; json: { items: { job: string; kind: string }[]; nextCursor: string | null; total: number } } =
-          await call(app, 'GET', `/api/breakages?sort=kind&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+          await call(t.app, 'GET', `/api/breakages?sort=kind&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
         expect(p.status).toBe(200);
         expect(p.json.total).toBe(5);
         seen.push(...p.json.items.map((b): [string, string] => [b.job, b.kind]));
@@ -30,7 +24,7 @@ describeEachDriver('fix list order across pages', (get) => {
       ]);
     }
     // A cursor of another sort's shape is refused, not misread.
-    const other = await call(app, 'GET', '/api/breakages?sort=system&limit=1');
-    expect((await call(app, 'GET', `/api/breakages?sort=kind&cursor=${other.json.nextCursor}`)).status).toBe(400);
+    const other = await call(t.app, 'GET', '/api/breakages?sort=system&limit=1');
+    expect((await call(t.app, 'GET', `/api/breakages?sort=kind&cursor=${other.json.nextCursor}`)).status).toBe(400);
   });
 });

@@ -1,22 +1,13 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { devLoginWarnings } from '../../apps/dashboard/src/lib/server/api/index.ts';
 import { describeEachDriver } from '../support/db.ts';
-import { call, githubSession, ingestScenario, makeApp, rowCounts, testConfig, type App, type Scenario } from './support.ts';
+import { call, githubSession, makeApp, rowCounts, testConfig, useScenario } from './support.ts';
 
 const cursor = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
 // Defects an audit found, each pinned: bad input is a 4xx, dev login stays a toy.
 describeEachDriver('hardening', (get) => {
-  let s: Scenario;
-  let app: App;
-  beforeAll(async () => {
-    s = await ingestScenario(get());
-    await s.h.close();
-    app = makeApp(get());
-  });
-  afterAll(async () => {
-    await s?.h.close();
-  });
+  const t = useScenario(get, { closeHydra: true });
 
   it('a breakage cursor holding NUL or a lone surrogate is a 400, for every sort', async () => {
     // The audit's own cursor: ["a\u0000b",1].
@@ -28,13 +19,13 @@ describeEachDriver('hardening', (get) => {
       ['system', ['a\u0000', 'hello', 1]],
     ];
     for (const [sort, value] of bad) {
-      const r = await call(app, 'GET', `/api/breakages?week=all&sort=${sort}&cursor=${cursor(value)}`);
+      const r = await call(t.app, 'GET', `/api/breakages?week=all&sort=${sort}&cursor=${cursor(value)}`);
       expect([sort, value, r.status, r.json?.error?.code]).toEqual([sort, value, 400, 'invalid']);
       expect(r.json.error.message).toBe('cursor is malformed');
     }
     // Clean cursors of the same shapes still page.
-    expect((await call(app, 'GET', `/api/breakages?week=all&sort=job&cursor=${cursor(['a', 1])}`)).status).toBe(200);
-    expect((await call(app, 'GET', `/api/breakages?week=all&sort=system&cursor=${cursor(['a', 'b', 1])}`)).status).toBe(200);
+    expect((await call(t.app, 'GET', `/api/breakages?week=all&sort=job&cursor=${cursor(['a', 1])}`)).status).toBe(200);
+    expect((await call(t.app, 'GET', `/api/breakages?week=all&sort=system&cursor=${cursor(['a', 'b', 1])}`)).status).toBe(200);
   });
 
   it('dev login checks Origin whatever the content type', async () => {
@@ -49,15 +40,15 @@ describeEachDriver('hardening', (get) => {
       { 'content-type': 'application/x-www-form-urlencoded' }, // a form always carries its Origin
     ]) {
       const body = headers['content-type']?.startsWith('application/x-www') ? 'handle=eve' : '{"handle":"eve"}';
-      const res = await app.request('/auth/dev', { method: 'POST', headers, body });
+      const res = await t.app.request('/auth/dev', { method: 'POST', headers, body });
       expect([headers, res.status]).toEqual([headers, 403]);
       expect(res.headers.get('set-cookie') ?? '').not.toContain('zhf_session=');
     }
     expect(await rowCounts(get())).toEqual(before);
     // This site's own origin, and clients that send none (curl), still sign in.
-    const own = await app.request('/auth/dev', { method: 'POST', headers: { origin: 'http://localhost', 'content-type': '' }, body: '{"handle":"eve"}' });
+    const own = await t.app.request('/auth/dev', { method: 'POST', headers: { origin: 'http://localhost', 'content-type': '' }, body: '{"handle":"eve"}' });
     expect(own.status).toBe(303);
-    const curl = await call(app, 'POST', '/auth/dev', { body: { handle: 'eve' } });
+    const curl = await call(t.app, 'POST', '/auth/dev', { body: { handle: 'eve' } });
     expect(curl.status).toBe(200);
   });
 
@@ -65,11 +56,11 @@ describeEachDriver('hardening', (get) => {
     await githubSession(get(), 'octocat');
     const before = await rowCounts(get());
     for (const handle of ['octocat', 'OctoCat', 'mona', 'MONA']) {
-      const r = await call(app, 'POST', '/auth/dev', { body: { handle } });
+      const r = await call(t.app, 'POST', '/auth/dev', { body: { handle } });
       expect([handle, r.status, r.json.error.code]).toEqual([handle, 403, 'forbidden']);
       expect(r.headers.get('set-cookie') ?? '').not.toContain('zhf_session=');
     }
-    expect((await call(app, 'POST', '/auth/dev', { body: { handle: 'mona' } })).json.error.message).toBe('@mona is a maintainer: sign in with GitHub');
+    expect((await call(t.app, 'POST', '/auth/dev', { body: { handle: 'mona' } })).json.error.message).toBe('@mona is a maintainer: sign in with GitHub');
     expect(await rowCounts(get())).toEqual(before);
   });
 
@@ -100,7 +91,7 @@ describeEachDriver('hardening', (get) => {
 
   it('a 413 tells the client the connection closes', async () => {
     const big = JSON.stringify({ note: 'x'.repeat(2 * 1024 * 1024) });
-    const res = await app.request('/auth/dev', { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    const res = await t.app.request('/auth/dev', { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
     expect(res.status).toBe(413);
     expect(res.headers.get('connection')).toBe('close');
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');

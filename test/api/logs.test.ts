@@ -38,6 +38,11 @@ describeEachDriver('build log tails', (get) => {
     return r!.drvpath;
   };
   const rawLog = async (drv: string) => (await fetch(`${s.h.sim.url}/log/${drv.slice('/nix/store/'.length)}`)).text();
+  /** The breakage of `job`, its failed build in e2 and that build's derivation. */
+  const failed = async (job: string) => {
+    const buildId = s.e2.buildOf(job);
+    return { id: await breakageId(get(), job), buildId, drv: await drvOf(buildId) };
+  };
   const stored = async (drv: string) => {
     const [r] = await queryRows<{ lines: string[]; tail: number; build_id: string | number }>(get().db, sql`select lines, tail, build_id from log_tails where drv_path = ${drv}`);
     return r ?? null;
@@ -53,9 +58,7 @@ describeEachDriver('build log tails', (get) => {
   });
 
   it('answers the failing build\'s last 50 lines, as the simulated Hydra has them', async () => {
-    const id = await breakageId(get(), REQUESTS);
-    const buildId = s.e2.buildOf(REQUESTS);
-    const drv = await drvOf(buildId);
+    const { id, buildId, drv } = await failed(REQUESTS);
     const whole = (await rawLog(drv)).trimEnd().split('\n');
     asked.length = 0;
     const r = await call(app, 'GET', `/api/breakages/${id}/log`);
@@ -87,10 +90,7 @@ describeEachDriver('build log tails', (get) => {
   });
 
   it('asks Hydra again when more lines are wanted than the cache holds of a longer log', async () => {
-    const job = `hello.${A}`;
-    const id = await breakageId(get(), job);
-    const buildId = s.e2.buildOf(job);
-    const drv = await drvOf(buildId);
+    const { id, buildId, drv } = await failed(`hello.${A}`);
     s.sim.setLog(buildId, longLog(drv, 1200));
     const expected = longLog(drv, 1200).trimEnd().split('\n');
     const base = drv.slice('/nix/store/'.length);
@@ -135,9 +135,7 @@ describeEachDriver('build log tails', (get) => {
   });
 
   it('Hydra unreachable: 502 saying so, nothing stored', async () => {
-    const job = `newjob.${X}`;
-    const id = await breakageId(get(), job);
-    const drv = await drvOf(s.e2.buildOf(job));
+    const { id, drv } = await failed(`newjob.${X}`);
     const down = new HydraClient({ baseUrl: `http://127.0.0.1:${await deadPort()}`, userAgent: 'zhf-test (+http://127.0.0.1)', rps: 1000, burst: 1000, retryBaseMs: 5, maxBackoffMs: 10 });
     const r = await call(makeApp(get(), { hydra: down }), 'GET', `/api/breakages/${id}/log`);
     expect(r.status).toBe(502);
@@ -151,9 +149,7 @@ describeEachDriver('build log tails', (get) => {
   });
 
   it('Hydra answering 5xx, or the filter answering HTML: 502 naming the cause', async () => {
-    const job = `newjob.${X}`;
-    const id = await breakageId(get(), job);
-    const drv = await drvOf(s.e2.buildOf(job));
+    const { id, drv } = await failed(`newjob.${X}`);
     const path = new RegExp(`^/log/${drv.slice('/nix/store/'.length)}`);
     // The client tries twice: both answered 503.
     s.h.sim.faults.add({ kind: 'status', status: 503, path, times: 2 });
@@ -183,10 +179,7 @@ describeEachDriver('build log tails', (get) => {
   });
 
   it('Hydra with its logs in the binary cache (hydra.nixos.org): the whole log arrives, its end is kept', async () => {
-    const job = `gone.${X}`;
-    const id = await breakageId(get(), job);
-    const buildId = s.e2.buildOf(job);
-    const drv = await drvOf(buildId);
+    const { id, buildId, drv } = await failed(`gone.${X}`);
     s.sim.setLog(buildId, longLog(drv, 3000));
     s.h.sim.config.logsInCache = true;
     try {

@@ -1,10 +1,9 @@
 import { Hono } from 'hono';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { mountExtraRoutes, UPLOAD_PATHS } from '../../apps/dashboard/src/lib/server/api/extra.ts';
 import { freezeRoundup } from '../../apps/collector/src/roundup/build.ts';
 import { createApp, NotFound } from '../../apps/dashboard/src/lib/server/api/index.ts';
 import { describeEachDriver } from '../support/db.ts';
-import { A, breakageId, call, devLogin, ingestScenario, NOW, REQUESTS, testConfig, X, type App, type Scenario } from './support.ts';
+import { A, breakageId, call, devLogin, ingestScenario, NOW, REQUESTS, serverApp, testConfig, X, type App, type Scenario } from './support.ts';
 import { serveLocal, type LocalServer } from '../support/http.ts';
 import type { z } from 'zod';
 import { BreakageSchema, PreflightReportSchema } from '../../apps/dashboard/src/lib/api/schemas.ts';
@@ -27,39 +26,28 @@ const FUTURE = 'a'.repeat(40);
  * history, oldest first, so compare answers follow their order; pulls 7 (merged), 8 (open)
  * and 10 (a rejected token, i.e. 502) exist.
  */
-class FakeGithub {
-  revisions: string[] = [];
-  url = '';
-  private server?: LocalServer;
+let revisions: string[] = [];
+const githubApi = new Hono();
+const notFound = { message: 'Not Found', status: '404' };
+githubApi.get('/repos/NixOS/nixpkgs/compare/:spec', (c) => {
+  const [of, commit] = c.req.param('spec').split('...').map((r) => revisions.indexOf(r ?? ''));
+  if (of === undefined || commit === undefined || of < 0 || commit < 0) return c.json(notFound, 404);
+  return c.json({ status: commit === of ? 'identical' : commit < of ? 'behind' : 'ahead' });
+});
+githubApi.get('/repos/NixOS/nixpkgs/pulls/:n', (c) => {
+  const n = Number(c.req.param('n'));
+  const base = { ref: 'master', repo: { full_name: 'NixOS/nixpkgs' } };
+  if (n === 7) return c.json({ number: 7, title: 'requests: 2.32 -> 2.33', html_url: 'https://github.com/NixOS/nixpkgs/pull/7', merged: true, merge_commit_sha: revisions[1], base });
+  if (n === 8) return c.json({ number: 8, title: null, merged: false, merge_commit_sha: revisions[2], base });
+  if (n === 10) return c.json({ message: 'Bad credentials' }, 401);
+  return c.json(notFound, 404);
+});
 
-  async start() {
-    const app = new Hono();
-    const notFound = { message: 'Not Found', status: '404' };
-    app.get('/repos/NixOS/nixpkgs/compare/:spec', (c) => {
-      const [of, commit] = c.req.param('spec').split('...').map((r) => this.revisions.indexOf(r ?? ''));
-      if (of === undefined || commit === undefined || of < 0 || commit < 0) return c.json(notFound, 404);
-      return c.json({ status: commit === of ? 'identical' : commit < of ? 'behind' : 'ahead' });
-    });
-    app.get('/repos/NixOS/nixpkgs/pulls/:n', (c) => {
-      const n = Number(c.req.param('n'));
-      const base = { ref: 'master', repo: { full_name: 'NixOS/nixpkgs' } };
-      if (n === 7) return c.json({ number: 7, title: 'requests: 2.32 -> 2.33', html_url: 'https://github.com/NixOS/nixpkgs/pull/7', merged: true, merge_commit_sha: this.revisions[1], base });
-      if (n === 8) return c.json({ number: 8, title: null, merged: false, merge_commit_sha: this.revisions[2], base });
-      if (n === 10) return c.json({ message: 'Bad credentials' }, 401);
-      return c.json(notFound, 404);
-    });
-    this.server = await serveLocal(app.fetch);
-    this.url = this.server.url;
-  }
-
-  close() {
-    return this.server?.close() ?? Promise.resolve();
-  }
-}
-
-const gh = new FakeGithub();
-beforeAll(() => gh.start());
-afterAll(() => gh.close());
+let gh: LocalServer;
+beforeAll(async () => {
+  gh = await serveLocal(githubApi.fetch);
+});
+afterAll(() => gh?.close());
 
 describeEachDriver('OpenAPI document', (get) => {
   let s: Scenario;
@@ -67,14 +55,9 @@ describeEachDriver('OpenAPI document', (get) => {
   let doc: Schema;
   beforeAll(async () => {
     s = await ingestScenario(get());
-    gh.revisions = [s.e1.revision, s.e2.revision, s.e3.revision, FUTURE];
-    // As the server builds it: with the collector's feature routes and their upload limit.
-    const database = get();
-    const config = testConfig({ ZHF_GITHUB_API_URL: gh.url });
+    revisions = [s.e1.revision, s.e2.revision, s.e3.revision, FUTURE];
     // The simulated Hydra stays up for the log route.
-    app = createApp({ database, config, now: () => NOW, hydra: s.h.client }, {
-      extraRoutes: (api) => mountExtraRoutes(api, { database, config }), largeBodyPaths: UPLOAD_PATHS,
-    });
+    app = serverApp(get(), testConfig({ ZHF_GITHUB_API_URL: gh.url }), { hydra: s.h.client });
     doc = (await call(app, 'GET', '/api/openapi.json')).json;
   });
   afterAll(async () => {
@@ -134,7 +117,11 @@ describeEachDriver('OpenAPI document', (get) => {
     const bob = await devLogin(app, 'bob');
     const id = await breakageId(get(), REQUESTS);
     const e2 = s.e2.id;
-    const samples: [string, string, string, number, Parameters<typeof call>[3]?][] = [
+    type Sample = [method: string, path: string, url: string, status: number, opts?: Parameters<typeof call>[3]];
+    /** Samples of one route, each `[url, status, opts?]`. */
+    const route = (method: string, path: string, ...cases: [url: string, status: number, opts?: Parameters<typeof call>[3]][]): Sample[] =>
+      cases.map(([url, status, opts]) => [method, path, url, status, opts]);
+    const samples: Sample[] = [
       ['get', '/api/jobsets', '/api/jobsets', 200],
       ['get', '/api/jobsets/{project}/{jobset}/evals', '/api/jobsets/nixpkgs/unstable/evals?limit=2', 200],
       ['get', '/api/jobsets/{project}/{jobset}/evals', '/api/jobsets/nixpkgs/x/evals', 404],
@@ -173,56 +160,58 @@ describeEachDriver('OpenAPI document', (get) => {
       ['post', '/auth/dev', '/auth/dev', 200, { body: { handle: 'frank' } }],
       ['get', '/feeds/{project}/{file}', '/feeds/nixpkgs/none.atom', 404],
 
-      ['get', '/api/preflight', `/api/preflight?base=${s.e1.id}&candidate=${e2}`, 200],
-      ['get', '/api/preflight', `/api/preflight?base=${s.e1.id}&candidate=${e2}&limit=0`, 200],
-      ['get', '/api/preflight', '/api/preflight?base=x&candidate=1', 400],
-      ['get', '/api/preflight', `/api/preflight?base=${s.e1.id}&candidate=999999999`, 404],
-      ['post', '/api/preflight', '/api/preflight', 200, { body: { base: s.e1.id, candidate: String(s.e3.id) } }],
-      ['post', '/api/preflight', '/api/preflight?limit=1', 200, { body: { jobset: 'nixpkgs/unstable', changedPaths: { rebuildsByPlatform: { [X]: ['hello', 'python312Packages.requests', 'newjob'], 'x86_64-darwin': ['hello'] } } } }],
-      ['post', '/api/preflight', '/api/preflight', 200, { body: { base: e2, changedPaths: { rebuildsByKernel: { linux: ['hello'] } } } }],
-      ['post', '/api/preflight', '/api/preflight', 400, { body: { changedPaths: { rebuildsByPlatform: {} } } }],
-      ['post', '/api/preflight', '/api/preflight', 400, { body: { jobset: 'nixpkgs/unstable', changedPaths: { rebuildsByPlatform: { [X]: 'hello' } } } }],
-      ['post', '/api/preflight', '/api/preflight', 404, { body: { jobset: 'nixpkgs/nope', changedPaths: { rebuildsByPlatform: {} } } }],
-      ['post', '/api/preflight', '/api/preflight', 413, { body: JSON.stringify({ jobset: 'nixpkgs/unstable', changedPaths: { pad: 'x'.repeat(5 * 1024 * 1024) } }) }],
+      ...route('get', '/api/preflight',
+        [`/api/preflight?base=${s.e1.id}&candidate=${e2}`, 200],
+        [`/api/preflight?base=${s.e1.id}&candidate=${e2}&limit=0`, 200],
+        ['/api/preflight?base=x&candidate=1', 400],
+        [`/api/preflight?base=${s.e1.id}&candidate=999999999`, 404]),
+      ...route('post', '/api/preflight',
+        ['/api/preflight', 200, { body: { base: s.e1.id, candidate: String(s.e3.id) } }],
+        ['/api/preflight?limit=1', 200, { body: { jobset: 'nixpkgs/unstable', changedPaths: { rebuildsByPlatform: { [X]: ['hello', 'python312Packages.requests', 'newjob'], 'x86_64-darwin': ['hello'] } } } }],
+        ['/api/preflight', 200, { body: { base: e2, changedPaths: { rebuildsByKernel: { linux: ['hello'] } } } }],
+        ['/api/preflight', 400, { body: { changedPaths: { rebuildsByPlatform: {} } } }],
+        ['/api/preflight', 400, { body: { jobset: 'nixpkgs/unstable', changedPaths: { rebuildsByPlatform: { [X]: 'hello' } } } }],
+        ['/api/preflight', 404, { body: { jobset: 'nixpkgs/nope', changedPaths: { rebuildsByPlatform: {} } } }],
+        ['/api/preflight', 413, { body: JSON.stringify({ jobset: 'nixpkgs/unstable', changedPaths: { pad: 'x'.repeat(5 * 1024 * 1024) } }) }]),
 
-      ['get', '/api/roundups/{week}', '/api/roundups/2026-W45?jobset=nixpkgs/unstable', 200],
-      ['get', '/api/roundups/{week}', '/api/roundups/2026-W46', 200],
-      ['get', '/api/roundups/{week}', '/api/roundups/2026-W99', 400],
-      ['get', '/api/roundups/{week}', '/api/roundups/2026-W45?part=1', 400],
-      ['get', '/api/roundups/{week}', '/api/roundups/2026-W45?jobset=nixpkgs/nope', 404],
-      ['get', '/api/roundups/{week}.md', '/api/roundups/2026-W45.md', 200],
-      ['get', '/api/roundups/{week}.md', '/api/roundups/2026-W45.md?part=1', 200],
-      ['get', '/api/roundups/{week}.md', '/api/roundups/2026-W45.md?part=x', 400],
-      ['get', '/api/roundups/{week}.md', '/api/roundups/2026-W45.md?part=9', 404],
+      ...route('get', '/api/roundups/{week}',
+        ['/api/roundups/2026-W45?jobset=nixpkgs/unstable', 200], ['/api/roundups/2026-W46', 200],
+        ['/api/roundups/2026-W99', 400], ['/api/roundups/2026-W45?part=1', 400],
+        ['/api/roundups/2026-W45?jobset=nixpkgs/nope', 404]),
+      ...route('get', '/api/roundups/{week}.md',
+        ['/api/roundups/2026-W45.md', 200], ['/api/roundups/2026-W45.md?part=1', 200],
+        ['/api/roundups/2026-W45.md?part=x', 400],
+        ['/api/roundups/2026-W45.md?part=9', 404]),
 
-      ['post', '/api/check', '/api/check', 200, { body: { jobset: 'nixpkgs/unstable', report: {
-        pr: 7, systems: [X, A], result: {
-          [X]: { blacklisted: ['chromium'], broken: [], built: ['hello'], failed: ['python312Packages.requests', 'newjob', 'brandnew'], 'non-existent': [], tests: [] },
-          [A]: { blacklisted: [], broken: [], built: ['steady'], failed: ['hello'], 'non-existent': [], tests: [] },
-        },
-      } } }],
-      ['post', '/api/check', '/api/check', 400, { body: {} }],
-      ['post', '/api/check', '/api/check', 400, { body: { packages: [{ attr: 'hello', system: 'not a system' }] } }],
-      ['post', '/api/check', '/api/check', 404, { body: { jobset: 'nixpkgs/nope', packages: [] } }],
+      ...route('post', '/api/check',
+        ['/api/check', 200, { body: { jobset: 'nixpkgs/unstable', report: {
+          pr: 7, systems: [X, A], result: {
+            [X]: { blacklisted: ['chromium'], broken: [], built: ['hello'], failed: ['python312Packages.requests', 'newjob', 'brandnew'], 'non-existent': [], tests: [] },
+            [A]: { blacklisted: [], broken: [], built: ['steady'], failed: ['hello'], 'non-existent': [], tests: [] },
+          },
+        } } }],
+        ['/api/check', 400, { body: {} }],
+        ['/api/check', 400, { body: { packages: [{ attr: 'hello', system: 'not a system' }] } }],
+        ['/api/check', 404, { body: { jobset: 'nixpkgs/nope', packages: [] } }]),
 
-      ['get', '/api/commits/{sha}', `/api/commits/${FUTURE}?jobset=nixpkgs/unstable`, 200],
-      ['get', '/api/commits/{sha}', `/api/commits/${'f'.repeat(40)}`, 404],
-      ['get', '/api/commits/{sha}', '/api/commits/xyz', 400],
-      ['get', '/api/commits/{sha}', '/api/commits/abcdef1?jobset=nixpkgs/nope', 404],
+      ...route('get', '/api/commits/{sha}',
+        [`/api/commits/${FUTURE}?jobset=nixpkgs/unstable`, 200],
+        [`/api/commits/${'f'.repeat(40)}`, 404],
+        ['/api/commits/xyz', 400],
+        ['/api/commits/abcdef1?jobset=nixpkgs/nope', 404]),
 
-      ['get', '/api/prs/{number}', '/api/prs/7', 200],
-      ['post', '/api/prs/{number}', '/api/prs/7', 200, { body: { changedPaths: { rebuildsByPlatform: { [X]: ['python312Packages.requests'] } } } }],
-      ['get', '/api/prs/{number}', '/api/prs/0', 400],
-      ['get', '/api/prs/{number}', '/api/prs/7?jobset=nixpkgs', 400],
-      ['get', '/api/prs/{number}', '/api/prs/9', 404],
-      ['get', '/api/prs/{number}', '/api/prs/8', 409],
-      ['get', '/api/prs/{number}', '/api/prs/7?jobset=nixos/unstable', 422],
-      ['get', '/api/prs/{number}', '/api/prs/10', 502],
-      ['post', '/api/prs/{number}', '/api/prs/7', 400, { body: { changedPaths: { nope: 1 } } }],
+      ...route('get', '/api/prs/{number}', ['/api/prs/7', 200]),
+      ...route('post', '/api/prs/{number}', ['/api/prs/7', 200, { body: { changedPaths: { rebuildsByPlatform: { [X]: ['python312Packages.requests'] } } } }]),
+      ...route('get', '/api/prs/{number}',
+        ['/api/prs/0', 400], ['/api/prs/7?jobset=nixpkgs', 400],
+        ['/api/prs/9', 404], ['/api/prs/8', 409],
+        ['/api/prs/7?jobset=nixos/unstable', 422], ['/api/prs/10', 502]),
+      ...route('post', '/api/prs/{number}', ['/api/prs/7', 400, { body: { changedPaths: { nope: 1 } } }]),
 
-      ['get', '/api/failing/{project}/{jobset}.json', '/api/failing/nixpkgs/unstable.json', 200],
-      ['get', '/api/failing/{project}/{jobset}.json', '/api/failing/nixpkgs/.json', 400],
-      ['get', '/api/failing/{project}/{jobset}.json', '/api/failing/nixpkgs/nope.json', 404],
+      ...route('get', '/api/failing/{project}/{jobset}.json',
+        ['/api/failing/nixpkgs/unstable.json', 200],
+        ['/api/failing/nixpkgs/.json', 400],
+        ['/api/failing/nixpkgs/nope.json', 404]),
     ];
     const answers: [string, Awaited<ReturnType<typeof sample>>][] = [];
     for (const [method, path, url, status, opts] of samples) answers.push([`${method} ${url} ${status}`, await sample(method, path, url, status, opts)]);

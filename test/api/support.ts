@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../apps/zhf/src/config.ts';
+import { mountExtraRoutes, UPLOAD_PATHS } from '../../apps/dashboard/src/lib/server/api/extra.ts';
 import { createApp, type ApiDeps } from '../../apps/dashboard/src/lib/server/api/index.ts';
 import { queryRows, type Database } from '../../db/src/index.ts';
 import { insertSession, upsertGithubUser } from '../../db/src/queries/index.ts';
@@ -63,6 +65,37 @@ export function makeApp(database: Database, over: Partial<ApiDeps> = {}) {
 }
 
 export type App = ReturnType<typeof makeApp>;
+
+/** The app as the server builds it: with the collector's feature routes and their upload limit. */
+export function serverApp(database: Database, config = testConfig(), over: Partial<ApiDeps> = {}): App {
+  return createApp({ database, config, now: () => NOW, ...over }, {
+    extraRoutes: (api) => mountExtraRoutes(api, { database, config }), largeBodyPaths: UPLOAD_PATHS,
+  });
+}
+
+export interface ScenarioApp {
+  s: Scenario;
+  app: App;
+}
+
+/**
+ * A describe block's scenario and app, in one call inside it: ingests the scenario before the
+ * block's tests and builds the app over it (`makeApp`, or `build`); closes the simulated Hydra
+ * after them, or at once with `closeHydra` for blocks that never ask it. Read `t.s` and `t.app`
+ * inside tests.
+ */
+export function useScenario(get: () => Database, opts: { closeHydra?: boolean; build?: (database: Database, s: Scenario) => App } = {}): ScenarioApp {
+  const t = {} as ScenarioApp;
+  beforeAll(async () => {
+    t.s = await ingestScenario(get());
+    if (opts.closeHydra) await t.s.h.close();
+    t.app = opts.build ? opts.build(get(), t.s) : makeApp(get());
+  });
+  afterAll(async () => {
+    await t.s?.h.close();
+  });
+  return t;
+}
 
 export interface Session {
   handle: string;

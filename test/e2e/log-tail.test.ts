@@ -21,6 +21,14 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the failing build\'s 
     const list = (await (await fetch(`${app.url}/api/breakages?week=all&q=${encodeURIComponent(job)}`)).json()) as { items: { id: number; job: string; buildId: number; logUrl: string }[] };
     return list.items.find((b) => b.job === job)!;
   };
+  /** A browser at `vp` on `job`'s page, with the log disclosure of breakage `id` opened. */
+  const openJobLog = async (vp: { width: number; height: number }, job: string, id: number) => {
+    const b = await open(vp);
+    await visit(b.page, `${app.url}/jobs/nixpkgs/unstable/${job}`);
+    const card = b.page.locator(`[data-testid=breakage][data-id="${id}"]`);
+    await card.locator('[data-testid=log-tail] summary').click();
+    return { b, card };
+  };
 
   it('the fix list: opening "log" shows the last lines, fetched then and not before', async () => {
     const hello = await breakageOf(`hello.${X}`);
@@ -65,10 +73,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the failing build\'s 
     const zlib = await breakageOf(`zlib.${X}`);
     const expected = await hydraTail(zlib.buildId, 50);
     for (const [vp, name] of VIEWPORTS) {
-      const b = await open(vp);
-      await visit(b.page, `${app.url}/jobs/nixpkgs/unstable/zlib.${X}`);
-      const card = b.page.locator(`[data-testid=breakage][data-id="${zlib.id}"]`);
-      await card.locator('[data-testid=log-tail] summary').click();
+      const { b, card } = await openJobLog(vp, `zlib.${X}`, zlib.id);
       const pre = card.locator('[data-testid=log-lines]');
       await pre.waitFor();
       expect((await pre.textContent())!.split('\n')).toEqual(expected.lines);
@@ -77,10 +82,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the failing build\'s 
     }
     // A dependency failure: Hydra has no log of it, and the reader is told why.
     const dep = await breakageOf(`libfoo.${X}`);
-    const b = await open(PHONE);
-    await visit(b.page, `${app.url}/jobs/nixpkgs/unstable/libfoo.${X}`);
-    const card = b.page.locator(`[data-testid=breakage][data-id="${dep.id}"]`);
-    await card.locator('[data-testid=log-tail] summary').click();
+    const { b, card } = await openJobLog(PHONE, `libfoo.${X}`, dep.id);
     const error = card.locator('[data-testid=log-error]');
     await error.waitFor();
     expect(await error.textContent()).toMatch(/failed because a dependency did/);

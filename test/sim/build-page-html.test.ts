@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseFailedSteps, parseStepDerivation, type FailedStep } from '../../apps/collector/src/hydra/build-page.ts';
 import { renderBuildPageHtml, renderStepPageHtml, type BuildPageBuild, type BuildPageStep } from '../../apps/sim/src/build-page-html.ts';
+import { OLD_PAGE_GLIBC_OUTPUTS } from '../support/hydra-build-page.ts';
 
 // The simulated Hydra's pages must read back through the collector's parser exactly as the
 // real markup does; otherwise tests against the simulation prove nothing about hydra.nixos.org.
@@ -88,11 +89,7 @@ describe('real markup and rendered markup parse the same way', () => {
       [
         {
           nr: 2,
-          outputs: [
-            '/nix/store/b1n2m3q4w5e6r7t8y9u0i1o2p3a4s5d6-glibc-2.39-52',
-            '/nix/store/c2v3b4n5m6q7w8e9r0t1y2u3i4o5p6a7-glibc-2.39-52-bin',
-            '/nix/store/d3f4g5h6j7k8l9z0x1c2v3b4n5m6q7w8-glibc-2.39-52-dev',
-          ],
+          outputs: OLD_PAGE_GLIBC_OUTPUTS,
           status: 'Failed',
           propagatedFrom: 240999100,
           machine: 'elated-minsky',

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BuildPageShapeError, parseFailedSteps, parseStepDerivation, tailLines, type FailedStep } from './build-page.ts';
+import { OLD_PAGE_GLIBC_OUTPUTS } from '../../../../test/support/hydra-build-page.ts';
 
 // Fixtures reproduce what Hydra's templates render (build.tt, common.tt, build-step.tt), old and new.
 const fixture = (name: string) => readFileSync(new URL(`../../../../test/fixtures/hydra-build-page/${name}`, import.meta.url), 'utf8');
@@ -52,11 +53,7 @@ const cases: Case[] = [
     expected: [
       step({
         nr: 2,
-        outputs: [
-          '/nix/store/b1n2m3q4w5e6r7t8y9u0i1o2p3a4s5d6-glibc-2.39-52',
-          '/nix/store/c2v3b4n5m6q7w8e9r0t1y2u3i4o5p6a7-glibc-2.39-52-bin',
-          '/nix/store/d3f4g5h6j7k8l9z0x1c2v3b4n5m6q7w8-glibc-2.39-52-dev',
-        ],
+        outputs: OLD_PAGE_GLIBC_OUTPUTS,
         status: 'Failed',
         propagatedFrom: 240999100,
         logUrl: `${H}/build/241000777/nixlog/2`,

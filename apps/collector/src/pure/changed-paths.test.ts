@@ -23,11 +23,11 @@ const oldest2024 = {
 };
 
 describe('parseChangedPaths: accepted variants', () => {
-  it('current form (2026) with per-kernel and per-platform diffs and boolean labels', () => {
-    const r = parseChangedPaths(current);
-    expect(r).toEqual({
-      ok: true,
-      value: {
+  it.each([
+    [
+      'current form (2026) with per-kernel and per-platform diffs and boolean labels',
+      current,
+      {
         attrdiff: current.attrdiff,
         attrdiffByKernel: current.attrdiffByKernel,
         attrdiffByPlatform: current.attrdiffByPlatform,
@@ -37,22 +37,11 @@ describe('parseChangedPaths: accepted variants', () => {
         // only the labels set to true
         labels: ['10.rebuild-darwin: 1', '10.rebuild-darwin: 1-10', '10.rebuild-linux: 1-10'],
       },
-    });
-  });
-
-  it('2025 form: no byKernel/byPlatform diffs', () => {
-    const { attrdiffByKernel: _k, attrdiffByPlatform: _p, ...v2025 } = current;
-    const r = parseChangedPaths(v2025);
-    expect(r.ok && r.value.attrdiffByKernel).toBeNull();
-    expect(r.ok && r.value.attrdiffByPlatform).toBeNull();
-    expect(r.ok && r.value.rebuildsByPlatform).toEqual(current.rebuildsByPlatform);
-  });
-
-  it('oldest form (2024): labels as a string list, rebuildsByKernel only', () => {
-    const r = parseChangedPaths(oldest2024);
-    expect(r).toEqual({
-      ok: true,
-      value: {
+    ],
+    [
+      'oldest form (2024): labels as a string list, rebuildsByKernel only',
+      oldest2024,
+      {
         attrdiff: oldest2024.attrdiff,
         attrdiffByKernel: null,
         attrdiffByPlatform: null,
@@ -61,7 +50,17 @@ describe('parseChangedPaths: accepted variants', () => {
         rebuildCountByKernel: oldest2024.rebuildCountByKernel,
         labels: oldest2024.labels,
       },
-    });
+    ],
+  ])('%s', (_name, input, value) => {
+    expect(parseChangedPaths(input)).toEqual({ ok: true, value });
+  });
+
+  it('2025 form: no byKernel/byPlatform diffs', () => {
+    const { attrdiffByKernel: _k, attrdiffByPlatform: _p, ...v2025 } = current;
+    const r = parseChangedPaths(v2025);
+    expect(r.ok && r.value.attrdiffByKernel).toBeNull();
+    expect(r.ok && r.value.attrdiffByPlatform).toBeNull();
+    expect(r.ok && r.value.rebuildsByPlatform).toEqual(current.rebuildsByPlatform);
   });
 
   it('only attrdiff', () => {

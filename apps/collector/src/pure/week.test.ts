@@ -86,13 +86,14 @@ describe('weekRange', () => {
 });
 
 describe('previousWeek / nextWeek', () => {
+  // A week and its neighbours: [previous, next].
   it.each([
-    ['2026-W48', '2026-W47', '2026-W49'],
-    ['2027-W01', '2026-W53', '2027-W02'],
-    ['2026-W53', '2026-W52', '2027-W01'],
-    ['2021-W01', '2020-W53', '2021-W02'],
-    ['2022-W52', '2022-W51', '2023-W01'],
-  ])('around %s', (week, prev, next) => {
+    ['2026-W48', ['2026-W47', '2026-W49']],
+    ['2027-W01', ['2026-W53', '2027-W02']],
+    ['2026-W53', ['2026-W52', '2027-W01']],
+    ['2021-W01', ['2020-W53', '2021-W02']],
+    ['2022-W52', ['2022-W51', '2023-W01']],
+  ] as const)('around %s', (week, [prev, next]) => {
     expect(previousWeek(week)).toBe(prev);
     expect(nextWeek(week)).toBe(next);
   });
