@@ -7,21 +7,16 @@ import { checkPackages, checkReport, formatCheckText, type CheckResult } from '.
 import { claimBreakage, listBreakages, upsertDevUser } from '../../db/src/queries/index.ts';
 import { newJobset } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
+import { currentReviewReport } from '../fixtures/review-report.ts';
 import { checkApp, checkConfig, syncNixpkgsOnce } from './support.ts';
 
 const T0 = Date.UTC(2026, 10, 2) / 1000;
 const X = 'x86_64-linux';
 const D = 'aarch64-darwin';
 
-// nixpkgs-review's current multi-system report.json (keys sorted, as the tool writes them).
-const multiSystemReport = {
-  additional_packages: [],
-  checkout: 'merge',
+// nixpkgs-review's current multi-system report.json.
+const multiSystemReport = currentReviewReport({
   commit: 'f1e2d3c4b5a697887766554433221100ffeeddcc',
-  'extra-nixpkgs-config': null,
-  only_packages: [],
-  package_regex: [],
-  pkgs: null,
   pr: 412345,
   result: {
     [D]: { blacklisted: [], broken: [], built: ['hello'], failed: ['python313Packages.jaxlib'], 'non-existent': [], tests: [] },
@@ -34,10 +29,8 @@ const multiSystemReport = {
       tests: [],
     },
   },
-  skip_packages: [],
-  skip_packages_regex: [],
   systems: [X, D],
-};
+});
 
 // The single-system form written before 2024-10, with the 2023 spelling "non-existant".
 const singleSystem2023 = {
