@@ -12,11 +12,10 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { firstEvalContaining, githubOracle, gitOracle, resolvePullRequest, type AncestryOracle } from '../../apps/collector/src/ancestry/index.ts';
 import { brokenBy, type BrokenByResult } from '../../apps/collector/src/check/index.ts';
-import { checkRoutes } from '../../apps/dashboard/src/lib/server/api/routes/check.ts';
-import { createApp } from '../../apps/dashboard/src/lib/server/api/index.ts';
-import { newSim, startHarness } from '../support/collector.ts';
+import { newJobset } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
 import { serveLocal, type LocalServer } from '../support/http.ts';
+import { checkApp, checkConfig, syncNixpkgsOnce } from './support.ts';
 
 const T0 = Date.UTC(2026, 10, 2) / 1000;
 const X = 'x86_64-linux';
@@ -118,21 +117,11 @@ afterAll(async () => {
 
 describeEachDriver('ancestry: where a commit landed and what it broke', (get) => {
   const evals: { id: number; revision: string }[] = [];
-  const configFor = (over: { nixpkgsGit?: string | null; jobsets?: string[]; token?: string | null } = {}) => ({
-    hydraUrl: 'http://hydra.invalid', jobsets: over.jobsets ?? ['nixpkgs/unstable'], publicUrl: null,
-    github: { clientId: null, clientSecret: null, token: over.token ?? null, url: 'http://github.invalid', apiUrl: gh.url },
-    devLogin: false, maintainers: [], nixpkgsGit: over.nixpkgsGit ?? null,
-  });
-  const appFor = (over: Parameters<typeof configFor>[0] = {}) => {
-    const database = get();
-    const config = configFor(over);
-    return createApp({ database, config }, { extraRoutes: (api) => void api.route('/', checkRoutes({ database, config })) });
-  };
+  const appFor = (over: Parameters<typeof checkConfig>[0] = {}) => checkApp(get(), checkConfig({ githubApiUrl: gh.url, ...over }));
 
   beforeAll(async () => {
     const database = get();
-    const sim = newSim(T0);
-    const js = sim.jobset('nixpkgs', 'unstable');
+    const { sim, js } = newJobset(T0, 'nixpkgs');
     for (let i = 0; i < evalRevs.length; i++) {
       // A new marker build each eval: Hydra lists evals without new builds differently, and the collector skips them.
       const jobs: Record<string, 'success' | 'failure' | 'reuse'> = { [`stable.${X}`]: i ? 'reuse' : 'success', [`marker.${X}`]: 'success' };
@@ -142,14 +131,8 @@ describeEachDriver('ancestry: where a commit landed and what it broke', (get) =>
       evals.push(sim.eval(js, { revision: evalRevs[i]!, jobs }));
       sim.advance(3600);
     }
-    const h = await startHarness(database, sim);
-    try {
-      const [report] = await h.collector.syncAll(['nixpkgs/unstable']);
-      expect(report!.error).toBeUndefined();
-      expect(report!.newEvals).toHaveLength(evalRevs.length);
-    } finally {
-      await h.close();
-    }
+    const report = await syncNixpkgsOnce(database, sim);
+    expect(report.newEvals).toHaveLength(evalRevs.length);
   });
 
   it('finds the same first eval with the GitHub oracle and the git oracle, in O(log n) questions', async () => {

@@ -3,26 +3,20 @@
 // feed with its caching; and bad input answered 4xx, never 500.
 
 import { beforeAll, expect, it } from 'vitest';
-import { createApp } from '../../apps/dashboard/src/lib/server/api/index.ts';
 import { checkPackages, checkReport, formatCheckText, type CheckResult } from '../../apps/collector/src/check/index.ts';
-import { checkRoutes } from '../../apps/dashboard/src/lib/server/api/routes/check.ts';
 import { claimBreakage, listBreakages, upsertDevUser } from '../../db/src/queries/index.ts';
-import { newSim, startHarness } from '../support/collector.ts';
+import { newJobset } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
+import { currentReviewReport } from '../fixtures/review-report.ts';
+import { checkApp, checkConfig, syncNixpkgsOnce } from './support.ts';
 
 const T0 = Date.UTC(2026, 10, 2) / 1000;
 const X = 'x86_64-linux';
 const D = 'aarch64-darwin';
 
-// nixpkgs-review's current multi-system report.json (keys sorted, as the tool writes them).
-const multiSystemReport = {
-  additional_packages: [],
-  checkout: 'merge',
+// nixpkgs-review's current multi-system report.json.
+const multiSystemReport = currentReviewReport({
   commit: 'f1e2d3c4b5a697887766554433221100ffeeddcc',
-  'extra-nixpkgs-config': null,
-  only_packages: [],
-  package_regex: [],
-  pkgs: null,
   pr: 412345,
   result: {
     [D]: { blacklisted: [], broken: [], built: ['hello'], failed: ['python313Packages.jaxlib'], 'non-existent': [], tests: [] },
@@ -35,10 +29,8 @@ const multiSystemReport = {
       tests: [],
     },
   },
-  skip_packages: [],
-  skip_packages_regex: [],
   systems: [X, D],
-};
+});
 
 // The single-system form written before 2024-10, with the 2023 spelling "non-existant".
 const singleSystem2023 = {
@@ -56,17 +48,11 @@ const verdicts = (r: CheckResult) => Object.fromEntries(r.items.map((i) => [`${i
 
 describeEachDriver('check: pre-existing or new', (get) => {
   let e1: { id: number }, e2: { id: number; revision: string };
-  let app: ReturnType<typeof createApp>;
-  const config = {
-    hydraUrl: 'http://hydra.invalid', jobsets: ['nixpkgs/unstable'], publicUrl: null,
-    github: { clientId: null, clientSecret: null, token: null, url: 'http://github.invalid', apiUrl: 'http://127.0.0.1:9' },
-    devLogin: false, maintainers: [], nixpkgsGit: null,
-  };
+  let app: ReturnType<typeof checkApp>;
 
   beforeAll(async () => {
     const database = get();
-    const sim = newSim(T0);
-    const js = sim.jobset('nixpkgs', 'unstable');
+    const { sim, js } = newJobset(T0, 'nixpkgs');
     e1 = sim.eval(js, { jobs: {
       [`python3Packages.optax.${X}`]: 'failure', [`python313Packages.requests.${X}`]: 'success', [`hello.${X}`]: 'success',
       [`hello.${D}`]: 'success', [`curl.${X}`]: 'success', [`slowpkg.${X}`]: 'success', [`python313Packages.jaxlib.${D}`]: 'success',
@@ -78,21 +64,14 @@ describeEachDriver('check: pre-existing or new', (get) => {
       [`hello.${D}`]: 'reuse', [`curl.${X}`]: 'failure', [`slowpkg.${X}`]: 'pending', [`python313Packages.jaxlib.${D}`]: 'dep',
       [`timeout.${X}`]: { status: 7 },
     } });
-    const h = await startHarness(database, sim);
-    try {
-      const [report] = await h.collector.syncAll(['nixpkgs/unstable']);
-      expect(report!.error).toBeUndefined();
-    } finally {
-      // Closed before any check: answers come from zhf's database alone, never from Hydra.
-      await h.close();
-    }
+    await syncNixpkgsOnce(database, sim);
     const alice = await upsertDevUser(database.db, 'alice');
     const open = await listBreakages(database.db, { now: new Date(), hydraUrl: '' }, { q: 'optax', sort: 'job' }, null, 10);
     const claimed = await claimBreakage(database.db, {
       breakageId: open.items[0]!.id, userId: alice.id, handle: 'alice', prUrl: 'https://github.com/NixOS/nixpkgs/pull/400001', note: null, now: new Date(),
     });
     expect(claimed.ok).toBe(true);
-    app = createApp({ database, config }, { extraRoutes: (api) => void api.route('/', checkRoutes({ database, config })) });
+    app = checkApp(database, checkConfig());
   });
 
   it('classifies every package of a multi-system report.json', async () => {

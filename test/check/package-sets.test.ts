@@ -4,11 +4,10 @@
 // native job of the same name.
 
 import { beforeAll, expect, it } from 'vitest';
-import { createApp } from '../../apps/dashboard/src/lib/server/api/index.ts';
 import { checkReport, formatCheckText, type CheckResult } from '../../apps/collector/src/check/index.ts';
-import { checkRoutes } from '../../apps/dashboard/src/lib/server/api/routes/check.ts';
-import { newSim, startHarness } from '../support/collector.ts';
+import { newJobset } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
+import { checkApp, checkConfig, syncNixpkgsOnce } from './support.ts';
 
 const T0 = Date.UTC(2026, 10, 2) / 1000;
 const X = 'x86_64-linux';
@@ -20,29 +19,17 @@ const report = (pkgs: string | null, failed: string[]) => ({
 });
 
 describeEachDriver('check: the report\'s package set', (get) => {
-  let app: ReturnType<typeof createApp>;
-  const config = {
-    hydraUrl: 'http://hydra.invalid', jobsets: ['nixpkgs/unstable'], publicUrl: null,
-    github: { clientId: null, clientSecret: null, token: null, url: 'http://github.invalid', apiUrl: 'http://127.0.0.1:9' },
-    devLogin: false, maintainers: [], nixpkgsGit: null,
-  };
+  let app: ReturnType<typeof checkApp>;
 
   beforeAll(async () => {
     const database = get();
-    const sim = newSim(T0);
-    const js = sim.jobset('nixpkgs', 'unstable');
+    const { sim, js } = newJobset(T0, 'nixpkgs');
     // Native hello and curl are green; the jobset also builds hello (not curl) cross-compiled, and that fails.
     sim.eval(js, { jobs: { [`hello.${X}`]: 'success', [`curl.${X}`]: 'success', [`${CROSS}.hello.${X}`]: 'success' } });
     sim.advance(3600);
     sim.eval(js, { jobs: { [`hello.${X}`]: 'reuse', [`curl.${X}`]: 'reuse', [`${CROSS}.hello.${X}`]: 'failure' } });
-    const h = await startHarness(database, sim);
-    try {
-      const [r] = await h.collector.syncAll(['nixpkgs/unstable']);
-      expect(r!.error).toBeUndefined();
-    } finally {
-      await h.close();
-    }
-    app = createApp({ database, config }, { extraRoutes: (api) => void api.route('/', checkRoutes({ database, config })) });
+    await syncNixpkgsOnce(database, sim);
+    app = checkApp(database, checkConfig());
   });
 
   const answers = (r: CheckResult) => r.items.map((i) => [i.attr, i.job, i.hydra, i.verdict]);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoWeekOf } from '../../apps/collector/src/pure/week.ts';
-import { startHydraSim, type RunningHydraSim } from '@zhf/sim';
+import { startHydraSim, type HydraSimOptions, type RunningHydraSim, type ScriptedHydra } from '@zhf/sim';
 import { newSim } from '../support/collector.ts';
 
 const zhf = join(import.meta.dirname, '../../apps/zhf/bin/zhf.js');
@@ -27,32 +27,41 @@ function run(args: string[], env: Record<string, string>, opts: { onStderr?: (te
   });
 }
 
+/**
+ * For the enclosing describe block: a fresh data directory, and `script` served by a simulated
+ * Hydra from before the block's tests, with the environment that points zhf at both. Both go
+ * after the block.
+ */
+function servedToZhf(script: ScriptedHydra, opts: { jobset: string; backfillEvals: number; sim?: HydraSimOptions }) {
+  const served = { dir: mkdtempSync(join(tmpdir(), 'zhf-cli-')), sim: undefined as RunningHydraSim | undefined, env: {} as Record<string, string> };
+  beforeAll(async () => {
+    served.sim = await startHydraSim(script, { rateLimit: false, ...opts.sim });
+    Object.assign(served.env, {
+      HYDRA_URL: served.sim.url, ZHF_JOBSETS: opts.jobset, ZHF_DATA_DIR: join(served.dir, 'db'),
+      ZHF_HYDRA_RPS: '500', ZHF_HYDRA_BURST: '500', ZHF_BACKFILL_EVALS: String(opts.backfillEvals),
+    });
+  });
+  afterAll(async () => {
+    await served.sim?.close();
+    rmSync(served.dir, { recursive: true, force: true });
+  });
+  return served;
+}
+
 describe('the zhf command line, as a user runs it', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'zhf-cli-'));
-  let sim: RunningHydraSim;
-  let env: Record<string, string>;
   const script = newSim(Math.floor(Date.now() / 1000) - 5 * 86400);
   const js = script.jobset('cli', 'unstable');
   const evals: { id: number }[] = [];
-
-  beforeAll(async () => {
-    evals.push(script.eval(js, { jobs: { [`hello.${X}`]: 'success', [`hello.${D}`]: 'success', [`curl.${X}`]: 'success', [`old.${X}`]: 'failure' } }));
-    script.advance(6 * 3600);
-    evals.push(script.eval(js, { jobs: { [`hello.${X}`]: 'reuse', [`hello.${D}`]: 'reuse', [`curl.${X}`]: 'failure', [`old.${X}`]: 'reuse', [`m1.${X}`]: 'success' } }));
-    script.advance(6 * 3600);
-    evals.push(script.eval(js, { jobs: { [`hello.${X}`]: 'failure', [`hello.${D}`]: 'reuse', [`curl.${X}`]: 'reuse', [`old.${X}`]: 'reuse', [`m2.${X}`]: 'success' } }));
-    script.advance(6 * 3600);
-    evals.push(script.eval(js, { jobs: { [`hello.${X}`]: 'reuse', [`hello.${D}`]: 'success', [`curl.${X}`]: 'success', [`old.${X}`]: 'reuse', [`m3.${X}`]: 'success' } }));
-    script.advance(3600);
-    sim = await startHydraSim(script, { rateLimit: false });
-    env = {
-      HYDRA_URL: sim.url, ZHF_JOBSETS: 'cli/unstable', ZHF_DATA_DIR: join(dir, 'db'), ZHF_HYDRA_RPS: '500', ZHF_HYDRA_BURST: '500', ZHF_BACKFILL_EVALS: '2',
-    };
-  });
-  afterAll(async () => {
-    await sim?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  evals.push(script.eval(js, { jobs: { [`hello.${X}`]: 'success', [`hello.${D}`]: 'success', [`curl.${X}`]: 'success', [`old.${X}`]: 'failure' } }));
+  script.advance(6 * 3600);
+  evals.push(script.eval(js, { jobs: { [`hello.${X}`]: 'reuse', [`hello.${D}`]: 'reuse', [`curl.${X}`]: 'failure', [`old.${X}`]: 'reuse', [`m1.${X}`]: 'success' } }));
+  script.advance(6 * 3600);
+  evals.push(script.eval(js, { jobs: { [`hello.${X}`]: 'failure', [`hello.${D}`]: 'reuse', [`curl.${X}`]: 'reuse', [`old.${X}`]: 'reuse', [`m2.${X}`]: 'success' } }));
+  script.advance(6 * 3600);
+  evals.push(script.eval(js, { jobs: { [`hello.${X}`]: 'reuse', [`hello.${D}`]: 'success', [`curl.${X}`]: 'success', [`old.${X}`]: 'reuse', [`m3.${X}`]: 'success' } }));
+  script.advance(3600);
+  const served = servedToZhf(script, { jobset: 'cli/unstable', backfillEvals: 2 });
+  const { dir, env } = served;
 
   it('sync --once ingests the newest evals, backfill the older ones with progress lines', async () => {
     const s = await run(['sync', '--once'], env);
@@ -121,7 +130,7 @@ describe('the zhf command line, as a user runs it', () => {
     const more = script.eval(js, { jobs: { [`hello.${X}`]: 'success', [`late.${X}`]: 'failure' } });
     script.advance(60);
     // What names the new eval's builds hangs (the jobset's latest builds, or single downloads): SIGTERM arrives mid-ingest.
-    sim.faults.add({ path: /^\/(build\/\d+$|api\/latestbuilds\?)/, kind: 'slow', delayMs: 30_000, times: 2 });
+    served.sim!.faults.add({ path: /^\/(build\/\d+$|api\/latestbuilds\?)/, kind: 'slow', delayMs: 30_000, times: 2 });
     const started = Date.now();
     let sent = false;
     const r = await run(['sync'], env, {
@@ -136,7 +145,7 @@ describe('the zhf command line, as a user runs it', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(r.stderr).toContain('shutting down');
-    sim.faults.clear();
+    served.sim!.faults.clear();
     const s = await run(['sync', '--once'], env);
     expect(s.code, s.stderr).toBe(0);
     expect(s.stdout).toMatch(/cli\/unstable: 1 new evals/);
@@ -145,24 +154,13 @@ describe('the zhf command line, as a user runs it', () => {
 });
 
 describe('zhf sync --once when the bulk list fails', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'zhf-cli-lean-'));
-  let sim: RunningHydraSim;
-  let env: Record<string, string>;
   const script = newSim(Math.floor(Date.now() / 1000) - 2 * 86400);
   const js = script.jobset('clilean', 'unstable');
   // More builds than one pass fetches full records of (300), so the first sync ends part-known.
   const jobs = Object.fromEntries(Array.from({ length: 420 }, (_, i) => [`pkg${i}.${X}`, i % 7 === 0 ? 'failure' : 'success'] as const));
-
-  beforeAll(async () => {
-    script.eval(js, { jobs });
-    script.advance(3600);
-    sim = await startHydraSim(script, { rateLimit: false, bulkList: { timeoutMs: 50 } });
-    env = { HYDRA_URL: sim.url, ZHF_JOBSETS: 'clilean/unstable', ZHF_DATA_DIR: join(dir, 'db'), ZHF_HYDRA_RPS: '500', ZHF_HYDRA_BURST: '500', ZHF_BACKFILL_EVALS: '1' };
-  });
-  afterAll(async () => {
-    await sim?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  script.eval(js, { jobs });
+  script.advance(3600);
+  const { env } = servedToZhf(script, { jobset: 'clilean/unstable', backfillEvals: 1, sim: { bulkList: { timeoutMs: 50 } } });
 
   it('shows its progress and says how many builds are known, then finishes on the next sync', async () => {
     const first = await run(['sync', '--once'], env);

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { queryRows, type Database } from '../../db/src/index.ts';
 import { countRoots, listRoots } from '../../db/src/queries/index.ts';
-import { newSim, startHarness, type Harness } from '../support/collector.ts';
+import { newJobset, newSim, withHarness, type Harness } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
 
 const T0 = Date.UTC(2026, 10, 2) / 1000;
@@ -32,8 +32,7 @@ async function causesOf(database: Database, project: string) {
 describeEachDriver('root causes of dependency failures (SPEC section 8)', (get) => {
   it('follows causes that chain to the direct failure, once per build, and counts what each root blocks', async () => {
     const database = get();
-    const sim = newSim(T0);
-    const js = sim.jobset('chain', 'unstable');
+    const { sim, js } = newJobset(T0, 'chain');
     const ok = (names: string[]) => Object.fromEntries(names.map((n) => [`${n}.${X}`, 'success' as const]));
     sim.eval(js, { jobs: ok(['openssl', 'libssh', 'curl', 'git', 'mystery', 'zlib', 'png', 'hello']) });
     sim.advance(3600);
@@ -58,8 +57,7 @@ describeEachDriver('root causes of dependency failures (SPEC section 8)', (get) 
       [`openssl.${X}`]: 'reuse', [`zlib.${X}`]: 'reuse', [`hello.${X}`]: 'reuse', [`mystery.${X}`]: 'reuse', [`libssh.${X}`]: 'reuse', [`png.${X}`]: 'reuse',
       [`curl.${X}`]: 'reuse', [`git.${X}`]: { status: 2, depFailedOn: e4.buildOf(`curl.${X}`) },
     } });
-    const h = await startHarness(database, sim, { collector: { now: () => NOW } });
-    try {
+    await withHarness(database, sim, { collector: { now: () => NOW } }, async (h) => {
       const [report] = await h.collector.syncAll(['chain/unstable']);
       expect(report!.error).toBeUndefined();
       const causes = await causesOf(database, 'chain');
@@ -83,21 +81,17 @@ describeEachDriver('root causes of dependency failures (SPEC section 8)', (get) 
       h.client.stats.requests.clear();
       await h.collector.resolveCauses();
       expect(requests(h).buildPage ?? 0).toBe(0);
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   it('resolves within the budget and continues where it stopped on the next pass', async () => {
     const database = get();
-    const sim = newSim(T0);
-    const js = sim.jobset('budget', 'unstable');
+    const { sim, js } = newJobset(T0, 'budget');
     const names = Array.from({ length: 12 }, (_, i) => `dep${String(i).padStart(2, '0')}`);
     sim.eval(js, { jobs: Object.fromEntries(['core', ...names].map((n) => [`${n}.${X}`, 'success' as const])) });
     const e2 = sim.eval(js, { jobs: { [`core.${X}`]: 'failure', ...Object.fromEntries(names.map((n) => [`${n}.${X}`, 'pending' as const])) } });
     sim.eval(js, { jobs: { [`core.${X}`]: 'reuse', ...Object.fromEntries(names.map((n) => [`${n}.${X}`, { status: 2, depFailedOn: e2.buildOf(`core.${X}`) }])) } });
-    const h = await startHarness(database, sim, { collector: { now: () => NOW, maxCauseFetches: 5 } });
-    try {
+    await withHarness(database, sim, { collector: { now: () => NOW, maxCauseFetches: 5 } }, async (h) => {
       await h.collector.syncAll(['budget/unstable']);
       expect(requests(h).buildPage).toBe(5);
       const id = await jobsetId(database, 'budget');
@@ -108,9 +102,7 @@ describeEachDriver('root causes of dependency failures (SPEC section 8)', (get) 
       expect(requests(h).buildPage).toBe(12);
       c = await countRoots(database.db, id);
       expect(c).toEqual({ roots: 1, blocked: 12 });
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   it('is one root when the same derivation fails in two tracked jobsets, and a fixed root leaves its dependents open until they are rebuilt', async () => {
@@ -129,8 +121,7 @@ describeEachDriver('root causes of dependency failures (SPEC section 8)', (get) 
     // nixos's dependent names nixpkgs's build: Hydra shares the failed step across jobsets.
     sim.eval(b, { jobs: { [`nixpkgs.openssl.${X}`]: 'reuse', [`nixpkgs.wget.${X}`]: { status: 2, depFailedOn: a2.buildOf(`openssl.${X}`) } } });
     void b2;
-    const h = await startHarness(database, sim, { collector: { now: () => NOW } });
-    try {
+    await withHarness(database, sim, { collector: { now: () => NOW } }, async (h) => {
       await h.collector.syncAll(['nixpkgs/unstable', 'nixos/unstable']);
       // Other tests' jobsets share the database: keep this test's roots.
       const all = await listRoots(database.db, ctx, { week: undefined, states: ['open'] }, null, 100);
@@ -156,20 +147,16 @@ describeEachDriver('root causes of dependency failures (SPEC section 8)', (get) 
       await h.collector.syncAll(['nixpkgs/unstable']);
       causes = await causesOf(database, 'nixpkgs');
       expect(causes[`curl.${X}`]!.state).toBe('fixed');
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   it('says plainly when the filter answers the build page, once', async () => {
     const database = get();
-    const sim = newSim(T0);
-    const js = sim.jobset('filtered', 'unstable');
+    const { sim, js } = newJobset(T0, 'filtered');
     sim.eval(js, { jobs: { [`core.${X}`]: 'success', [`dep.${X}`]: 'success' } });
     const e2 = sim.eval(js, { jobs: { [`core.${X}`]: 'failure', [`dep.${X}`]: 'pending' } });
     sim.eval(js, { jobs: { [`core.${X}`]: 'reuse', [`dep.${X}`]: { status: 2, depFailedOn: e2.buildOf(`core.${X}`) } } });
-    const h = await startHarness(database, sim, { collector: { now: () => NOW } });
-    try {
+    await withHarness(database, sim, { collector: { now: () => NOW } }, async (h) => {
       await h.collector.syncAll(['filtered/unstable']);
       await queryRows(database.db, sql`delete from build_causes`);
       // The filter's generated HTML arrives as 200 text/html, like the page: it is not taken as one.
@@ -178,9 +165,7 @@ describeEachDriver('root causes of dependency failures (SPEC section 8)', (get) 
       expect(r).toBeNull();
       expect(h.client.filtered?.message).toMatch(/filter answered HTML/);
       expect((await queryRows(database.db, sql`select count(*)::int as n from build_causes`))[0]).toEqual({ n: 0 });
-    } finally {
-      await h.close();
-    }
+    });
   });
 });
 

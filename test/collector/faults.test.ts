@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { queryRows, type Database } from '../../db/src/index.ts';
-import type { Fault } from '@zhf/sim';
-import { categoriesOf, expectStatsMatchScan, newSim, startHarness } from '../support/collector.ts';
+import type { EvalHandle, Fault } from '@zhf/sim';
+import { categoriesOf, expectStatsMatchScan, newJobset, withHarness } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
 
 const T0 = Date.UTC(2026, 10, 16) / 1000;
@@ -10,8 +10,7 @@ const X = 'x86_64-linux';
 
 /** 60 jobs; e2 breaks two, fixes one and adds one; e3 rebuilds 55 of them. */
 function history(project: string) {
-  const sim = newSim(T0);
-  const js = sim.jobset(project, 'unstable');
+  const { sim, js } = newJobset(T0, project);
   const jobs1: Record<string, 'success' | 'failure'> = {};
   for (let i = 0; i < 60; i++) jobs1[`j${i}.${X}`] = i === 1 ? 'failure' : 'success';
   const e1 = sim.eval(js, { jobs: jobs1 });
@@ -76,8 +75,7 @@ describeEachDriver('collector survives every fault of the simulator', (get) => {
       for (const make of kinds) {
         const project = `f${++n}`;
         const { sim, evals } = history(project);
-        const h = await startHarness(database, sim, { collector: { fetchMode: ep.mode }, client: { offThreadParseMin: ep.offThreadParseMin, timeouts: { build: { headersMs: 2000, idleMs: 200 }, evalBuilds: { headersMs: 2000, idleMs: 200 }, evals: { headersMs: 2000, idleMs: 200 } } } });
-        try {
+        await withHarness(database, sim, { collector: { fetchMode: ep.mode }, client: { offThreadParseMin: ep.offThreadParseMin, timeouts: { build: { headersMs: 2000, idleMs: 200 }, evalBuilds: { headersMs: 2000, idleMs: 200 }, evals: { headersMs: 2000, idleMs: 200 } } } }, async (h) => {
           const fault = make(ep.path);
           const handle = h.sim.faults.add({ ...fault, times: 2 });
           const [r] = await h.collector.syncAll([`${project}/unstable`]);
@@ -87,9 +85,7 @@ describeEachDriver('collector survives every fault of the simulator', (get) => {
           else expect(handle.fired, `${fault.kind} fired`).toBe(2);
           expect(r!.newEvals).toEqual(evals.map((e) => e.id));
           await check(database, evals);
-        } finally {
-          await h.close();
-        }
+        });
       }
     });
   }
@@ -99,8 +95,7 @@ describeEachDriver('collector survives every fault of the simulator', (get) => {
     for (const kind of ['cut', 'malformed', 'status'] as const) {
       const project = `g${++n}`;
       const { sim, evals } = history(project);
-      const h = await startHarness(database, sim, { collector: { fetchMode: 'bulk' }, client: { maxAttempts: 3 } });
-      try {
+      await withHarness(database, sim, { collector: { fetchMode: 'bulk' }, client: { maxAttempts: 3 } }, async (h) => {
         // Every bulk download of the second eval fails: the first eval lands, the second does not.
         const path = new RegExp(`/eval/${evals[1]!.id}/builds`);
         const fault: Fault = kind === 'status' ? { path, kind, status: 503, times: Infinity } : kind === 'cut' ? { path, kind, afterBytes: 500, times: Infinity } : { path, kind, times: Infinity };
@@ -120,24 +115,20 @@ describeEachDriver('collector survives every fault of the simulator', (get) => {
         expect(r2!.newEvals).toEqual([evals[1]!.id, evals[2]!.id]);
         await check(database, evals);
         await expectStatsMatchScan(database);
-      } finally {
-        await h.close();
-      }
+      });
     }
   });
 
   it('a new eval appearing while paging is neither duplicated nor lost', async () => {
     const database = get();
-    const sim = newSim(T0);
-    const js = sim.jobset('paging', 'unstable');
-    const evs = [];
+    const { sim, js } = newJobset(T0, 'paging');
+    const evs: EvalHandle[] = [];
     for (let i = 0; i < 25; i++) {
       evs.push(sim.eval(js, { jobs: { [`a.${X}`]: i % 2 ? 'success' : 'failure', [`b${i}.${X}`]: 'success' } }));
       sim.advance(600);
     }
     const late = sim.eval(js, { jobs: { [`a.${X}`]: 'success' }, at: sim.now() + 3600 });
-    const h = await startHarness(database, sim, { collector: { backfillEvals: 25 } });
-    try {
+    await withHarness(database, sim, { collector: { backfillEvals: 25 } }, async (h) => {
       h.sim.faults.add({ path: /\/evals\?page=1$/, kind: 'hook', run: () => sim.advance(7200) });
       const [r1] = await h.collector.syncAll(['paging/unstable']);
       expect(r1!.error).toBeUndefined();
@@ -146,8 +137,6 @@ describeEachDriver('collector survives every fault of the simulator', (get) => {
       expect(r2!.newEvals).toEqual([late.id]);
       expect(await evalCount(database, 'paging')).toBe(26);
       expect((await categoriesOf(database, late.id))[`a.${X}`]).toBe('fixed');
-    } finally {
-      await h.close();
-    }
+    });
   });
 });

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { queryRows, type Database } from '../../db/src/index.ts';
-
-import { categoriesOf, expectStatsMatchScan, newSim, rowsOf, startHarness } from '../support/collector.ts';
+import type { EvalHandle } from '@zhf/sim';
+import { categoriesOf, expectStatsMatchScan, newJobset, rowsOf, withHarness } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
 
 const T0 = Date.UTC(2026, 10, 9) / 1000;
@@ -20,15 +20,13 @@ async function breakages(database: Database, project: string) {
 describeEachDriver('collector: builds changing state after ingestion', (get) => {
   it('a restart turns a failure into a success in an already-ingested eval', async () => {
     const database = get();
-    const sim = newSim(T0);
-    const js = sim.jobset('p1', 'unstable');
+    const { sim, js } = newJobset(T0, 'p1');
     const e1 = sim.eval(js, { jobs: { [`a.${X}`]: 'success', [`b.${X}`]: 'success' } });
     sim.advance(3600);
     const e2 = sim.eval(js, { jobs: { [`a.${X}`]: 'failure', [`b.${X}`]: 'reuse' } });
     sim.advance(3600);
     const e3 = sim.eval(js, { jobs: { [`a.${X}`]: 'reuse', [`b.${X}`]: 'reuse', [MARK]: 'success' } });
-    const h = await startHarness(database, sim);
-    try {
+    await withHarness(database, sim, {}, async (h) => {
       await h.collector.syncAll(['p1/unstable']);
       expect((await categoriesOf(database, e2.id))[`a.${X}`]).toBe('new_failure');
       expect((await categoriesOf(database, e3.id))[`a.${X}`]).toBe('still_failing');
@@ -51,22 +49,18 @@ describeEachDriver('collector: builds changing state after ingestion', (get) => 
       const counts = typeof stats!.counts === 'string' ? JSON.parse(stats!.counts) : stats!.counts;
       expect(counts).toEqual({ still_succeeding: 2 });
       await expectStatsMatchScan(database);
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   it('a pending build finishing later, a re-pointed derivation, flaky failures and a removed job', async () => {
     const database = get();
-    const sim = newSim(T0);
-    const js = sim.jobset('p2', 'unstable');
+    const { sim, js } = newJobset(T0, 'p2');
     const e1 = sim.eval(js, { jobs: { [`p.${X}`]: 'success', [`r.${X}`]: 'success', [`f.${X}`]: 'success', [`g.${X}`]: 'success' } });
     sim.advance(3600);
     const e2 = sim.eval(js, { jobs: {
       [`p.${X}`]: { status: 1, finishAt: sim.now() + 1800 }, [`r.${X}`]: 'reuse', [`f.${X}`]: 'failure', [`g.${X}`]: 'failure',
     } });
-    const h = await startHarness(database, sim);
-    try {
+    await withHarness(database, sim, {}, async (h) => {
       await h.collector.syncAll(['p2/unstable']);
       expect(await categoriesOf(database, e2.id)).toEqual({
         [`f.${X}`]: 'new_failure', [`g.${X}`]: 'new_failure', [`p.${X}`]: 'pending', [`r.${X}`]: 'still_succeeding',
@@ -112,20 +106,16 @@ describeEachDriver('collector: builds changing state after ingestion', (get) => 
       const [fb] = await queryRows<{ seen_success: boolean; seen_failure: boolean }>(database.db, sql`select seen_success, seen_failure from builds where id = ${e2.buildOf(`f.${X}`)}`);
       expect(fb).toEqual({ seen_success: true, seen_failure: true });
       await expectStatsMatchScan(database);
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   it('marks a breakage flaky when its derivation was also seen succeeding', async () => {
     const database = get();
-    const sim = newSim(T0);
-    const js = sim.jobset('p3', 'unstable');
+    const { sim, js } = newJobset(T0, 'p3');
     sim.eval(js, { jobs: { [`t.${X}`]: 'success' } });
     sim.advance(3600);
     const e2 = sim.eval(js, { jobs: { [`t.${X}`]: { status: 1, drv: '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-t.drv' } } });
-    const h = await startHarness(database, sim);
-    try {
+    await withHarness(database, sim, {}, async (h) => {
       await h.collector.syncAll(['p3/unstable']);
       expect((await breakages(database, 'p3'))[0]).toMatchObject({ state: 'open', flaky: false });
       // Hydra restarts it and it fails again, then once more and it succeeds on the next eval's rebuild of the same drv.
@@ -136,16 +126,13 @@ describeEachDriver('collector: builds changing state after ingestion', (get) => 
       expect((await categoriesOf(database, e3.id))[`t.${X}`]).toBe('fixed');
       expect((await breakages(database, 'p3'))[0]).toMatchObject({ state: 'fixed', closed: e3.id, flaky: true });
       await expectStatsMatchScan(database);
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   it('backfills older evals, moving baselines back, and a new job in a later eval', async () => {
     const database = get();
-    const sim = newSim(T0);
-    const js = sim.jobset('p4', 'unstable');
-    const evs = [];
+    const { sim, js } = newJobset(T0, 'p4');
+    const evs: EvalHandle[] = [];
     evs.push(sim.eval(js, { jobs: { [`a.${X}`]: 'success', [`b.${X}`]: 'success' } }));
     sim.advance(3600);
     evs.push(sim.eval(js, { jobs: { [`a.${X}`]: 'failure', [`b.${X}`]: 'reuse' } }));
@@ -155,8 +142,7 @@ describeEachDriver('collector: builds changing state after ingestion', (get) => 
     }
     sim.advance(3600);
     const last = sim.eval(js, { jobs: { [`a.${X}`]: 'reuse', [`b.${X}`]: 'reuse', [`n.${X}`]: 'success' } });
-    const h = await startHarness(database, sim, { collector: { backfillEvals: 3 } });
-    try {
+    await withHarness(database, sim, { collector: { backfillEvals: 3 } }, async (h) => {
       await h.collector.syncAll(['p4/unstable']);
       const oldestIngested = evs[3]!.id;
       expect((await categoriesOf(database, oldestIngested))[`a.${X}`]).toBe('failing');
@@ -173,8 +159,6 @@ describeEachDriver('collector: builds changing state after ingestion', (get) => 
       // The breakage now opens where the failure really started, and keeps a single row.
       expect(await breakages(database, 'p4')).toMatchObject([{ job: `a.${X}`, opened: evs[1]!.id, state: 'open' }]);
       await expectStatsMatchScan(database);
-    } finally {
-      await h.close();
-    }
+    });
   });
 });

@@ -3,12 +3,11 @@ import { expect, it } from 'vitest';
 import { simMaintainersOf } from '@zhf/sim';
 import { queryRows, type Database } from '../../db/src/index.ts';
 import { packageSource } from '../../db/src/queries/index.ts';
-import { newSim, startHarness } from '../support/collector.ts';
+import { withHarness } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
+import { packagesJobset } from './support.ts';
 
 const T0 = Date.UTC(2026, 10, 16) / 1000;
-const X = 'x86_64-linux';
-const A = 'aarch64-linux';
 
 async function attribution(database: Database, project: string) {
   const rows = await queryRows<{ attr_path: string; maintainers: unknown; teams: string[] }>(database.db, sql`
@@ -29,21 +28,16 @@ function expected(path: string) {
 describeEachDriver('maintainers from the channel packages.json', (get) => {
   it('attributes by attribute path once per package, reads again only when the channel moves, and keeps the old attribution when a read fails', async () => {
     const database = get();
-    const sim = newSim(T0);
-    const project = `pm${process.pid % 1000}x${Math.floor(Math.random() * 1e6)}`;
-    const js = sim.jobset(project, 'unstable');
     // 40 packages so that some have no maintainer (one in seven) and some a team.
-    const pkgs = Array.from({ length: 40 }, (_, i) => `pkg${i}`).concat(['python3Packages.requests']);
-    const jobs = Object.fromEntries(pkgs.flatMap((p) => [[`${p}.${X}`, 'success' as const], [`${p}.${A}`, 'success' as const]]));
+    const { project, sim, js, pkgs, jobs } = packagesJobset(T0, 'pm', 40);
     sim.eval(js, { jobs: { ...jobs, 'pkg1.x86_64-linux': 'failure' } });
     const url = (file = 'packages.json.br') => `PLACEHOLDER/channel/${project}-unstable/${file}`;
     let source = url();
-    const h = await startHarness(database, sim, {
+    await withHarness(database, sim, {
       client: { maxAttempts: 2 },
       collector: { packagesJsonUrl: (ref) => (ref === `${project}/unstable` ? source : null) },
-    });
-    source = url().replace('PLACEHOLDER', h.sim.url);
-    try {
+    }, async (h) => {
+      source = url().replace('PLACEHOLDER', h.sim.url);
       await h.collector.syncAll([`${project}/unstable`]);
       const first = await attribution(database, project);
       const withSomeone = pkgs.filter((p) => expected(p).logins.length + expected(p).teams.length > 0);
@@ -85,9 +79,7 @@ describeEachDriver('maintainers from the channel packages.json', (get) => {
       source = url('packages.json').replace('PLACEHOLDER', h.sim.url);
       await h.collector.syncAll([`${project}/unstable`]);
       expect(await attribution(database, project)).toEqual(second);
-    } finally {
-      await h.close();
-    }
+    });
   });
 });
 

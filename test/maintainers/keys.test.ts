@@ -2,8 +2,9 @@ import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { queryRows, type Database } from '../../db/src/index.ts';
 import { listBreakages, maintainedPackagesSql, replaceAttribution, type MaintainerIdentity } from '../../db/src/queries/index.ts';
-import { newSim, startHarness } from '../support/collector.ts';
+import { withHarness } from '../support/collector.ts';
 import { describeEachDriver } from '../support/db.ts';
+import { packagesJobset } from './support.ts';
 
 const T0 = Date.UTC(2026, 10, 16) / 1000;
 const X = 'x86_64-linux';
@@ -28,20 +29,15 @@ async function byDefinition(database: Database, m: MaintainerIdentity): Promise<
 describeEachDriver('?maintainer= through the keys stored on breakages', (get) => {
   it('finds exactly the breakages of the packages a person maintains, before and after the attribution changes', async () => {
     const database = get();
-    const sim = newSim(T0);
-    const project = `mk${process.pid % 1000}x${Math.floor(Math.random() * 1e6)}`;
-    const js = sim.jobset(project, 'unstable');
-    const pkgs = Array.from({ length: 30 }, (_, i) => `pkg${i}`).concat(['python3Packages.requests']);
-    const ok = Object.fromEntries(pkgs.flatMap((p) => [[`${p}.${X}`, 'success' as const], [`${p}.${A}`, 'success' as const]]));
+    const { project, sim, js, pkgs, jobs: ok } = packagesJobset(T0, 'mk', 30);
     const failing = Object.fromEntries(pkgs.filter((_, i) => i % 3 === 0).map((p) => [`${p}.${X}`, 'failure' as const]));
     sim.eval(js, { jobs: ok });
     sim.advance(3600);
     // Broken before any packages.json was read: their keys come from the read.
     sim.eval(js, { jobs: { ...ok, ...failing } });
     let source: string | null = '';
-    const h = await startHarness(database, sim, { collector: { packagesJsonUrl: (ref) => (ref === `${project}/unstable` ? source : null) } });
-    source = `${h.sim.url}/channel/${project}-unstable/packages.json.br`;
-    try {
+    await withHarness(database, sim, { collector: { packagesJsonUrl: (ref) => (ref === `${project}/unstable` ? source : null) } }, async (h) => {
+      source = `${h.sim.url}/channel/${project}-unstable/packages.json.br`;
       await h.collector.syncAll([`${project}/unstable`]);
       const [{ id: jobsetId }] = await queryRows<{ id: number }>(database.db, sql`select id from jobsets where project = ${project}`);
       // Broken after the read (and no read since): the keys are written with the breakage.
@@ -90,8 +86,6 @@ describeEachDriver('?maintainer= through the keys stored on breakages', (get) =>
       expect(await filtered(database, noId)).toEqual(await byDefinition(database, noId));
       expect((await filtered(database, noId)).length).toBeGreaterThan(0);
       for (const m of identities()) expect(await filtered(database, m), JSON.stringify(m)).toEqual(await byDefinition(database, m));
-    } finally {
-      await h.close();
-    }
+    });
   });
 });

@@ -2,7 +2,7 @@ import type { Database } from '../../db/src/index.ts';
 import { evalContext, evalJobRows, type JobRow } from '../../db/src/queries/index.ts';
 import { HydraClient, type HydraClientOptions } from '../../apps/collector/src/hydra/client.ts';
 import { Collector, type CollectorOptions } from '../../apps/collector/src/sync.ts';
-import { ScriptedHydra, startHydraSim, type HydraSimOptions, type RunningHydraSim, type DataSource } from '@zhf/sim';
+import { ScriptedHydra, startHydraSim, type HydraSimOptions, type JobsetHandle, type RunningHydraSim, type DataSource } from '@zhf/sim';
 
 export interface Harness {
   sim: RunningHydraSim;
@@ -26,6 +26,21 @@ export async function startHarness(
   });
   const collector = new Collector(database, client, { backfillEvals: 8, rps: 1000, queueProbe: 1000, ...opts.collector });
   return { sim, client, collector, close: () => sim.close() };
+}
+
+/** `startHarness`, then `body` with it; the harness is closed however the body ends. */
+export async function withHarness<T>(
+  database: Database,
+  source: DataSource,
+  opts: Parameters<typeof startHarness>[2],
+  body: (h: Harness) => Promise<T>,
+): Promise<T> {
+  const h = await startHarness(database, source, opts);
+  try {
+    return await body(h);
+  } finally {
+    await h.close();
+  }
 }
 
 /** Every row of an eval, keyed by job name. */
@@ -52,6 +67,12 @@ export function newSim(start: number): ScriptedHydra {
   simCounter++;
   const base = (process.pid % 1000) * 1000 + simCounter * 10;
   return new ScriptedHydra({ start, firstEvalId: 1_000_000 + base * 100, firstBuildId: 100_000_000 + base * 10_000 });
+}
+
+/** A new sim (as `newSim`) and its jobset `project/unstable`, which most tests need alone. */
+export function newJobset(start: number, project: string): { sim: ScriptedHydra; js: JobsetHandle } {
+  const sim = newSim(start);
+  return { sim, js: sim.jobset(project, 'unstable') };
 }
 
 /**

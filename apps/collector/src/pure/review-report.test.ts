@@ -1,24 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { currentReviewReport } from '../../../../test/fixtures/review-report.ts';
 import { parseReviewReport } from './review-report.ts';
 
-// Samples written from the documented shapes (ECOSYSTEM-FORMATS.md); keys sorted as the tool writes them.
-const multiSystem2025 = {
-  additional_packages: [],
-  checkout: 'merge',
+// Samples written from the documented shapes (ECOSYSTEM-FORMATS.md); keys sorted as the tool writes them
+// (currentReviewReport adds the current form's keys that these samples leave at their defaults).
+const multiSystem2025 = currentReviewReport({
   commit: '3f2a9c1e8d7b6a5f4e3d2c1b0a9f8e7d6c5b4a39',
-  'extra-nixpkgs-config': null,
-  only_packages: [],
-  package_regex: [],
-  pkgs: null,
   pr: 412345,
   result: {
     'aarch64-darwin': { blacklisted: [], broken: ['python313Packages.jaxlib'], built: ['hello'], failed: [], 'non-existent': ['nixosTests.nginx'], tests: [] },
     'x86_64-linux': { blacklisted: ['chromium'], broken: [], built: ['hello', 'python313Packages.requests'], failed: ['python3Packages.optax'], 'non-existent': [], tests: ['nixosTests.nginx'] },
   },
-  skip_packages: [],
-  skip_packages_regex: [],
   systems: ['x86_64-linux', 'aarch64-darwin'],
-};
+});
 
 const multiSystemDev2026 = {
   checkout: 'commit',
@@ -60,43 +54,41 @@ const singleSystem2023 = {
   tests: [],
 };
 
+/** An accepted report: no pr, commit or package set unless given. */
+const accepted = (value: { systems: string[]; packages: object[]; pr?: number; commit?: string }) => ({
+  ok: true,
+  value: { pr: null, pkgs: null, commit: null, ...value },
+});
+
 describe('parseReviewReport: accepted variants', () => {
   it('multi-system form', () => {
-    expect(parseReviewReport(multiSystem2025)).toEqual({
-      ok: true,
-      value: {
-        pr: 412345, pkgs: null,
-        commit: '3f2a9c1e8d7b6a5f4e3d2c1b0a9f8e7d6c5b4a39',
-        systems: ['x86_64-linux', 'aarch64-darwin'],
-        packages: [
-          // systems in the file's order, statuses failed, built, broken, blacklisted, non-existent, tests
-          { attr: 'python3Packages.optax', system: 'x86_64-linux', status: 'failed', aliases: [] },
-          { attr: 'hello', system: 'x86_64-linux', status: 'built', aliases: [] },
-          { attr: 'python313Packages.requests', system: 'x86_64-linux', status: 'built', aliases: [] },
-          { attr: 'chromium', system: 'x86_64-linux', status: 'blacklisted', aliases: [] },
-          { attr: 'nixosTests.nginx', system: 'x86_64-linux', status: 'tests', aliases: [] },
-          { attr: 'hello', system: 'aarch64-darwin', status: 'built', aliases: [] },
-          { attr: 'python313Packages.jaxlib', system: 'aarch64-darwin', status: 'broken', aliases: [] },
-          { attr: 'nixosTests.nginx', system: 'aarch64-darwin', status: 'non-existent', aliases: [] },
-        ],
-      },
-    });
+    expect(parseReviewReport(multiSystem2025)).toEqual(accepted({
+      pr: 412345,
+      commit: '3f2a9c1e8d7b6a5f4e3d2c1b0a9f8e7d6c5b4a39',
+      systems: ['x86_64-linux', 'aarch64-darwin'],
+      packages: [
+        // systems in the file's order, statuses failed, built, broken, blacklisted, non-existent, tests
+        { attr: 'python3Packages.optax', system: 'x86_64-linux', status: 'failed', aliases: [] },
+        { attr: 'hello', system: 'x86_64-linux', status: 'built', aliases: [] },
+        { attr: 'python313Packages.requests', system: 'x86_64-linux', status: 'built', aliases: [] },
+        { attr: 'chromium', system: 'x86_64-linux', status: 'blacklisted', aliases: [] },
+        { attr: 'nixosTests.nginx', system: 'x86_64-linux', status: 'tests', aliases: [] },
+        { attr: 'hello', system: 'aarch64-darwin', status: 'built', aliases: [] },
+        { attr: 'python313Packages.jaxlib', system: 'aarch64-darwin', status: 'broken', aliases: [] },
+        { attr: 'nixosTests.nginx', system: 'aarch64-darwin', status: 'non-existent', aliases: [] },
+      ],
+    }));
   });
 
   it('development version: {name, aliases} entries mixed with strings, null pr and commit', () => {
-    expect(parseReviewReport(multiSystemDev2026)).toEqual({
-      ok: true,
-      value: {
-        pr: null, pkgs: null,
-        commit: null,
-        systems: ['x86_64-linux'],
-        packages: [
-          { attr: 'python313Packages.optax', system: 'x86_64-linux', status: 'failed', aliases: ['python3Packages.optax'] },
-          { attr: 'hello', system: 'x86_64-linux', status: 'built', aliases: [] },
-          { attr: 'curl', system: 'x86_64-linux', status: 'built', aliases: [] },
-        ],
-      },
-    });
+    expect(parseReviewReport(multiSystemDev2026)).toEqual(accepted({
+      systems: ['x86_64-linux'],
+      packages: [
+        { attr: 'python313Packages.optax', system: 'x86_64-linux', status: 'failed', aliases: ['python3Packages.optax'] },
+        { attr: 'hello', system: 'x86_64-linux', status: 'built', aliases: [] },
+        { attr: 'curl', system: 'x86_64-linux', status: 'built', aliases: [] },
+      ],
+    }));
   });
 
   it('multi-system form without a systems key takes them from result', () => {
@@ -106,20 +98,16 @@ describe('parseReviewReport: accepted variants', () => {
   });
 
   it('single-system form (2024)', () => {
-    expect(parseReviewReport(singleSystem2024)).toEqual({
-      ok: true,
-      value: {
-        pr: 300001, pkgs: null,
-        commit: null,
-        systems: ['aarch64-linux'],
-        packages: [
-          { attr: 'python3Packages.optax', system: 'aarch64-linux', status: 'failed', aliases: [] },
-          { attr: 'hello', system: 'aarch64-linux', status: 'built', aliases: [] },
-          { attr: 'foo', system: 'aarch64-linux', status: 'broken', aliases: [] },
-          { attr: 'bar', system: 'aarch64-linux', status: 'non-existent', aliases: [] },
-        ],
-      },
-    });
+    expect(parseReviewReport(singleSystem2024)).toEqual(accepted({
+      pr: 300001,
+      systems: ['aarch64-linux'],
+      packages: [
+        { attr: 'python3Packages.optax', system: 'aarch64-linux', status: 'failed', aliases: [] },
+        { attr: 'hello', system: 'aarch64-linux', status: 'built', aliases: [] },
+        { attr: 'foo', system: 'aarch64-linux', status: 'broken', aliases: [] },
+        { attr: 'bar', system: 'aarch64-linux', status: 'non-existent', aliases: [] },
+      ],
+    }));
   });
 
   it('single-system form before 2023-08 spells "non-existant"', () => {
@@ -131,18 +119,13 @@ describe('parseReviewReport: accepted variants', () => {
 
   it('an old file with nothing but lists uses the system the caller names', () => {
     const bare = { built: ['hello'], failed: ['foo'] };
-    expect(parseReviewReport(bare, { defaultSystem: 'x86_64-linux' })).toEqual({
-      ok: true,
-      value: {
-        pr: null, pkgs: null,
-        commit: null,
-        systems: ['x86_64-linux'],
-        packages: [
-          { attr: 'foo', system: 'x86_64-linux', status: 'failed', aliases: [] },
-          { attr: 'hello', system: 'x86_64-linux', status: 'built', aliases: [] },
-        ],
-      },
-    });
+    expect(parseReviewReport(bare, { defaultSystem: 'x86_64-linux' })).toEqual(accepted({
+      systems: ['x86_64-linux'],
+      packages: [
+        { attr: 'foo', system: 'x86_64-linux', status: 'failed', aliases: [] },
+        { attr: 'hello', system: 'x86_64-linux', status: 'built', aliases: [] },
+      ],
+    }));
     // The file's own system wins over the caller's default.
     const r = parseReviewReport(singleSystem2024, { defaultSystem: 'x86_64-linux' });
     expect(r.ok && r.value.systems).toEqual(['aarch64-linux']);
