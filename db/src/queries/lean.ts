@@ -298,16 +298,24 @@ export async function buildsSinceEach(db: Db, jobsetId: number, minIds: number[]
 }
 
 /**
- * Failing builds of open breakages not re-read for `olderThanHours`, claimed first, then the
- * newest breakages: the daily re-check that catches restarts and re-points whatever the queue shows.
+ * Failing builds of open breakages to re-read this sync: the daily re-check that catches
+ * restarts and re-points whatever the queue shows. First those not read for `olderThanHours`
+ * (claimed first, then the newest breakages), then, with the budget left, those not read for
+ * `minAgeHours`, least recently read first: the reads spread over the day instead of falling
+ * due together 20 h after a first sync read them all at once.
  */
-export async function breakageBuildsToRecheck(db: Db, jobsetId: number, limit: number, olderThanHours = 20): Promise<number[]> {
+export async function breakageBuildsToRecheck(db: Db, jobsetId: number, limit: number, olderThanHours = 20, minAgeHours = 4): Promise<number[]> {
   if (limit <= 0) return [];
   const rows = await queryRows<{ id: string | number }>(db, sql`
-    select bk.build_id as id from breakages bk join builds b on b.id = bk.build_id
-    where bk.jobset_id = ${jobsetId} and bk.state = 'open' and b.id > 0
-      and b.checked_at < now() - make_interval(hours => ${olderThanHours})
-    order by exists (select 1 from claims c where c.breakage_id = bk.id and c.released_at is null) desc, bk.opened_eval_id desc, bk.build_id desc
+    select id from (
+      select bk.build_id as id, bk.opened_eval_id, b.checked_at,
+        b.checked_at < now() - make_interval(hours => ${olderThanHours}) as overdue,
+        exists (select 1 from claims c where c.breakage_id = bk.id and c.released_at is null) as claimed
+      from breakages bk join builds b on b.id = bk.build_id
+      where bk.jobset_id = ${jobsetId} and bk.state = 'open' and b.id > 0
+        and b.checked_at < now() - make_interval(hours => ${Math.min(minAgeHours, olderThanHours)})
+    ) x
+    order by overdue desc, (overdue and claimed) desc, case when overdue then opened_eval_id end desc nulls last, checked_at, id desc
     limit ${limit}`);
   return rows.map((r) => Number(r.id));
 }
