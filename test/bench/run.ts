@@ -7,7 +7,7 @@
  * figures are then taken again on PGlite, from a copy of that database in a temporary data
  * directory (pglite-copy.ts).
  */
-import { execFile, fork } from 'node:child_process';
+import { execFile, fork, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -587,6 +587,15 @@ async function main() {
     say(`| mass rebuild (bulk) | ${massTraffic.requests} | ${mb(massTraffic.bytes)} | ${Math.ceil(massTraffic.requests / 2)} s + the bulk list's server time |`);
     say();
     say(`Whole history (${EVALS} evals) ingested in ${(historyMs / 1000).toFixed(0)} s, then one VACUUM (ANALYZE) before the reads (${(vacuumMs / 1000).toFixed(1)} s); the benchmark took ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+    // 10. Following hydra.nixos.org as it behaves (issue 17): a simulator of its own with the lifecycle on.
+    say();
+    say('## Following hydra.nixos.org as it behaves (issue 17)');
+    say();
+    say(`\`test/bench/following-hydra.ts\` at ${JOBS.toLocaleString('en')} jobs: its own simulated Hydra with the lifecycle on (builds finishing up to 10 h after their eval, restarts, re-points just after an eval, an instance queue of other jobsets), the real collector and client over HTTP, a fresh database; the default cron is 15 minutes.`);
+    say();
+    say('| figure | measured | target | |');
+    say('|---|---|---|---|');
+    for (const r of await followingHydraChild(JOBS)) say(`| ${r.figure} | ${r.measured} | ${r.target} | ${smoke || r.met === null ? '' : r.met ? 'met' : '**missed**'} |`);
     if (args.keep) say(`kept the database for inspection: ${main.url}`);
     else await main.drop();
   } finally {
@@ -596,6 +605,20 @@ async function main() {
   mkdirSync('test-artifacts', { recursive: true });
   writeFileSync(file, out.join('\n') + '\n');
   process.stdout.write(`\nwritten to ${file}\n`);
+}
+
+/** following-hydra.ts in a process of its own (its simulator and the collector's memory apart from the bench's). */
+function followingHydraChild(jobs: number): Promise<{ figure: string; measured: string; target: string; met: boolean | null }[]> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'following-hydra.ts'), String(jobs), '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.on('error', reject);
+    p.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`following-hydra.ts exited with ${code}`));
+      resolve(JSON.parse(stdout.trim().split('\n').at(-1)!));
+    });
+  });
 }
 
 main().then(
