@@ -32,4 +32,8 @@ export function verdictOf(
 }
 
 /** Review lists that name what the reviewer built or failed to build; the others are skipped. */
-export const CHECKED_STATUSES: readonly ReviewStatus[] = ['failed', 'built', 'broken'];
+export const CHECKED_STATUSES = ['failed', 'built', 'broken'] as const satisfies readonly ReviewStatus[];
+export type CheckedStatus = (typeof CHECKED_STATUSES)[number];
+
+/** Whether a review list is one `zhf check` compares with Hydra. */
+export const isChecked = (s: ReviewStatus): s is CheckedStatus => (CHECKED_STATUSES as readonly ReviewStatus[]).includes(s);

@@ -7,14 +7,14 @@ import { breakagesCovering, evalContext, evalJobRows, type CoveringBreakage, typ
 import { jobsetOrThrow } from '../ancestry/first-eval.ts';
 import { Invalid, NotFound } from '../errors.ts';
 import { parseReviewReport, type ReviewStatus } from '../pure/review-report.ts';
-import { CHECKED_STATUSES, hydraStateOf, verdictOf, type CheckVerdict, type HydraState } from './classify.ts';
+import { hydraStateOf, isChecked, verdictOf, type CheckedStatus, type CheckVerdict, type HydraState } from './classify.ts';
 
 export type { CheckVerdict, HydraState };
 
 export interface CheckPackage {
   attr: string;
   system: string;
-  reviewStatus?: ReviewStatus;
+  reviewStatus?: CheckedStatus;
   /** Other names of the package (nixpkgs-review's development version): tried when `attr` is no job. */
   aliases?: string[];
 }
@@ -24,7 +24,7 @@ export interface CheckItem {
   system: string;
   /** The Hydra job the package was matched to (`<attr>.<system>`, or an alias's). */
   job: string;
-  reviewStatus?: ReviewStatus;
+  reviewStatus?: CheckedStatus;
   hydra: HydraState;
   verdict: CheckVerdict;
   buildId: number | null;
@@ -184,10 +184,10 @@ export async function checkReport(
   }
   const parsed = parseReviewReport(json, { defaultSystem: a.defaultSystem });
   if (!parsed.ok) throw new Invalid(`report.json: ${parsed.error}`);
-  const checked = parsed.value.packages.filter((p) => CHECKED_STATUSES.includes(p.status));
+  const checked = parsed.value.packages.flatMap((p) => (isChecked(p.status) ? [{ attr: p.attr, system: p.system, reviewStatus: p.status, aliases: p.aliases }] : []));
   const result = await checkPackages(db, {
     jobset: a.jobset,
-    packages: checked.map((p) => ({ attr: p.attr, system: p.system, reviewStatus: p.status, aliases: p.aliases })),
+    packages: checked,
     now: a.now,
     skipped: parsed.value.packages.length - checked.length,
     pkgs: parsed.value.pkgs,

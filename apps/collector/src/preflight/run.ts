@@ -101,10 +101,10 @@ export interface PreflightSlice {
  * 100k+ jobs), or with only `list` kept, so a reader pages through one list; `totals` keeps the
  * full counts, and `truncated` names the lists that have items past the slice.
  */
-export function truncatePreflightLists(result: PreflightResult, slice: number | PreflightSlice): PreflightResult & { truncated: string[]; offset: number; list: PreflightList | null } {
+export function truncatePreflightLists(result: PreflightResult, slice: number | PreflightSlice): PreflightResult & { truncated: PreflightList[]; offset: number; list: PreflightList | null } {
   const { limit, offset = 0, list } = typeof slice === 'number' ? { limit: slice } : slice;
   const impact = { ...result.impact };
-  const truncated: string[] = [];
+  const truncated: PreflightList[] = [];
   for (const key of PREFLIGHT_LISTS) {
     if (list !== undefined && key !== list) {
       impact[key] = [];

@@ -192,7 +192,7 @@ describe('renderRoundup: roots first (SPEC section 8)', () => {
   const ZLIB = '/nix/store/bbbb-zlib-1.3.1.drv';
   const UPSTREAM = '/nix/store/cccc-gcc-14.drv';
   const root = (over: Partial<RoundupRoot> & Pick<RoundupRoot, 'key' | 'job' | 'blocks'>): RoundupRoot => ({
-    jobset: 'nixpkgs/unstable', system: 'x86_64-linux', breakageId: null, state: 'open', buildId: null, range: null, claim: null, ...over,
+    jobset: 'nixpkgs/unstable', system: 'x86_64-linux', breakageId: null, state: 'open', buildId: null, range: null, claim: null, fixedBy: null, maintainers: [], ...over,
   });
   const week = [
     breakage(1, { job: 'openssl.x86_64-linux', range: null }),

@@ -42,8 +42,10 @@ export interface RoundupRoot {
   blocks: number;
   range: { from: string; to: string; url: string } | null;
   claim: { by: string; prUrl: string | null } | null;
-  fixedBy?: string | null;
-  maintainers?: string[];
+  /** The claimant credited when the root's breakage closed. */
+  fixedBy: string | null;
+  /** GitHub logins of the root package's maintainers (SPEC section 9). */
+  maintainers: string[];
 }
 
 export interface RoundupCounts {

@@ -1,5 +1,4 @@
 import { OpenAPIHono, type Hook, type RouteConfig, type RouteHandler } from '@hono/zod-openapi';
-import type { Context, Handler } from 'hono';
 import { z } from 'zod';
 import { ErrorSchema } from '../../api/schemas.ts';
 import { describeIssues, Invalid } from './errors.ts';
@@ -20,8 +19,6 @@ export const invalidInput: Hook<unknown, ApiEnv, string, undefined> = (result) =
 /** A (sub-)app of the API whose routes are documented. */
 export const apiApp = (): ApiApp => new OpenAPIHono<ApiEnv>({ defaultHook: invalidInput });
 
-type Input<R extends RouteConfig> = Parameters<RouteHandler<R, ApiEnv>>[0] extends Context<ApiEnv, string, infer I> ? I : never;
-
 export interface RouteOptions {
   /**
    * The path Hono routes, when it is not the documented one: a parameter with a pattern
@@ -41,28 +38,28 @@ export interface RouteOptions {
  * after the route's guards, and headers are documented only, as they always were.
  */
 export function route<R extends RouteConfig>(
-  app: ApiApp, config: R, handler: Handler<ApiEnv, string, Input<R>, Response | Promise<Response>>, opts: RouteOptions = {},
+  app: ApiApp, config: R, handler: RouteHandler<R, ApiEnv>, opts: RouteOptions = {},
 ): void {
   const { body: _body, headers: _headers, ...request } = config.request ?? {};
   for (const part of opts.unchecked ?? []) delete request[part];
   // The handler gets what app.openapi gives it: the params and query validated and typed from
-  // `config`. Only the library's compile-time check of answers against `responses` is given
-  // up; test/api/openapi.test.ts parses real answers with those schemas instead.
+  // `config`, and its answers checked at compile time against `responses` (test/api/openapi.test.ts
+  // also parses real answers with those schemas).
   app.openapi({ ...config, path: opts.routing ?? config.path, request, hide: true }, handler as never);
   const { middleware: _middleware, hide: _hide, ...entry } = { ...config, ...opts.document };
   app.openAPIRegistry.registerPath(entry);
 }
 
 /** An answer's entry: `schema` as JSON. */
-export const json = (schema: z.ZodType, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+export const json = <S extends z.ZodType>(schema: S, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
 
 /** The 200 entry of a JSON answer. */
-export const ok = (schema: z.ZodType) => ({ 200: json(schema) });
+export const ok = <S extends z.ZodType>(schema: S) => ({ 200: json(schema) });
 
 /** The entries of error answers: `{error: {code, message}}` for each status. */
-export function errors<S extends number>(...statuses: S[]): Record<S, ReturnType<typeof json>> {
+export function errors<S extends number>(...statuses: S[]): Record<S, ReturnType<typeof json<typeof ErrorSchema>>> {
   // fromEntries loses the keys' type; they are exactly `statuses`.
-  return Object.fromEntries(statuses.map((s) => [s, json(ErrorSchema, 'error')])) as Record<S, ReturnType<typeof json>>;
+  return Object.fromEntries(statuses.map((s) => [s, json(ErrorSchema, 'error')])) as Record<S, ReturnType<typeof json<typeof ErrorSchema>>>;
 }
 
 /** A text answer of `type` (Markdown, Atom, Prometheus). */

@@ -75,8 +75,8 @@ export function opsRoutes(): ApiApp {
         lastError: r?.lastSyncError ?? null,
       };
     });
-    const degraded = jobsets.some((j) => j.ageSeconds === null || j.ageSeconds > STALE_SYNC_S);
-    return c.json({ status: degraded ? 'degraded' : 'ok', jobsets }, 200);
+    const status: 'ok' | 'degraded' = jobsets.some((j) => j.ageSeconds === null || j.ageSeconds > STALE_SYNC_S) ? 'degraded' : 'ok';
+    return c.json({ status, jobsets }, 200);
   });
   route(app, {
     method: 'get', path: '/metrics', summary: 'Prometheus text exposition', responses: text('text/plain'),

@@ -45,7 +45,8 @@ export function roundupRoutes(deps: RoundupRouteDeps): ApiApp {
   route(app, {
     method: 'get', path: '/{week}', summary: 'The week\'s roundup (frozen, or computed live with frozen: false)',
     request: { params: weekParam, query: roundupQuery },
-    responses: { ...ok(RoundupSchema), ...errors(400, 404) },
+    // The same segment answers `/{week}.md` (documented apart, below): the Markdown is a 200 too.
+    responses: { 200: { description: 'OK', content: { 'application/json': { schema: RoundupSchema }, 'text/markdown': { schema: z.string() } } }, ...errors(400, 404) },
   }, async (c) => {
     const { week, markdown } = c.req.valid('param').week;
     const q = c.req.valid('query');
@@ -62,7 +63,7 @@ export function roundupRoutes(deps: RoundupRouteDeps): ApiApp {
     if (part !== null && part > r.parts.length) throw new NotFound(`the roundup has ${r.parts.length} part(s); there is no part ${part}`);
     const body = part === null ? r.markdown : r.parts[part - 1]!;
     return c.body(body, 200, { 'content-type': 'text/markdown; charset=utf-8' });
-  }, { document: { request: { params: weekParam, query: roundupQuery.omit({ part: true }) } } });
+  }, { document: { request: { params: weekParam, query: roundupQuery.omit({ part: true }) }, responses: { ...ok(RoundupSchema), ...errors(400, 404) } } });
   alsoAnswers(app, {
     method: 'get', path: '/{week}.md',
     summary: 'The week\'s roundup as Markdown: every part, separated by `<!-- part break -->` lines, or only part N',
