@@ -39,15 +39,6 @@ async function rig(gen: GeneratedHydra, collector: Partial<CollectorOptions>, si
   const server = await startHydraSim(gen, { rateLimit: false, ...sim });
   const db = await freshDatabase(BASE, 'zhf_follow');
   const c = new HydraClient({ baseUrl: server.url, userAgent: 'zhf-bench (+https://example.invalid/zhf)', rps: client.rps ?? 100_000, burst: client.burst ?? 100_000 });
-  const r: Rig = {
-    gen, sim: server, client: c, database: db.database, atVerdicts: null,
-    collector: null as never,
-    async close() {
-      c.close();
-      await server.close();
-      await db.drop();
-    },
-  };
   // The collector's own log line marks the moment verdicts are current; the simulator's counters are read then.
   const logger = createLogger({
     level: 'debug',
@@ -59,7 +50,15 @@ async function rig(gen: GeneratedHydra, collector: Partial<CollectorOptions>, si
       if (/ (warn|error) /.test(line)) process.stderr.write(line + '\n');
     },
   });
-  r.collector = new Collector(db.database, c, { backfillEvals: 2, rps: client.rps ?? 1, singleConcurrency: 8, ...collector }, logger);
+  const r: Rig = {
+    gen, sim: server, client: c, database: db.database, atVerdicts: null,
+    collector: new Collector(db.database, c, { backfillEvals: 2, rps: client.rps ?? 1, singleConcurrency: 8, ...collector }, logger),
+    async close() {
+      c.close();
+      await server.close();
+      await db.drop();
+    },
+  };
   return r;
 }
 
