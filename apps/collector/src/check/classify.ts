@@ -4,8 +4,10 @@
 import type { Outcome } from '@zhf/db/queries';
 import type { ReviewStatus } from '../pure/review-report.ts';
 
-export type HydraState = 'failing' | 'green' | 'pending' | 'infra' | 'unknown';
-export type CheckVerdict = 'already-broken' | 'likely-new' | 'pending' | 'unknown' | 'built';
+export const HYDRA_STATES = ['failing', 'green', 'pending', 'infra', 'unknown'] as const;
+export type HydraState = (typeof HYDRA_STATES)[number];
+export const CHECK_VERDICTS = ['already-broken', 'likely-new', 'pending', 'unknown', 'built'] as const;
+export type CheckVerdict = (typeof CHECK_VERDICTS)[number];
 
 /** Hydra's state of a job in the newest eval; a job absent from it (or removed) is unknown. */
 export function hydraStateOf(row: { category: string; outcome: Outcome } | undefined): HydraState {

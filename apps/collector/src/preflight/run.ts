@@ -4,7 +4,7 @@
 import type { Db } from '@zhf/db';
 import { newestEvalOfJobset, preflightEvalRef, preflightJobRows, preflightRebuildRows, type PreflightEvalRef } from '@zhf/db/queries';
 import { parseChangedPaths, type ChangedPaths } from '../pure/changed-paths.ts';
-import { computePreflightFromChangedPaths, computePreflightFromRebuilds, type PreflightJob, type PreflightReport } from '../pure/preflight.ts';
+import { computePreflightFromChangedPaths, computePreflightFromRebuilds, PREFLIGHT_LISTS, type PreflightJob, type PreflightList, type PreflightReport } from '../pure/preflight.ts';
 import { Invalid, NotFound } from '../errors.ts';
 import { splitJobsetRef } from '../pure/jobset-ref.ts';
 
@@ -84,9 +84,7 @@ async function evalRefOrThrow(db: Db, id: number, which: string): Promise<Prefli
   return ref;
 }
 
-export const PREFLIGHT_LISTS = ['newlyBroken', 'newlyFixed', 'stillFailing', 'atRisk', 'mayFix', 'pending', 'infra', 'new'] as const;
-
-export type PreflightList = (typeof PREFLIGHT_LISTS)[number];
+export { PREFLIGHT_LISTS, type PreflightList };
 
 /** Which slice of the impact lists to hand out: `limit` items from `offset`, of one list or of each. */
 export interface PreflightSlice {

@@ -35,6 +35,10 @@ export interface KernelReport {
   labels: string[];
 }
 
+/** The impact lists of a report, in the order a slice's `truncated` names them. */
+export const PREFLIGHT_LISTS = ['newlyBroken', 'newlyFixed', 'stillFailing', 'atRisk', 'mayFix', 'pending', 'infra', 'new'] as const;
+export type PreflightList = (typeof PREFLIGHT_LISTS)[number];
+
 export interface PreflightImpact {
   /** Rebuilt jobs green in the base now. */
   atRisk: PreflightItem[];

@@ -9,6 +9,8 @@
 import { z } from 'zod';
 import { CATEGORIES } from '@zhf/db/verdict/table';
 import { JOBSET_REF } from '@zhf/collector/pure/jobset-ref';
+import { CHECK_VERDICTS, CHECKED_STATUSES, HYDRA_STATES } from '@zhf/collector/check/classify';
+import { PREFLIGHT_LISTS } from '@zhf/collector/pure/preflight';
 
 const int = z.number().int();
 const str = z.string();
@@ -28,10 +30,6 @@ const outcome = z.enum(OUTCOMES);
 const kind = z.enum(['direct', 'dependency']).nullable();
 const state = z.enum(['open', 'fixed', 'gone']);
 const category = z.enum(CATEGORIES);
-/** The impact lists of a preflight report, in the order `truncated` names them. */
-export const PREFLIGHT_LISTS = ['newlyBroken', 'newlyFixed', 'stillFailing', 'atRisk', 'mayFix', 'pending', 'infra', 'new'] as const;
-const CHECK_VERDICTS = ['already-broken', 'likely-new', 'pending', 'unknown', 'built'] as const;
-const HYDRA_STATES = ['failing', 'green', 'pending', 'infra', 'unknown'] as const;
 const obj = z.strictObject;
 /** An object with the same integer under each of `keys`. */
 const intsOf = <K extends string>(keys: readonly K[]) => obj(Object.fromEntries(keys.map((k) => [k, int])) as Record<K, typeof int>);
@@ -231,7 +229,7 @@ export const RoundupSchema = obj({
 
 export const CheckItemSchema = obj({
   attr: str, system: str, job: str,
-  reviewStatus: z.enum(['failed', 'built', 'broken']).optional(),
+  reviewStatus: z.enum(CHECKED_STATUSES).optional(),
   hydra: z.enum(HYDRA_STATES), verdict: z.enum(CHECK_VERDICTS), buildId: nint,
   since: obj({ evalId: int, at: time }).optional(),
   breakage: obj({ id: int, state, openedEvalId: int, claim: orNull(ClaimRefSchema) }).optional(),
