@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm';
 import { queryRows, type Database } from '../../db/src/index.ts';
 import { HydraClient } from '../../apps/collector/src/hydra/client.ts';
 import { createLogger } from '../../apps/collector/src/log.ts';
-import { Collector, type CollectorOptions } from '../../apps/collector/src/sync.ts';
+import { Collector, splitRef, type CollectorOptions } from '../../apps/collector/src/sync.ts';
 import { GeneratedHydra, startHydraSim, type HydraSimOptions } from '@zhf/sim';
 import { freshDatabase } from './fresh-database.ts';
 
@@ -87,7 +87,7 @@ async function mismatches(r: Rig, evalId: number): Promise<{ late: number; stale
 
 /** Of the builds zhf shows pending (held unfinished or not named yet), how many Hydra has finished. */
 async function late(r: Rig, jobsetRef: string): Promise<number> {
-  const [project, name] = jobsetRef.split('/');
+  const [project, name] = splitRef(jobsetRef);
   const rows = await queryRows<{ id: string }>(r.database.db, sql`
     select b.id from builds b join jobs j on j.id = b.job_id join jobsets s on s.id = j.jobset_id
     where s.project = ${project} and s.name = ${name} and b.finished = 0 and b.id > 0
@@ -99,7 +99,7 @@ const newestEval = (gen: GeneratedHydra) => gen.evalIds('nixpkgs', 'unstable')[0
 const n = (x: number) => x.toLocaleString('en');
 
 /** One steady 2% eval, an hour after it appeared, after a synced one: today's full records or the cheap sources. */
-async function steadyEval(jobs: number, mode: 'single' | 'auto') {
+export async function steadyEval(jobs: number, mode: 'single' | 'auto') {
   const gen = new GeneratedHydra({ jobsPerEval: jobs, evals: 3, massRebuilds: [], lifecycle: true, seed: 17 });
   const end = gen.now();
   gen.setClock(end - 2 * 3600); // the newest eval appears ~1 h before the end: not there yet
