@@ -779,11 +779,12 @@ export class Collector {
     if ((this.opts.queueProbe ?? 1000) > 0) {
       try {
         const queued = (await this.queueProbe()).filter((q) => q.project === js.project && q.jobset === js.name);
-        requeued = await finishedAmong(this.db, queued.map((q) => q.id));
-        if (requeued.length) {
+        if (queued.length) {
           await this.db.transaction(async (txRaw) => {
             const tx = txRaw as unknown as Db;
-            await this.settle(tx, js, report, await markQueued(tx, requeued), []);
+            const changed = await markQueued(tx, queued.map((q) => q.id));
+            requeued = changed.map((c) => c.id);
+            if (changed.length) await this.settle(tx, js, report, changed, []);
           });
         }
       } catch (err) {
